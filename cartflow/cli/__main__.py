@@ -1,0 +1,5 @@
+import sys
+
+from cartflow.cli import main
+
+sys.exit(main())
