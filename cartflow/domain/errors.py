@@ -19,3 +19,11 @@ class NotInCatalog(DomainError):
     def __init__(self, what: str) -> None:
         self.what = what
         super().__init__(f"{what}: {self.MESSAGE}")
+
+
+class IdentityMismatch(DomainError):
+    """A scan did not name the case (chain of identity, bag or lot); ``which`` names the scans."""
+
+    def __init__(self, message: str, which: tuple[str, ...] = ()) -> None:
+        self.which = which
+        super().__init__(message)
