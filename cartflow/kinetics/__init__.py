@@ -1,0 +1,1 @@
+"""Cellular kinetics and tumour models: simulate, fit, populations (see docs/kinetics.md)."""
