@@ -83,8 +83,8 @@ SCHEDULES = {
     "hdlm2-fig3a": Schedule((0.0, 0.0, 2e6), (Dose(42.0, effector=2e6),),
                             "HDLM-2: tumour 2e6 at day 0, CAR-T 2e6 on day 42 (Fig 3a)"),
     "hdlm2-rechallenge": Schedule(
-        (0.0, 0.0, 2e6), (Dose(42.0, effector=1.5e6), Dose(250.0, tumour=1e6)),
-        "HDLM-2: as Fig 4a, then 1e6 tumour cells again on day 250"),
+        (0.0, 0.0, 2e6), (Dose(42.0, effector=2e6), Dose(250.0, tumour=1e6)),
+        "HDLM-2: as Fig 3a, 2e6 CAR-T on day 42, then 1e6 tumour cells again on day 250"),
     "hdlm2-fractionated": Schedule(
         (0.0, 0.0, 2e6), tuple(Dose(d, effector=5e5) for d in (42.0, 49.0, 56.0, 63.0)),
         "HDLM-2: 4 doses of 5e5 CAR-T on days 42, 49, 56, 63"),
