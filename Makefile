@@ -28,7 +28,7 @@ pytest: install
 test: lint typecheck pytest
 
 demo: install
-	$(BIN)/cartflow demo
+	$(BIN)/cartflow walkthrough
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -21,6 +21,10 @@ COMMAND_MODULES = (
     "cartflow.cli.dosing",
     "cartflow.cli.kinetics",
     "cartflow.cli.demo",
+    "cartflow.cli.walkthrough",
+    "cartflow.cli.serve",
+    "cartflow.cli.audit",
+    "cartflow.cli.manage",
 )
 
 

@@ -1,0 +1,326 @@
+"""One frozen dataclass per operation on a case.
+
+Every command names its ``actor`` (the user id, never a name) and may carry ``occurred_at``,
+the clinical time when it differs from the moment of recording (``now`` in ``decide``).
+A command that needs a signature carries a :class:`Signature`; the domain checks the signer's
+role and the clinic's signature service re-authenticates the signer and binds the signature
+to the event's hash afterwards. Commands carry no patient name or birth date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from cartflow.domain.roles import Role
+
+
+@dataclass(frozen=True, kw_only=True)
+class Signature:
+    """Who signs, in which role, what the signature means, and when."""
+
+    signer_id: str
+    role: Role
+    meaning: str
+    signed_at: datetime
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "signer_id": self.signer_id,
+            "role": self.role.value,
+            "meaning": self.meaning,
+            "signed_at": self.signed_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class BagSpec:
+    """A product bag as released: manufacturer's id and lot, and which dose part it carries.
+
+    ``part`` is 1 for a single dose; a split dose numbers its parts 1, 2, ... in the order of
+    the label's split-dose rule, which gives each part its day (Day 1 = the first infusion).
+    """
+
+    bag_id: str
+    lot: str
+    part: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """What every command carries."""
+
+    actor: str
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferPatient(Command):
+    """Open a case. ``coi`` is the chain-of-identity identifier (any written form)."""
+
+    coi: str
+    product_id: str
+    indication_id: str
+    region: str
+    site: str
+    site_timezone: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordAntigenTest(Command):
+    antigen: str
+    positive: bool
+    method: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignEligibility(Command):
+    """A physician signs that the patient is eligible; ``assessment`` is the eligibility
+    module's result (JSON), kept with the signature."""
+
+    signature: Signature
+    assessment: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordInfectiousDiseaseScreening(Command):
+    cleared: bool
+    tests: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleApheresis(Command):
+    slot_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordCollection(Command):
+    """The apheresis unit records a collection: its DIN label, the case scan, and the outcome."""
+
+    scanned_coi: str
+    collection_din: str
+    succeeded: bool = True
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordWeight(Command):
+    """A weighing of the patient. It never reclassifies the dose: release is judged by the
+    weight on the manufacturing order."""
+
+    weight_kg: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordBridgingTherapy(Command):
+    regimen: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartManufacturing(Command):
+    """The manufacturing site accepts the order: scans the case and the collection's DIN,
+    and records the weight on the order (the dose is judged by this weight)."""
+
+    scanned_coi: str
+    scanned_din: str
+    weight_kg: float
+    order_ref: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseProduct(Command):
+    """Release within specification: ``dose_cells`` is the total CAR+ viable T cells."""
+
+    dose_cells: float
+    bags: tuple[BagSpec, ...]
+    signature: Signature
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordOutOfSpecification(Command):
+    dose_cells: float
+    bags: tuple[BagSpec, ...]
+    reason: str
+    signature: Signature
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideOutOfSpecification(Command):
+    """Quality accepts the product under a signed exception (``accept``) or rejects it."""
+
+    accept: bool
+    reason: str
+    signature: Signature
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipProduct(Command):
+    scanned_coi: str
+    scanned_bag_ids: tuple[str, ...]
+    courier: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordTemperature(Command):
+    """A temperature reading of the shipper or the storage; above the label's storage limit
+    it quarantines the product until a quality decision."""
+
+    celsius: float
+    location: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideQuarantine(Command):
+    """Quality releases the quarantined product (``release``) or rejects it."""
+
+    release: bool
+    reason: str
+    signature: Signature
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiveProduct(Command):
+    scanned_coi: str
+    scanned_bag_ids: tuple[str, ...]
+    celsius: float
+    storage_location: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmProductAvailability(Command):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordSiteProtocolValue(Command):
+    """A site's signed value for a fact the catalog does not know, with its document."""
+
+    fact: str
+    value: Any
+    document_ref: str
+    effective_on: date
+    signature: Signature
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModifyFludarabineDose(Command):
+    """A physician reduces fludarabine for low creatinine clearance (a signed event)."""
+
+    creatinine_clearance_ml_min: float
+    reduction_percent: float
+    reason: str
+    signature: Signature
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartLymphodepletion(Command):
+    regimen: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompleteLymphodepletion(Command):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmitLymphodepletion(Command):
+    """The label's exception: lymphodepletion omitted for a low white-cell count."""
+
+    wbc_per_l: float
+    wbc_measured_at: datetime
+    reason: str
+    signature: Signature
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThawBag(Command):
+    scanned_coi: str
+    scanned_bag_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class InfuseBag(Command):
+    """Bedside: the patient's wristband and the bag's identifier label are scanned."""
+
+    scanned_patient_coi: str
+    scanned_bag_coi: str
+    scanned_bag_id: str
+    signature: Signature
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartMonitoring(Command):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompleteMonitoring(Command):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordFollowUpVisit(Command):
+    note_ref: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompleteFollowUp(Command):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class WithdrawCase(Command):
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordDeath(Command):
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpireProduct(Command):
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisposeProduct(Command):
+    reason: str
+    signature: Signature
+
+
+ALL_COMMANDS: tuple[type[Command], ...] = (
+    ReferPatient,
+    RecordAntigenTest,
+    SignEligibility,
+    RecordInfectiousDiseaseScreening,
+    ScheduleApheresis,
+    RecordCollection,
+    RecordWeight,
+    RecordBridgingTherapy,
+    StartManufacturing,
+    ReleaseProduct,
+    RecordOutOfSpecification,
+    DecideOutOfSpecification,
+    ShipProduct,
+    RecordTemperature,
+    DecideQuarantine,
+    ReceiveProduct,
+    ConfirmProductAvailability,
+    RecordSiteProtocolValue,
+    ModifyFludarabineDose,
+    StartLymphodepletion,
+    CompleteLymphodepletion,
+    OmitLymphodepletion,
+    ThawBag,
+    InfuseBag,
+    StartMonitoring,
+    CompleteMonitoring,
+    RecordFollowUpVisit,
+    CompleteFollowUp,
+    WithdrawCase,
+    RecordDeath,
+    ExpireProduct,
+    DisposeProduct,
+)

@@ -1,0 +1,792 @@
+"""Deciding: run a command's guards against the state and the catalog, and return its events.
+
+``decide`` never changes anything; the caller records the events it returns and folds them
+with ``apply``. Every event carries the catalog version and the facts the decision used
+(``ResolvedFact.to_dict()``), so the log explains itself after the catalog changes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from cartflow.domain.catalog import (
+    Catalog,
+    FactName,
+    ProductFactName,
+    ResolvedFact,
+    RuleKind,
+    check_fact_value,
+)
+from cartflow.domain.custody import check_temperature
+from cartflow.domain.errors import InvalidInput, NotInCatalog
+from cartflow.domain.events import Event
+from cartflow.domain.identifiers import parse_identifier
+from cartflow.domain.journey import commands as C
+from cartflow.domain.journey import event_types as T
+from cartflow.domain.journey.apply import FOLLOW_UP_YEARS
+from cartflow.domain.journey.errors import FactMissing, ScanMismatch
+from cartflow.domain.journey.guards import (
+    CHAIN_OF_IDENTITY,
+    FOLLOW_UP_SOURCE,
+    Context,
+    dose_range,
+    require_bag_scans,
+    require_coi_scan,
+    require_din_scan,
+    require_signature,
+    require_text,
+)
+from cartflow.domain.journey.state import Bag, CaseState
+from cartflow.domain.journey.steps import COMMAND_STEPS, Step
+from cartflow.domain.journey.time_windows import (
+    add_years,
+    local_date,
+    local_days_between,
+    minutes_between,
+    site_zone,
+)
+from cartflow.domain.roles import Role
+
+MAX_WEIGHT_KG: Final = 350.0
+OMISSION_WBC_WITHIN_DAYS: Final = 7
+"""The label: LD may be omitted if the white-cell count is low "within 1 week before
+infusion" (labels.md, tisagenlecleucel [9])."""
+
+
+class _Decision:
+    """Collects the facts a decision used and builds its events."""
+
+    def __init__(self, ctx: Context, command: C.Command) -> None:
+        self.ctx = ctx
+        self.command = command
+        self.facts: list[ResolvedFact] = []
+
+    def fact(self, name: str) -> ResolvedFact:
+        resolved = self.ctx.resolve(name)
+        self.facts.append(resolved)
+        return resolved
+
+    def optional_fact(self, name: str) -> ResolvedFact | None:
+        resolved = self.ctx.try_resolve(name)
+        if resolved is not None:
+            self.facts.append(resolved)
+        return resolved
+
+    def event(self, event_type: str, data: Mapping[str, Any], site: str | None = None) -> Event:
+        body = dict(data)
+        body["catalog_version"] = self.ctx.catalog.version
+        body["facts"] = [f.to_dict() for f in self.facts]
+        return Event(
+            type=event_type,
+            occurred_at=self.ctx.at,
+            actor=self.command.actor,
+            data=body,
+            schema_version=T.CURRENT_VERSION[event_type],
+            site=self.ctx.state.site if site is None else site,
+            recorded_at=self.ctx.now,
+        )
+
+
+Handler = Callable[[_Decision, Any], list[Event]]
+
+
+# --- referral to collection ------------------------------------------------------------------
+
+
+def _refer(d: _Decision, c: C.ReferPatient) -> list[Event]:
+    coi = parse_identifier(c.coi)
+    site_zone(c.site_timezone)
+    require_text("site", c.site)
+    indication = d.ctx.catalog.indication(c.indication_id)
+    if indication.product != c.product_id:
+        raise InvalidInput(
+            f"indication {c.indication_id!r} belongs to {indication.product}, not {c.product_id}"
+        )
+    on = local_date(d.ctx.at, site_zone(c.site_timezone))
+    approved = indication.approved_in(on)
+    if c.region not in approved:
+        sources = sorted({s for a in indication.approvals for s in a.sources})
+        raise d.ctx.refuse(
+            f"{indication.id} is approved in {', '.join(approved) or 'no region'} on "
+            f"{on.isoformat()}, not in {c.region}",
+            "label source " + ", ".join(f"[{s}]" for s in sources),
+            RuleKind.LABEL,
+        )
+    data = {
+        "coi": coi.compact,
+        "product": c.product_id,
+        "indication": indication.id,
+        "region": c.region,
+        "site_timezone": c.site_timezone,
+        "approved_in": list(approved),
+    }
+    return [d.event(T.CASE_REFERRED, data, site=c.site)]
+
+
+def _antigen(d: _Decision, c: C.RecordAntigenTest) -> list[Event]:
+    antigen = require_text("antigen", c.antigen).upper()
+    product = d.ctx.catalog.product(d.ctx.state.product_id)
+    target = product.fact(ProductFactName.TARGET_ANTIGEN, d.ctx.on, d.ctx.state.region or None)
+    target_antigen = str(target.value).upper() if target is not None and target.known else None
+    if target is not None and target_antigen is not None and antigen != target_antigen:
+        raise d.ctx.refuse(
+            f"the antigen test must be for the product's target antigen {target_antigen}, "
+            f"not {antigen}",
+            target.source_text,
+            RuleKind.LABEL,
+        )
+    data = {
+        "antigen": antigen,
+        "positive": bool(c.positive),
+        "method": c.method,
+        "target_antigen": target_antigen,
+        "qualifies": bool(c.positive),
+    }
+    return [d.event(T.ANTIGEN_TESTED, data)]
+
+
+def _eligibility(d: _Decision, c: C.SignEligibility) -> list[Event]:
+    require_signature(d.ctx, c.signature, (Role.PHYSICIAN,), "eligibility")
+    data = {"signature": c.signature.to_dict(), "assessment": dict(c.assessment)}
+    return [d.event(T.ELIGIBILITY_SIGNED, data)]
+
+
+def _screening(d: _Decision, c: C.RecordInfectiousDiseaseScreening) -> list[Event]:
+    data = {"cleared": bool(c.cleared), "tests": list(c.tests)}
+    return [d.event(T.SCREENING_RECORDED, data)]
+
+
+def _apheresis(d: _Decision, c: C.ScheduleApheresis) -> list[Event]:
+    if c.slot_at.tzinfo is None or c.slot_at.utcoffset() is None:
+        raise InvalidInput("the apheresis slot must be a date and time with a time zone")
+    re_collection = d.ctx.state.step is not Step.SCREENED
+    data = {"slot_at": c.slot_at.isoformat(), "re_collection": re_collection}
+    return [d.event(T.APHERESIS_SCHEDULED, data)]
+
+
+def _collection(d: _Decision, c: C.RecordCollection) -> list[Event]:
+    require_coi_scan(d.ctx, c.scanned_coi, "chain-of-identity")
+    din = parse_identifier(c.collection_din).compact
+    if din in {x.din for x in d.ctx.state.collections}:
+        raise d.ctx.refuse("each collection carries its own DIN; this one was used before")
+    if din == d.ctx.state.coi:
+        raise d.ctx.refuse(
+            "a collection's DIN differs from the case's chain-of-identity identifier"
+        )
+    if c.succeeded:
+        return [d.event(T.COLLECTION_RECORDED, {"din": din, "scanned_coi": c.scanned_coi})]
+    reason = require_text("reason the collection failed", c.reason)
+    return [d.event(T.COLLECTION_FAILED, {"din": din, "reason": reason})]
+
+
+def _bridging(d: _Decision, c: C.RecordBridgingTherapy) -> list[Event]:
+    return [d.event(T.BRIDGING_GIVEN, {"regimen": require_text("regimen", c.regimen)})]
+
+
+def _check_weight(value: float) -> float:
+    weight = float(value)
+    if not math.isfinite(weight) or not 0 < weight <= MAX_WEIGHT_KG:
+        raise InvalidInput(f"a weight must be more than 0 and at most {MAX_WEIGHT_KG:g} kg")
+    return weight
+
+
+def _weight(d: _Decision, c: C.RecordWeight) -> list[Event]:
+    return [d.event(T.PATIENT_WEIGHED, {"weight_kg": _check_weight(c.weight_kg)})]
+
+
+def _manufacturing(d: _Decision, c: C.StartManufacturing) -> list[Event]:
+    require_coi_scan(d.ctx, c.scanned_coi, "chain-of-identity")
+    collection = d.ctx.state.collection
+    require_din_scan(d.ctx, c.scanned_din, collection.din if collection else "")
+    weight = _check_weight(c.weight_kg)
+    data = {
+        "order_ref": require_text("order reference", c.order_ref),
+        "din": collection.din if collection else "",
+        "weight_kg": weight,
+        "scanned_coi": c.scanned_coi,
+        "scanned_din": c.scanned_din,
+    }
+    return [d.event(T.MANUFACTURING_STARTED, data)]
+
+
+# --- release, out of specification, shipping, quarantine ------------------------------------
+
+
+def _bag_plan(
+    d: _Decision, bags: tuple[C.BagSpec, ...], dose: ResolvedFact
+) -> list[dict[str, Any]]:
+    """The bags as released; a split-dose rule gives each part its label day."""
+    if not bags:
+        raise InvalidInput("a released product has at least one bag")
+    ids = [require_text("bag identifier", b.bag_id) for b in bags]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("each bag of a product has its own identifier")
+    rule = dose.value if isinstance(dose.value, Mapping) else {}
+    parts = rule.get("parts") if rule.get("kind") == "split" else None
+    tolerance = int(rule.get("tolerance_days", 0)) if parts else 0
+    plan = []
+    for bag, bag_id in zip(bags, ids, strict=True):
+        count = len(parts) if parts else 1
+        if not 1 <= bag.part <= count:
+            raise InvalidInput(
+                f"bag {bag_id}: the dose has {count} part(s); part {bag.part} is not one"
+            )
+        day = int(parts[bag.part - 1].get("day", 1)) if parts else 1
+        plan.append(
+            {
+                "bag_id": bag_id,
+                "lot": require_text("bag lot", bag.lot),
+                "part": bag.part,
+                "day": day,
+                "tolerance_days": tolerance,
+            }
+        )
+    return plan
+
+
+def _judge_dose(
+    d: _Decision, dose_cells: float
+) -> tuple[ResolvedFact, float | None, float | None, bool]:
+    dose = d.fact(FactName.DOSE)
+    weight = d.ctx.state.order_weight_kg
+    if weight is None:
+        raise d.ctx.refuse(
+            "the dose is judged by the weight on the manufacturing order; none is recorded"
+        )
+    try:
+        low, high = dose_range(dose.value, weight)
+    except NotInCatalog as exc:
+        raise FactMissing(d.ctx.step, d.ctx.attempted, exc) from None
+    cells = float(dose_cells)
+    if not math.isfinite(cells) or cells <= 0:
+        raise InvalidInput("the dose must be a positive number of CAR-positive viable T cells")
+    inside = low is not None and low <= cells <= high
+    return dose, low, high, inside
+
+
+def _release_data(
+    d: _Decision, dose_cells: float, bags: tuple[C.BagSpec, ...], signature: C.Signature
+) -> tuple[dict[str, Any], ResolvedFact, bool]:
+    dose, low, high, inside = _judge_dose(d, dose_cells)
+    data = {
+        "dose_cells": float(dose_cells),
+        "dose_range": {"min": low, "max": high},
+        "weight_kg": d.ctx.state.order_weight_kg,
+        "in_range": inside,
+        "bags": _bag_plan(d, bags, dose),
+        "signature": signature.to_dict(),
+    }
+    return data, dose, inside
+
+
+def _release(d: _Decision, c: C.ReleaseProduct) -> list[Event]:
+    require_signature(d.ctx, c.signature, (Role.MANUFACTURING, Role.QUALITY), "product release")
+    data, dose, inside = _release_data(d, c.dose_cells, c.bags, c.signature)
+    if data["dose_range"]["min"] is None and float(c.dose_cells) <= data["dose_range"]["max"]:
+        raise d.ctx.refuse_by(
+            dose,
+            "the label gives no lower bound of the dose, so release cannot confirm the dose is "
+            "inside its range: record it as out of specification for a quality decision",
+        )
+    if not inside:
+        low, high = data["dose_range"]["min"], data["dose_range"]["max"]
+        raise d.ctx.refuse_by(
+            dose,
+            f"release needs a dose inside the label's range for {data['weight_kg']:g} kg "
+            f"(the weight on the manufacturing order): {_fmt(low)} to {_fmt(high)} cells; "
+            f"{_fmt(float(c.dose_cells))} is outside it (record it as out of specification)",
+        )
+    return [d.event(T.PRODUCT_RELEASED, data)]
+
+
+def _fmt(value: float | None) -> str:
+    return "no bound" if value is None else f"{value:.3g}"
+
+
+def _out_of_spec(d: _Decision, c: C.RecordOutOfSpecification) -> list[Event]:
+    require_signature(
+        d.ctx, c.signature, (Role.MANUFACTURING, Role.QUALITY), "an out-of-specification result"
+    )
+    data, _dose, _inside = _release_data(d, c.dose_cells, c.bags, c.signature)
+    data["reason"] = require_text("reason", c.reason)
+    return [d.event(T.PRODUCT_OUT_OF_SPECIFICATION, data)]
+
+
+def _decide_oos(d: _Decision, c: C.DecideOutOfSpecification) -> list[Event]:
+    require_signature(
+        d.ctx, c.signature, (Role.QUALITY,), "a decision on out-of-specification product"
+    )
+    data = {"reason": require_text("reason", c.reason), "signature": c.signature.to_dict()}
+    return [d.event(T.OOS_ACCEPTED if c.accept else T.OOS_REJECTED, data)]
+
+
+def _bag_ids(state: CaseState) -> list[str]:
+    return [b.bag_id for b in state.bags]
+
+
+def _ship(d: _Decision, c: C.ShipProduct) -> list[Event]:
+    require_coi_scan(d.ctx, c.scanned_coi, "chain-of-identity")
+    require_bag_scans(d.ctx, c.scanned_bag_ids, _bag_ids(d.ctx.state))
+    data = {
+        "courier": require_text("courier", c.courier),
+        "scanned_coi": c.scanned_coi,
+        "scanned_bag_ids": list(c.scanned_bag_ids),
+    }
+    return [d.event(T.PRODUCT_SHIPPED, data)]
+
+
+def _reading(d: _Decision, celsius: float, location: str) -> Event:
+    value = check_temperature(celsius)
+    limit = d.fact(FactName.STORAGE_MAX_CELSIUS)
+    data = {
+        "celsius": value,
+        "limit_celsius": float(limit.value),
+        "excursion": value > float(limit.value),
+        "location": require_text("location", location),
+    }
+    return d.event(T.TEMPERATURE_RECORDED, data)
+
+
+def _temperature(d: _Decision, c: C.RecordTemperature) -> list[Event]:
+    return [_reading(d, c.celsius, c.location)]
+
+
+def _decide_quarantine(d: _Decision, c: C.DecideQuarantine) -> list[Event]:
+    require_signature(d.ctx, c.signature, (Role.QUALITY,), "a decision on quarantined product")
+    data = {"reason": require_text("reason", c.reason), "signature": c.signature.to_dict()}
+    return [d.event(T.QUARANTINE_RELEASED if c.release else T.QUARANTINE_REJECTED, data)]
+
+
+def _receive(d: _Decision, c: C.ReceiveProduct) -> list[Event]:
+    require_coi_scan(d.ctx, c.scanned_coi, "chain-of-identity")
+    require_bag_scans(d.ctx, c.scanned_bag_ids, _bag_ids(d.ctx.state))
+    reading = _reading(d, c.celsius, "receipt")
+    if reading.data["excursion"]:
+        return [reading]  # the shipper arrived too warm: quarantine, not receipt
+    data = {
+        "scanned_coi": c.scanned_coi,
+        "scanned_bag_ids": list(c.scanned_bag_ids),
+        "celsius": reading.data["celsius"],
+        "limit_celsius": reading.data["limit_celsius"],
+        "storage_location": require_text("storage location", c.storage_location),
+    }
+    return [d.event(T.PRODUCT_RECEIVED, data)]
+
+
+def _available(d: _Decision, c: C.ConfirmProductAvailability) -> list[Event]:
+    return [d.event(T.AVAILABILITY_CONFIRMED, {})]
+
+
+# --- site protocol, lymphodepletion ----------------------------------------------------------
+
+
+def _site_protocol(d: _Decision, c: C.RecordSiteProtocolValue) -> list[Event]:
+    require_signature(d.ctx, c.signature, (Role.PHYSICIAN, Role.QUALITY), "a site protocol value")
+    try:
+        fact = FactName(c.fact)
+    except ValueError:
+        raise InvalidInput(
+            f"unknown fact {c.fact!r}; facts are: {', '.join(f.value for f in FactName)}"
+        ) from None
+    check_fact_value(fact, c.value, f"site protocol value for {fact.value}")
+    version = d.ctx.indication.fact(fact, d.ctx.on, d.ctx.state.region or None)
+    if version is not None and version.known:
+        raise d.ctx.refuse(
+            f"the catalog knows {fact.value.replace('_', ' ')} ({version.source_text}); a site "
+            "value only fills a fact the label does not give",
+            version.source_text,
+            RuleKind.LABEL,
+        )
+    data = {
+        "indication": d.ctx.state.indication_id,
+        "fact": fact.value,
+        "value": c.value,
+        "document_ref": require_text("document reference", c.document_ref),
+        "effective_on": c.effective_on.isoformat(),
+        "signature": c.signature.to_dict(),
+    }
+    return [d.event(T.SITE_PROTOCOL_RECORDED, data)]
+
+
+def _fludarabine(d: _Decision, c: C.ModifyFludarabineDose) -> list[Event]:
+    require_signature(d.ctx, c.signature, (Role.PHYSICIAN,), "a fludarabine dose modification")
+    clearance = float(c.creatinine_clearance_ml_min)
+    reduction = float(c.reduction_percent)
+    if not (math.isfinite(clearance) and clearance >= 0):
+        raise InvalidInput("the creatinine clearance is a number of mL/min, 0 or more")
+    if not (math.isfinite(reduction) and 0 < reduction < 100):
+        raise InvalidInput("the reduction is a percentage between 0 and 100")
+    d.optional_fact(FactName.FLUDARABINE_RENAL_ADJUSTMENT)
+    data = {
+        "creatinine_clearance_ml_min": clearance,
+        "reduction_percent": reduction,
+        "reason": require_text("reason", c.reason),
+        "signature": c.signature.to_dict(),
+    }
+    return [d.event(T.FLUDARABINE_MODIFIED, data)]
+
+
+def _start_ld(d: _Decision, c: C.StartLymphodepletion) -> list[Event]:
+    state = d.ctx.state
+    regimen = require_text("regimen", c.regimen)
+    repeat = state.step is Step.LYMPHODEPLETED and state.ld_completed_at is not None
+    data: dict[str, Any] = {"regimen": regimen, "repeat": repeat}
+    if repeat:
+        ended = state.ld_completed_at
+        assert ended is not None
+        days = local_days_between(ended, d.ctx.at, d.ctx.zone)
+        limit_fact = d.optional_fact(FactName.LD_REPEAT_AFTER_DAYS)
+        if limit_fact is not None:
+            limit = int(limit_fact.value)
+            if days <= limit:
+                raise d.ctx.refuse_by(
+                    limit_fact,
+                    f"lymphodepletion is repeated only when infusion is delayed more than "
+                    f"{limit} days after it ended; it ended {days} day(s) ago",
+                )
+        else:
+            window = d.fact(FactName.INFUSION_WINDOW_DAYS)
+            limit = int(window.value[1])
+            if days <= limit:
+                raise d.ctx.refuse(
+                    f"the label gives no repeat limit; lymphodepletion is repeated only once the "
+                    f"infusion window ({limit} days after it ended) has passed; it ended {days} "
+                    "day(s) ago",
+                    f"{window.source} (infusion window); repeat rule: cartflow journey policy",
+                )
+        data["days_since_last_ld"] = days
+    return [d.event(T.LD_STARTED, data)]
+
+
+def _complete_ld(d: _Decision, c: C.CompleteLymphodepletion) -> list[Event]:
+    return [d.event(T.LD_COMPLETED, {})]
+
+
+def _omit_ld(d: _Decision, c: C.OmitLymphodepletion) -> list[Event]:
+    require_signature(d.ctx, c.signature, (Role.PHYSICIAN,), "omitting lymphodepletion")
+    reason = require_text("reason", c.reason)
+    limit = d.fact(FactName.LD_OMISSION_WBC_MAX)
+    wbc = float(c.wbc_per_l)
+    if not (math.isfinite(wbc) and wbc >= 0):
+        raise InvalidInput("the white-cell count is a number per litre, 0 or more")
+    if c.wbc_measured_at.tzinfo is None or c.wbc_measured_at.utcoffset() is None:
+        raise InvalidInput("the white-cell count's time must carry a time zone")
+    if wbc > float(limit.value):
+        raise d.ctx.refuse_by(
+            limit,
+            f"lymphodepletion may be omitted only with a white-cell count at or below "
+            f"{float(limit.value):.3g}/L; this one is {wbc:.3g}/L",
+        )
+    _check_wbc_fresh(d, limit, c.wbc_measured_at)
+    data = {
+        "wbc_per_l": wbc,
+        "wbc_measured_at": c.wbc_measured_at.isoformat(),
+        "limit_per_l": float(limit.value),
+        "reason": reason,
+        "signature": c.signature.to_dict(),
+    }
+    return [d.event(T.LD_OMITTED, data)]
+
+
+def _check_wbc_fresh(d: _Decision, limit: ResolvedFact, measured_at: Any) -> None:
+    if measured_at > d.ctx.at:
+        raise InvalidInput("the white-cell count cannot be measured after the decision")
+    days = local_days_between(measured_at, d.ctx.at, d.ctx.zone)
+    if days > OMISSION_WBC_WITHIN_DAYS:
+        raise d.ctx.refuse_by(
+            limit,
+            f"lymphodepletion may be omitted only with a white-cell count from within "
+            f"{OMISSION_WBC_WITHIN_DAYS} days before infusion; this one is {days} days old",
+        )
+
+
+# --- thaw and infusion -----------------------------------------------------------------------
+
+
+def _check_ld_for_infusion(d: _Decision) -> dict[str, Any]:
+    """Lymphodepletion completed within the label's window before today, or omitted under a
+    signed exception with a recent low white-cell count."""
+    state = d.ctx.state
+    if state.ld_omission is not None:
+        limit = d.fact(FactName.LD_OMISSION_WBC_MAX)
+        measured = state.ld_omission.details.get("wbc_measured_at")
+        _check_wbc_fresh(d, limit, datetime.fromisoformat(str(measured)))
+        return {"ld_omitted": True, "days_since_ld": None}
+    ended = state.ld_completed_at
+    if ended is None:
+        raise d.ctx.refuse("infusion needs lymphodepletion completed (or a signed omission)")
+    window = d.fact(FactName.INFUSION_WINDOW_DAYS)
+    low, high = int(window.value[0]), int(window.value[1])
+    days = local_days_between(ended, d.ctx.at, d.ctx.zone)
+    if not low <= days <= high:
+        raise d.ctx.refuse_by(
+            window,
+            f"infusion must be {low} to {high} days after lymphodepletion ends (site calendar "
+            f"days); today is day {days}",
+        )
+    return {"ld_omitted": False, "days_since_ld": days}
+
+
+def _check_split_day(d: _Decision, bag: Bag) -> int | None:
+    """A later part of a split dose is given on its label day (Day 1 = first infusion)."""
+    first = d.ctx.state.first_infusion_at
+    if first is None:
+        return None
+    day = local_days_between(first, d.ctx.at, d.ctx.zone) + 1
+    if bag.part > 1 and abs(day - bag.day) > bag.tolerance_days:
+        dose = d.fact(FactName.DOSE)
+        raise d.ctx.refuse_by(
+            dose,
+            f"part {bag.part} of the split dose is given on Day {bag.day} "
+            f"(±{bag.tolerance_days}); today is Day {day}",
+        )
+    return day
+
+
+def _next_part(state: CaseState) -> int:
+    return min(b.part for b in state.remaining_bags)
+
+
+def _thaw(d: _Decision, c: C.ThawBag) -> list[Event]:
+    state = d.ctx.state
+    require_coi_scan(d.ctx, c.scanned_coi, "chain-of-identity")
+    bag = state.bag(str(c.scanned_bag_id).strip())
+    if bag is None or bag.bag_id in state.infused_bag_ids:
+        raise ScanMismatch(
+            d.ctx.step,
+            d.ctx.attempted,
+            "the bag scanned is not one of this case's bags still to be infused; do not thaw",
+            CHAIN_OF_IDENTITY,
+            RuleKind.SITE_POLICY,
+            ("bag_id",),
+        )
+    if bag.part != _next_part(state):
+        raise d.ctx.refuse(
+            f"the bags of dose part {_next_part(state)} are thawed first (this bag is part "
+            f"{bag.part})"
+        )
+    ld = _check_ld_for_infusion(d) if bag.part == 1 else {}
+    day = _check_split_day(d, bag)
+    data = {
+        "bag_id": bag.bag_id,
+        "scanned_coi": c.scanned_coi,
+        "scanned_bag_id": c.scanned_bag_id,
+        "part": bag.part,
+        "split_day": day,
+        **ld,
+    }
+    return [d.event(T.PRODUCT_THAWED, data)]
+
+
+def _infuse(d: _Decision, c: C.InfuseBag) -> list[Event]:
+    state = d.ctx.state
+    require_signature(d.ctx, c.signature, (Role.PHYSICIAN,), "infusion")
+    require_coi_scan(d.ctx, c.scanned_patient_coi, "patient's wristband")
+    require_coi_scan(d.ctx, c.scanned_bag_coi, "bag's chain-of-identity")
+    thawed = state.thawed_bag
+    if thawed is None or str(c.scanned_bag_id).strip() != thawed:
+        raise ScanMismatch(
+            d.ctx.step,
+            d.ctx.attempted,
+            "the bag scanned at the bedside is not the bag thawed for this case; do not infuse",
+            CHAIN_OF_IDENTITY,
+            RuleKind.SITE_POLICY,
+            ("bag_id",),
+        )
+    bag = state.bag(thawed)
+    thaw = state.thaw_of(thawed)
+    assert bag is not None and thaw is not None
+    limit = d.fact(FactName.POST_THAW_MINUTES)
+    minutes = minutes_between(thaw.at, d.ctx.at)
+    if minutes > float(limit.value):
+        raise d.ctx.refuse_by(
+            limit,
+            f"infusion must follow the thaw within {float(limit.value):g} minutes; "
+            f"{minutes:.0f} minutes have passed",
+        )
+    ld = _check_ld_for_infusion(d) if bag.part == 1 else {}
+    day = _check_split_day(d, bag)
+    data = {
+        "bag_id": bag.bag_id,
+        "part": bag.part,
+        "scanned_patient_coi": c.scanned_patient_coi,
+        "scanned_bag_coi": c.scanned_bag_coi,
+        "scanned_bag_id": c.scanned_bag_id,
+        "thawed_at": thaw.at.isoformat(),
+        "minutes_since_thaw": round(minutes, 3),
+        "split_day": day,
+        "signature": c.signature.to_dict(),
+        **ld,
+    }
+    return [d.event(T.PRODUCT_INFUSED, data)]
+
+
+# --- after infusion, and the ends of a case -------------------------------------------------
+
+
+def _start_monitoring(d: _Decision, c: C.StartMonitoring) -> list[Event]:
+    return [d.event(T.MONITORING_STARTED, {})]
+
+
+def _follow_up_until(d: _Decision) -> Any:
+    first = d.ctx.state.first_infusion_at
+    assert first is not None
+    return add_years(local_date(first, d.ctx.zone), FOLLOW_UP_YEARS)
+
+
+def _complete_monitoring(d: _Decision, c: C.CompleteMonitoring) -> list[Event]:
+    state = d.ctx.state
+    last = state.infusions[-1].at
+    days = local_days_between(last, d.ctx.at, d.ctx.zone)
+    limit = d.fact(FactName.MONITORING_DAYS)
+    if days < int(limit.value):
+        raise d.ctx.refuse_by(
+            limit,
+            f"monitoring lasts at least {int(limit.value)} days after infusion; it is day {days}",
+        )
+    data = {"days_since_infusion": days, "follow_up_until": _follow_up_until(d).isoformat()}
+    return [d.event(T.MONITORING_COMPLETED, data)]
+
+
+def _visit(d: _Decision, c: C.RecordFollowUpVisit) -> list[Event]:
+    return [d.event(T.FOLLOW_UP_VISIT, {"note_ref": c.note_ref})]
+
+
+def _complete_follow_up(d: _Decision, c: C.CompleteFollowUp) -> list[Event]:
+    until = d.ctx.state.follow_up_until or _follow_up_until(d)
+    if d.ctx.on < until:
+        raise d.ctx.refuse(
+            f"long-term follow-up of an infused patient lasts {FOLLOW_UP_YEARS} years, until "
+            f"{until.isoformat()}; it closes earlier only by death or withdrawal with a reason",
+            FOLLOW_UP_SOURCE,
+        )
+    return [d.event(T.FOLLOW_UP_COMPLETED, {"follow_up_until": until.isoformat()})]
+
+
+def _withdraw(d: _Decision, c: C.WithdrawCase) -> list[Event]:
+    data = {
+        "reason": require_text("reason", c.reason),
+        "after_infusion": bool(d.ctx.state.infusions),
+    }
+    return [d.event(T.CASE_WITHDRAWN, data)]
+
+
+def _death(d: _Decision, c: C.RecordDeath) -> list[Event]:
+    return [d.event(T.CASE_DECEASED, {"reason": require_text("reason", c.reason)})]
+
+
+def _expire(d: _Decision, c: C.ExpireProduct) -> list[Event]:
+    return [d.event(T.PRODUCT_EXPIRED, {"reason": require_text("reason", c.reason)})]
+
+
+def _dispose(d: _Decision, c: C.DisposeProduct) -> list[Event]:
+    state = d.ctx.state
+    require_signature(d.ctx, c.signature, (Role.PHARMACY, Role.QUALITY), "product disposal")
+    if not state.bags or state.product_disposed or not state.remaining_bags:
+        raise d.ctx.refuse("there is no unused product of this case to dispose of")
+    data = {
+        "reason": require_text("reason", c.reason),
+        "bag_ids": [b.bag_id for b in state.remaining_bags],
+        "signature": c.signature.to_dict(),
+    }
+    return [d.event(T.PRODUCT_DISPOSED, data)]
+
+
+HANDLERS: dict[type[C.Command], Handler] = {
+    C.ReferPatient: _refer,
+    C.RecordAntigenTest: _antigen,
+    C.SignEligibility: _eligibility,
+    C.RecordInfectiousDiseaseScreening: _screening,
+    C.ScheduleApheresis: _apheresis,
+    C.RecordCollection: _collection,
+    C.RecordBridgingTherapy: _bridging,
+    C.RecordWeight: _weight,
+    C.StartManufacturing: _manufacturing,
+    C.ReleaseProduct: _release,
+    C.RecordOutOfSpecification: _out_of_spec,
+    C.DecideOutOfSpecification: _decide_oos,
+    C.ShipProduct: _ship,
+    C.RecordTemperature: _temperature,
+    C.DecideQuarantine: _decide_quarantine,
+    C.ReceiveProduct: _receive,
+    C.ConfirmProductAvailability: _available,
+    C.RecordSiteProtocolValue: _site_protocol,
+    C.ModifyFludarabineDose: _fludarabine,
+    C.StartLymphodepletion: _start_ld,
+    C.CompleteLymphodepletion: _complete_ld,
+    C.OmitLymphodepletion: _omit_ld,
+    C.ThawBag: _thaw,
+    C.InfuseBag: _infuse,
+    C.StartMonitoring: _start_monitoring,
+    C.CompleteMonitoring: _complete_monitoring,
+    C.RecordFollowUpVisit: _visit,
+    C.CompleteFollowUp: _complete_follow_up,
+    C.WithdrawCase: _withdraw,
+    C.RecordDeath: _death,
+    C.ExpireProduct: _expire,
+    C.DisposeProduct: _dispose,
+}
+
+_BEFORE_AVAILABLE: Final = frozenset(
+    {
+        Step.REFERRED,
+        Step.ANTIGEN_TESTED,
+        Step.ELIGIBLE,
+        Step.SCREENED,
+        Step.APHERESIS_SCHEDULED,
+        Step.COLLECTED,
+        Step.COLLECTION_FAILED,
+        Step.BRIDGING,
+        Step.MANUFACTURING,
+        Step.OUT_OF_SPECIFICATION,
+        Step.RELEASED,
+        Step.SHIPPED,
+        Step.QUARANTINED,
+        Step.RECEIVED,
+    }
+)
+
+
+def _check_step(ctx: Context, name: str) -> None:
+    state = ctx.state
+    if state.step in COMMAND_STEPS[name]:
+        return
+    if name in ("StartLymphodepletion", "OmitLymphodepletion") and state.step in _BEFORE_AVAILABLE:
+        raise ctx.refuse(
+            "lymphodepletion starts only when the product is available (received, stored, "
+            "its availability confirmed and not quarantined)"
+        )
+    if name == "InfuseBag" and state.step is not Step.THAWED:
+        raise ctx.refuse("infusion needs a thawed bag of this case (thaw it at the bedside)")
+    steps = sorted(s.value for s in COMMAND_STEPS[name])
+    raise ctx.refuse(f"{name} is accepted only in step(s): {', '.join(steps)}")
+
+
+def decide(state: CaseState, command: C.Command, catalog: Catalog, now: datetime) -> list[Event]:
+    """The events ``command`` produces from ``state``, or a :class:`JourneyError` (a refusal),
+    :class:`~cartflow.domain.errors.IdentityMismatch` (a scan that does not match, also a
+    JourneyError) or :class:`~cartflow.domain.errors.InvalidInput` (malformed input)."""
+    handler = HANDLERS.get(type(command))
+    if handler is None:
+        raise InvalidInput(f"unknown command {type(command).__name__}")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise InvalidInput("now must carry a time zone (an aware datetime)")
+    require_text("actor", command.actor)
+    at = command.occurred_at or now
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidInput("occurred_at must carry a time zone (an aware datetime)")
+    if at > now:
+        raise InvalidInput(
+            "occurred_at is after the time of recording: a clinical time is not in the future"
+        )
+    if state.last_occurred_at is not None and at < state.last_occurred_at:
+        raise InvalidInput(
+            "occurred_at is before the case's last recorded event; record events in clinical order"
+        )
+    name = type(command).__name__
+    ctx = Context(state, catalog, name, now, at)
+    _check_step(ctx, name)
+    return handler(_Decision(ctx, command), command)

@@ -1,0 +1,87 @@
+"""Every event type the journey records, with the schema version ``decide`` writes today.
+
+``apply`` reads every version listed in :data:`READABLE_VERSIONS`. A version is bumped when a
+field is renamed or its meaning changes; the old version stays readable forever.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+CASE_REFERRED: Final = "case.referred"
+ANTIGEN_TESTED: Final = "antigen.tested"
+ELIGIBILITY_SIGNED: Final = "eligibility.signed"
+SCREENING_RECORDED: Final = "screening.recorded"
+APHERESIS_SCHEDULED: Final = "apheresis.scheduled"
+COLLECTION_RECORDED: Final = "collection.recorded"
+COLLECTION_FAILED: Final = "collection.failed"
+BRIDGING_GIVEN: Final = "bridging.given"
+PATIENT_WEIGHED: Final = "patient.weighed"
+MANUFACTURING_STARTED: Final = "manufacturing.started"
+PRODUCT_RELEASED: Final = "product.released"
+PRODUCT_OUT_OF_SPECIFICATION: Final = "product.out_of_specification"
+OOS_ACCEPTED: Final = "exception.out_of_specification_accepted"
+OOS_REJECTED: Final = "quality.out_of_specification_rejected"
+PRODUCT_SHIPPED: Final = "product.shipped"
+TEMPERATURE_RECORDED: Final = "product.temperature_recorded"
+QUARANTINE_RELEASED: Final = "quality.quarantine_released"
+QUARANTINE_REJECTED: Final = "quality.quarantine_rejected"
+PRODUCT_RECEIVED: Final = "product.received"
+AVAILABILITY_CONFIRMED: Final = "product.availability_confirmed"
+SITE_PROTOCOL_RECORDED: Final = "site_protocol.recorded"
+FLUDARABINE_MODIFIED: Final = "ld.fludarabine_modified"
+LD_STARTED: Final = "ld.started"
+LD_COMPLETED: Final = "ld.completed"
+LD_OMITTED: Final = "exception.ld_omitted"
+PRODUCT_THAWED: Final = "product.thawed"
+PRODUCT_INFUSED: Final = "product.infused"
+MONITORING_STARTED: Final = "monitoring.started"
+MONITORING_COMPLETED: Final = "monitoring.completed"
+FOLLOW_UP_VISIT: Final = "follow_up.visit_recorded"
+FOLLOW_UP_COMPLETED: Final = "follow_up.completed"
+CASE_WITHDRAWN: Final = "case.withdrawn"
+CASE_DECEASED: Final = "case.deceased"
+PRODUCT_EXPIRED: Final = "product.expired"
+PRODUCT_DISPOSED: Final = "product.disposed"
+
+CURRENT_VERSION: Final[dict[str, int]] = {
+    CASE_REFERRED: 2,  # v1 named the time zone "tz"; v2 names it "site_timezone"
+    ANTIGEN_TESTED: 1,
+    ELIGIBILITY_SIGNED: 1,
+    SCREENING_RECORDED: 1,
+    APHERESIS_SCHEDULED: 1,
+    COLLECTION_RECORDED: 1,
+    COLLECTION_FAILED: 1,
+    BRIDGING_GIVEN: 1,
+    PATIENT_WEIGHED: 1,
+    MANUFACTURING_STARTED: 1,
+    PRODUCT_RELEASED: 1,
+    PRODUCT_OUT_OF_SPECIFICATION: 1,
+    OOS_ACCEPTED: 1,
+    OOS_REJECTED: 1,
+    PRODUCT_SHIPPED: 1,
+    TEMPERATURE_RECORDED: 1,
+    QUARANTINE_RELEASED: 1,
+    QUARANTINE_REJECTED: 1,
+    PRODUCT_RECEIVED: 1,
+    AVAILABILITY_CONFIRMED: 1,
+    SITE_PROTOCOL_RECORDED: 1,
+    FLUDARABINE_MODIFIED: 1,
+    LD_STARTED: 1,
+    LD_COMPLETED: 1,
+    LD_OMITTED: 1,
+    PRODUCT_THAWED: 1,
+    PRODUCT_INFUSED: 1,
+    MONITORING_STARTED: 1,
+    MONITORING_COMPLETED: 1,
+    FOLLOW_UP_VISIT: 1,
+    FOLLOW_UP_COMPLETED: 1,
+    CASE_WITHDRAWN: 1,
+    CASE_DECEASED: 1,
+    PRODUCT_EXPIRED: 1,
+    PRODUCT_DISPOSED: 1,
+}
+
+READABLE_VERSIONS: Final[dict[str, frozenset[int]]] = {
+    name: frozenset(range(1, version + 1)) for name, version in CURRENT_VERSION.items()
+}
