@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 8000
 
 .PHONY: install test lint typecheck pytest demo clean
 
@@ -22,13 +23,20 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The whole suite on SQLite, then the clinic's database tests again on PostgreSQL
+# (DATABASE_URL when set, else a throwaway server; that pass fails if it collects nothing).
+# The browser tests need Debian's Chromium: installed here when missing (as root), and
+# required (a missing browser fails instead of skipping).
 pytest: install
-	$(BIN)/pytest
+	./scripts/ensure-chromium.sh
+	CARTFLOW_REQUIRE_BROWSER=1 $(BIN)/pytest
+	CARTFLOW_TEST_DB=postgres $(BIN)/pytest tests/clinic
 
 test: lint typecheck pytest
 
+# `make demo PORT=8080` serves elsewhere.
 demo: install
-	$(BIN)/cartflow walkthrough
+	$(BIN)/cartflow demo --port $(PORT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

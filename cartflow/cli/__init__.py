@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "cartflow.cli.walkthrough",
     "cartflow.cli.serve",
     "cartflow.cli.audit",
+    "cartflow.cli.token",
     "cartflow.cli.manage",
 )
 

@@ -1,0 +1,117 @@
+"""Capacity: apheresis chairs and manufacturing slots; booking the last place is a 409 for
+whoever comes second."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from cartflow.clinic import services
+from cartflow.clinic.api.auth import Scope, access_to, acting_user, case_of, meta, site_of
+from cartflow.clinic.api.common import CoiPath, Day, ShortText, StepIn, StepOut, step_out
+from cartflow.clinic.models import Slot, SlotKind
+from cartflow.clinic.services import manufacturing
+from cartflow.clinic.services.errors import NotFound
+from cartflow.domain.roles import Action
+
+router = Router(tags=["slots"])
+
+
+class SlotIn(Schema):
+    kind: SlotKind
+    day: Day
+    capacity: int = Field(ge=1, le=1000)
+
+
+class SlotOut(Schema):
+    id: uuid.UUID
+    site: str
+    kind: str
+    day: date
+    capacity: int
+    booked: int
+
+
+class SlotFilter(Schema):
+    site: ShortText | None = None
+    kind: SlotKind | None = None
+    start: Day | None = Field(None, description="first day (inclusive)")
+    end: Day | None = Field(None, description="last day (inclusive)")
+    limit: int = Field(200, ge=1, le=1000)
+
+
+class BookingIn(StepIn):
+    slot_id: uuid.UUID
+
+
+def slot_out(slot: Slot) -> dict[str, Any]:
+    return {
+        "id": slot.public_id,
+        "site": slot.site.slug,
+        "kind": slot.kind,
+        "day": slot.day,
+        "capacity": slot.capacity,
+        "booked": slot.booked,
+    }
+
+
+@router.get(
+    "/slots",
+    response=list[SlotOut],
+    auth=access_to(Action.VIEW_SLOTS, Scope.NETWORK),
+    summary="The network's slots and how many places are taken",
+)
+def list_slots(request: HttpRequest, filters: Query[SlotFilter]) -> Any:
+    rows = Slot.objects.select_related("site").order_by("day", "site__slug", "kind")
+    if filters.site:
+        rows = rows.filter(site__slug=filters.site)
+    if filters.kind:
+        rows = rows.filter(kind=filters.kind)
+    if filters.start:
+        rows = rows.filter(day__gte=filters.start)
+    if filters.end:
+        rows = rows.filter(day__lte=filters.end)
+    return [slot_out(s) for s in rows[: filters.limit]]
+
+
+@router.post(
+    "/sites/{site}/slots",
+    response={201: SlotOut},
+    auth=access_to(Action.OPEN_SLOT, Scope.SITE),
+    summary="Offer places of one kind at your site on one day",
+)
+def open_slot(request: HttpRequest, site: str, payload: SlotIn) -> Any:
+    slot = services.open_slot(
+        site_of(request),
+        str(payload.kind),
+        payload.day,
+        payload.capacity,
+        acting_user=acting_user(request),
+        request_meta=meta(request),
+    )
+    return Status(201, slot_out(slot))
+
+
+@router.post(
+    "/cases/{coi}/manufacturing-slot",
+    response={201: StepOut},
+    auth=access_to(Action.BOOK_MANUFACTURING_SLOT),
+    summary="Book a manufacturing slot for the case (the manufacturer then holds the case)",
+)
+def book_manufacturing_slot(request: HttpRequest, coi: CoiPath, payload: BookingIn) -> Any:
+    slot = Slot.objects.select_related("site").filter(public_id=payload.slot_id).first()
+    if slot is None:
+        raise NotFound(f"no slot {payload.slot_id}")
+    result = manufacturing.book_manufacturing_slot(
+        case_of(request),
+        slot,
+        acting_user=acting_user(request),
+        request_meta=meta(request),
+        expected_version=payload.expected_version,
+    )
+    return Status(201, step_out(result))

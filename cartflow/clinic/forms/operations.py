@@ -1,0 +1,672 @@
+"""The operations a page offers, each with its fields, its permission and its service.
+
+One :class:`Operation` per journey command (by the command's class name, as
+``CaseState.next_actions`` names it) and a few the pages add (booking the manufacturing slot,
+grading CRS). The form's input is validated by the same schema the JSON API validates it with
+(``cartflow.clinic.api``), then handed to the operation's service function: a page never saves
+a clinical object itself.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.http import QueryDict
+from django.utils import timezone
+from pydantic import BaseModel, ValidationError
+
+from cartflow.clinic.api import custody as custody_api
+from cartflow.clinic.api import eligibility as eligibility_api
+from cartflow.clinic.api import exceptions as exceptions_api
+from cartflow.clinic.api import steps as steps_api
+from cartflow.clinic.api.common import SignedStepIn, StepIn
+from cartflow.clinic.models import Site, Slot, SlotKind, TherapyCase
+from cartflow.clinic.services import (
+    collection,
+    custody,
+    manufacturing,
+    referral,
+    toxicity,
+    treatment,
+)
+from cartflow.clinic.services.operations import DEFAULT_MEANINGS
+from cartflow.clinic.services.signatures import Meaning
+from cartflow.domain import journey
+from cartflow.domain.catalog import ANTIGENS
+from cartflow.domain.grading import Hypotension, Oxygen
+from cartflow.domain.roles import Action, SiteKind
+
+YES_NO = (("yes", "Yes"), ("no", "No"))
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a form. ``kind``: text, scan, number, choice, yesno, datetime, list."""
+
+    name: str
+    label: str
+    kind: str = "text"
+    required: bool = True
+    help: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
+    step: str = "any"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What a page needs to offer one operation and record it through its service."""
+
+    name: str
+    title: str
+    action: Action
+    schema: type[BaseModel]
+    service: Callable[..., Any]
+    fields: tuple[Field, ...] = ()
+    button: str = "Record"
+    kind: str = "step"  # step | exception | quality | other
+    extra: Callable[[BaseModel, TherapyCase], dict[str, Any]] | None = None
+    choices: Callable[[TherapyCase], dict[str, tuple[tuple[str, str], ...]]] | None = None
+    help: str = ""
+    clinical_time: bool = True
+    drop: tuple[str, ...] = field(default=())
+
+    @property
+    def signed(self) -> bool:
+        return issubclass(self.schema, SignedStepIn)
+
+    @property
+    def meaning(self) -> str:
+        return DEFAULT_MEANINGS.get(self.name, Meaning.RESPONSIBILITY)
+
+    def fields_for(self, case: TherapyCase) -> tuple[Field, ...]:
+        """The fields, with choices that depend on the case (slots, couriers) filled in."""
+        dynamic = self.choices(case) if self.choices is not None else {}
+        return tuple(
+            Field(f.name, f.label, f.kind, f.required, f.help, dynamic[f.name], f.step)
+            if f.name in dynamic
+            else f
+            for f in self.fields
+        )
+
+
+# --- choices that depend on the case ---------------------------------------------------------
+
+
+def _slot_label(slot: Slot) -> str:
+    free = slot.capacity - slot.booked
+    return f"{slot.site.name}: {slot.day.isoformat()} ({free} of {slot.capacity} free)"
+
+
+def _open_slots(kind: str) -> tuple[tuple[str, str], ...]:
+    today = timezone.localdate()
+    rows = (
+        Slot.objects.filter(kind=kind, day__gte=today.replace(year=today.year - 1))
+        .select_related("site")
+        .order_by("day", "site__slug")[:60]
+    )
+    return tuple((str(s.public_id), _slot_label(s)) for s in rows if s.booked < s.capacity)
+
+
+def _apheresis_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]]:
+    none = ("", "No chair slot (capacity not managed)")
+    return {"slot_id": (none, *_open_slots(SlotKind.APHERESIS_CHAIR))}
+
+
+def _manufacturing_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]]:
+    return {"slot_id": _open_slots(SlotKind.MANUFACTURING)}
+
+
+def _courier_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]]:
+    rows = Site.objects.filter(kind=SiteKind.COURIER).order_by("name")
+    return {"courier": tuple((s.slug, s.name) for s in rows)}
+
+
+# --- how a schema's values become the service's arguments --------------------------------
+
+
+def _split(text: Any) -> list[str]:
+    return [part for part in re.split(r"[\s,;]+", str(text or "")) if part]
+
+
+def _bags(payload: Any, case: TherapyCase) -> dict[str, Any]:
+    return {
+        "bags": tuple(
+            journey.BagSpec(bag_id=b.bag_id, lot=b.lot, part=b.part) for b in payload.bags
+        )
+    }
+
+
+def _tuple_of(name: str) -> Callable[[Any, TherapyCase], dict[str, Any]]:
+    def convert(payload: Any, case: TherapyCase) -> dict[str, Any]:
+        return {name: tuple(getattr(payload, name))}
+
+    return convert
+
+
+def _apheresis(payload: Any, case: TherapyCase) -> dict[str, Any]:
+    slot = None
+    if payload.slot_id is not None:
+        slot = Slot.objects.select_related("site").filter(public_id=payload.slot_id).first()
+    return {"slot": slot, "slot_id": None}
+
+
+def _antigen(payload: Any, case: TherapyCase) -> dict[str, Any]:
+    return {"method": payload.method or ""}
+
+
+def _collection(payload: Any, case: TherapyCase) -> dict[str, Any]:
+    return {"reason": payload.reason or ""}
+
+
+# --- operations the pages add ----------------------------------------------------------------
+
+
+class ManufacturingSlotIn(StepIn):
+    slot_id: uuid.UUID
+
+
+def _book_manufacturing_slot(
+    case: TherapyCase, *, slot_id: Any, occurred_at: Any = None, **kwargs: Any
+) -> Any:
+    from cartflow.clinic.services.errors import NotFound
+
+    slot = Slot.objects.select_related("site").filter(public_id=slot_id).first()
+    if slot is None:
+        raise NotFound("no such manufacturing slot: choose one of the list")
+    return manufacturing.book_manufacturing_slot(case, slot, **kwargs)
+
+
+class CrsIn(StepIn):
+    temperature_c: float
+    hypotension: Hypotension
+    oxygen: Oxygen
+    fever_masked: bool = False
+
+
+def _crs(payload: Any, case: TherapyCase) -> dict[str, Any]:
+    return {"hypotension": str(payload.hypotension), "oxygen": str(payload.oxygen)}
+
+
+# --- the table -------------------------------------------------------------------------------
+
+SCAN_COI = Field(
+    "scanned_coi", "Scan the chain-of-identity label", "scan", help="eye-readable or barcode"
+)
+REASON = Field("reason", "Reason", "text")
+
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        Operation(
+            "RecordAntigenTest",
+            "Record the antigen test",
+            Action.RECORD_ANTIGEN_TEST,
+            eligibility_api.AntigenTestIn,
+            referral.record_antigen_test,
+            (
+                Field("antigen", "Antigen", "choice", choices=tuple((a, a) for a in ANTIGENS)),
+                Field("positive", "Result positive?", "yesno", choices=YES_NO),
+                Field("method", "Method", required=False, help="e.g. flow cytometry"),
+            ),
+            extra=_antigen,
+        ),
+        Operation(
+            "SignEligibility",
+            "Sign that the patient is eligible",
+            Action.SIGN_ELIGIBILITY,
+            eligibility_api.EligibilitySignIn,
+            referral.sign_eligibility,
+            button="Sign eligibility",
+            drop=("facts",),
+            help="Check the eligibility page first: every condition of the label met.",
+        ),
+        Operation(
+            "RecordInfectiousDiseaseScreening",
+            "Record the infectious-disease screening",
+            Action.RECORD_INFECTIOUS_DISEASE_SCREENING,
+            steps_api.ScreeningIn,
+            referral.record_infectious_disease_screening,
+            (
+                Field("cleared", "Cleared?", "yesno", choices=YES_NO),
+                Field("tests", "Tests done", "list", required=False, help="e.g. HIV, HBV, HCV"),
+            ),
+            extra=_tuple_of("tests"),
+        ),
+        Operation(
+            "ScheduleApheresis",
+            "Schedule the apheresis",
+            Action.SCHEDULE_APHERESIS,
+            steps_api.ApheresisIn,
+            collection.schedule_apheresis,
+            (
+                Field("slot_at", "Planned date and time", "datetime"),
+                Field("slot_id", "Apheresis chair", "choice", required=False),
+            ),
+            button="Book the apheresis",
+            extra=_apheresis,
+            choices=_apheresis_choices,
+        ),
+        Operation(
+            "RecordCollection",
+            "Record the collection",
+            Action.RECORD_COLLECTION,
+            steps_api.CollectionIn,
+            collection.record_collection,
+            (
+                SCAN_COI,
+                Field("collection_din", "Scan the collection's own DIN label", "scan"),
+                Field("succeeded", "Collection succeeded?", "yesno", choices=YES_NO),
+                Field("reason", "Why it failed", required=False),
+            ),
+            extra=_collection,
+        ),
+        Operation(
+            "BookManufacturingSlot",
+            "Book the manufacturing slot",
+            Action.BOOK_MANUFACTURING_SLOT,
+            ManufacturingSlotIn,
+            _book_manufacturing_slot,
+            (Field("slot_id", "Manufacturing slot", "choice"),),
+            button="Book the slot",
+            choices=_manufacturing_choices,
+            clinical_time=False,
+        ),
+        Operation(
+            "StartManufacturing",
+            "Accept the order and start manufacturing",
+            Action.START_MANUFACTURING,
+            steps_api.StartManufacturingIn,
+            manufacturing.start_manufacturing,
+            (
+                SCAN_COI,
+                Field("scanned_din", "Scan the collection's DIN", "scan"),
+                Field("weight_kg", "Patient weight on the order (kg)", "number"),
+                Field("order_ref", "Order reference"),
+            ),
+            button="Start manufacturing",
+        ),
+        Operation(
+            "ReleaseProduct",
+            "Release the product",
+            Action.RELEASE_PRODUCT,
+            steps_api.ReleaseIn,
+            manufacturing.release_product,
+            (
+                Field("dose_cells", "Dose (CAR-positive viable T cells)", "number"),
+                Field("bag_id", "Bag identifier", "scan"),
+                Field("lot", "Lot"),
+            ),
+            button="Sign the release",
+            extra=_bags,
+        ),
+        Operation(
+            "RecordOutOfSpecification",
+            "Record an out-of-specification result",
+            Action.RECORD_OUT_OF_SPECIFICATION,
+            steps_api.OutOfSpecificationIn,
+            manufacturing.record_out_of_specification,
+            (
+                Field("dose_cells", "Dose (CAR-positive viable T cells)", "number"),
+                Field("bag_id", "Bag identifier", "scan"),
+                Field("lot", "Lot"),
+                REASON,
+            ),
+            button="Sign the out-of-specification result",
+            kind="exception",
+            extra=_bags,
+        ),
+        Operation(
+            "DecideOutOfSpecification",
+            "Quality decision on the out-of-specification product",
+            Action.DECIDE_OUT_OF_SPECIFICATION,
+            exceptions_api.OutOfSpecificationDecisionIn,
+            manufacturing.decide_out_of_specification,
+            (
+                Field(
+                    "accept",
+                    "Decision",
+                    "yesno",
+                    choices=(("yes", "Accept under a signed exception"), ("no", "Reject")),
+                ),
+                REASON,
+            ),
+            button="Sign the quality decision",
+            kind="quality",
+        ),
+        Operation(
+            "ShipProduct",
+            "Hand the shipper to the courier",
+            Action.SHIP_PRODUCT,
+            custody_api.ShipmentIn,
+            custody.ship_product,
+            (
+                SCAN_COI,
+                Field("scanned_bag_ids", "Scan every bag", "list", help="one scan per bag"),
+                Field("courier", "Courier", "choice"),
+            ),
+            button="Ship",
+            extra=_tuple_of("scanned_bag_ids"),
+            choices=_courier_choices,
+        ),
+        Operation(
+            "RecordTemperature",
+            "Record a temperature",
+            Action.RECORD_TEMPERATURE,
+            custody_api.TemperatureIn,
+            custody.record_temperature,
+            (
+                Field("celsius", "Temperature (°C)", "number"),
+                Field("location", "Where", help="dry shipper, LN2 tank 2, ..."),
+            ),
+        ),
+        Operation(
+            "DecideQuarantine",
+            "Quality decision on the quarantined product",
+            Action.DECIDE_QUARANTINE,
+            exceptions_api.QuarantineDecisionIn,
+            custody.decide_quarantine,
+            (
+                Field(
+                    "release",
+                    "Decision",
+                    "yesno",
+                    choices=(("yes", "Release from quarantine"), ("no", "Reject")),
+                ),
+                REASON,
+            ),
+            button="Sign the quality decision",
+            kind="quality",
+        ),
+        Operation(
+            "ReceiveProduct",
+            "Receive the shipper",
+            Action.RECEIVE_PRODUCT,
+            custody_api.ReceiptIn,
+            custody.receive_product,
+            (
+                SCAN_COI,
+                Field("scanned_bag_ids", "Scan every bag", "list", help="one scan per bag"),
+                Field("celsius", "Temperature on arrival (°C)", "number"),
+                Field("storage_location", "Stored in", help="e.g. LN2 tank 2"),
+            ),
+            button="Receive",
+            extra=_tuple_of("scanned_bag_ids"),
+        ),
+        Operation(
+            "ConfirmProductAvailability",
+            "Confirm the product is available for infusion",
+            Action.CONFIRM_PRODUCT_AVAILABILITY,
+            StepIn,
+            custody.confirm_product_availability,
+            button="Confirm availability",
+        ),
+        Operation(
+            "StartLymphodepletion",
+            "Start lymphodepleting chemotherapy",
+            Action.START_LYMPHODEPLETION,
+            steps_api.RegimenIn,
+            treatment.start_lymphodepletion,
+            (Field("regimen", "Regimen", help="e.g. fludarabine + cyclophosphamide x3 days"),),
+        ),
+        Operation(
+            "CompleteLymphodepletion",
+            "Complete lymphodepleting chemotherapy",
+            Action.COMPLETE_LYMPHODEPLETION,
+            StepIn,
+            treatment.complete_lymphodepletion,
+            button="Record completion",
+        ),
+        Operation(
+            "OmitLymphodepletion",
+            "Omit lymphodepletion (low white-cell count)",
+            Action.OMIT_LYMPHODEPLETION,
+            exceptions_api.OmissionIn,
+            treatment.omit_lymphodepletion,
+            (
+                Field("wbc_per_l", "White cells per litre", "number"),
+                Field("wbc_measured_at", "Measured at", "datetime"),
+                REASON,
+            ),
+            button="Sign the exception",
+            kind="exception",
+        ),
+        Operation(
+            "ThawBag",
+            "Thaw a bag",
+            Action.THAW_BAG,
+            steps_api.ThawIn,
+            treatment.thaw_bag,
+            (SCAN_COI, Field("scanned_bag_id", "Scan the bag", "scan")),
+            button="Record the thaw",
+        ),
+        Operation(
+            "StartMonitoring",
+            "Start monitoring after the infusion",
+            Action.START_MONITORING,
+            StepIn,
+            treatment.start_monitoring,
+            button="Start monitoring",
+        ),
+        Operation(
+            "GradeCrs",
+            "Grade cytokine release syndrome (ASTCT 2019)",
+            Action.START_MONITORING,
+            CrsIn,
+            toxicity.record_crs_grade,
+            (
+                Field("temperature_c", "Highest temperature (°C)", "number", step="0.1"),
+                Field(
+                    "hypotension",
+                    "Hypotension",
+                    "choice",
+                    choices=tuple((h.value, h.value.replace("-", " ")) for h in Hypotension),
+                ),
+                Field(
+                    "oxygen",
+                    "Oxygen support",
+                    "choice",
+                    choices=tuple((o.value, o.value.replace("-", " ")) for o in Oxygen),
+                ),
+                Field(
+                    "fever_masked",
+                    "Fever masked by antipyretics, tocilizumab or steroids?",
+                    "yesno",
+                    choices=(("no", "No"), ("yes", "Yes")),
+                ),
+            ),
+            button="Record the CRS grade",
+            extra=_crs,
+        ),
+        Operation(
+            "CompleteMonitoring",
+            "Complete the monitoring period",
+            Action.COMPLETE_MONITORING,
+            StepIn,
+            treatment.complete_monitoring,
+            button="Complete monitoring",
+        ),
+        Operation(
+            "RecordFollowUpVisit",
+            "Record a follow-up visit",
+            Action.RECORD_FOLLOW_UP_VISIT,
+            steps_api.FollowUpVisitIn,
+            treatment.record_follow_up_visit,
+            (Field("note_ref", "Note reference", required=False),),
+        ),
+        Operation(
+            "CompleteFollowUp",
+            "Complete long-term follow-up",
+            Action.COMPLETE_FOLLOW_UP,
+            StepIn,
+            treatment.complete_follow_up,
+            button="Complete follow-up",
+        ),
+        Operation(
+            "RecordWeight",
+            "Record the patient's weight",
+            Action.RECORD_WEIGHT,
+            steps_api.WeightIn,
+            steps_api._record_weight,
+            (Field("weight_kg", "Weight (kg)", "number"),),
+            kind="other",
+        ),
+        Operation(
+            "RecordBridgingTherapy",
+            "Record bridging therapy",
+            Action.RECORD_BRIDGING_THERAPY,
+            steps_api.BridgingIn,
+            collection.record_bridging_therapy,
+            (Field("regimen", "Regimen"),),
+            kind="other",
+        ),
+        Operation(
+            "ExpireProduct",
+            "Record that the product expired",
+            Action.EXPIRE_PRODUCT,
+            steps_api.ReasonIn,
+            treatment.expire_product,
+            (REASON,),
+            kind="exception",
+        ),
+        Operation(
+            "DisposeProduct",
+            "Dispose of the product",
+            Action.DISPOSE_PRODUCT,
+            steps_api.SignedReasonIn,
+            treatment.dispose_product,
+            (REASON,),
+            button="Sign the disposal",
+            kind="exception",
+        ),
+        Operation(
+            "WithdrawCase",
+            "Withdraw the case",
+            Action.WITHDRAW_CASE,
+            steps_api.ReasonIn,
+            treatment.withdraw_case,
+            (REASON,),
+            button="Withdraw",
+            kind="other",
+        ),
+        Operation(
+            "RecordDeath",
+            "Record the patient's death",
+            Action.RECORD_DEATH,
+            steps_api.ReasonIn,
+            treatment.record_death,
+            (REASON,),
+            kind="other",
+        ),
+    )
+}
+
+MAIN_ORDER = tuple(OPERATIONS)
+"""The order the pages offer them in: the journey's own order, the rare ones last."""
+
+BEDSIDE = "InfuseBag"
+"""Infusion is recorded on the bedside page, never by a plain form."""
+
+
+# --- reading a submitted form --------------------------------------------------------------
+
+
+class FormErrors(Exception):
+    """The form's input did not validate: a message per field (``""`` for the whole form)."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{k or 'form'}: {v}" for k, v in errors.items()))
+        self.errors = dict(errors)
+
+
+def local_datetime(text: str, zone: str) -> str:
+    """A ``datetime-local`` value (no zone) read in the site's time zone, as ISO 8601."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zoneinfo.ZoneInfo(zone or "UTC"))
+    return value.isoformat()
+
+
+def _value(f: Field, raw: str, zone: str) -> Any:
+    if f.kind == "yesno":
+        lowered = raw.lower()
+        if lowered in {"yes", "true", "on", "1"}:
+            return True
+        if lowered in {"no", "false", "off", "0"}:
+            return False
+        return raw
+    if f.kind == "list":
+        return _split(raw)
+    if f.kind == "datetime":
+        try:
+            return local_datetime(raw, zone)
+        except ValueError:
+            raise FormErrors({f.name: "a date and time, e.g. 2026-03-01T14:30"}) from None
+    return raw
+
+
+def parse(op: Operation, data: QueryDict | Mapping[str, Any], case: TherapyCase) -> BaseModel:
+    """Validate the posted form with the operation's schema; :class:`FormErrors` if wrong."""
+    zone = case.treating_site.time_zone
+    values: dict[str, Any] = {}
+    fields = list(op.fields)
+    if op.clinical_time:
+        fields.append(Field("occurred_at", "Clinical time", "datetime", required=False))
+    for f in fields:
+        raw = str(data.get(f.name, "") or "").strip()
+        if raw == "":
+            if f.required and f.kind != "list":
+                values[f.name] = None  # let the schema name the missing field
+            continue
+        values[f.name] = _value(f, raw, zone)
+    if op.schema in (steps_api.ReleaseIn, steps_api.OutOfSpecificationIn):
+        values["bags"] = [{"bag_id": values.pop("bag_id", None), "lot": values.pop("lot", None)}]
+    version = str(data.get("expected_version", "") or "").strip()
+    if version:
+        values["expected_version"] = version
+    if op.signed:
+        values["password"] = str(data.get("password", "") or "")
+        if not values["password"]:
+            raise FormErrors({"password": "enter your password again to sign"})
+    values = {k: v for k, v in values.items() if v is not None or k in _required(op)}
+    try:
+        return op.schema.model_validate(values)
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            loc = [str(part) for part in error.get("loc", ())]
+            name = loc[0] if loc else ""
+            if name == "bags" and loc:
+                name = loc[-1] if loc[-1] in {"bag_id", "lot"} else "bag_id"
+            errors.setdefault(name, _message(error))
+        raise FormErrors(errors) from None
+
+
+def _required(op: Operation) -> set[str]:
+    return {f.name for f in op.fields if f.required}
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    if error.get("type") == "missing" or error.get("input") is None:
+        return "this field is required"
+    return str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+
+
+def service_arguments(op: Operation, payload: BaseModel, case: TherapyCase) -> dict[str, Any]:
+    """The keyword arguments of the operation's service function."""
+    values = payload.model_dump()
+    for name in op.drop:
+        values.pop(name, None)
+    if op.extra is not None:
+        values.update(op.extra(payload, case))
+    for key in ("meaning", "role"):
+        if values.get(key) is None:
+            values.pop(key, None)
+    if "slot_id" in values and values["slot_id"] is None:
+        values.pop("slot_id")
+    return values

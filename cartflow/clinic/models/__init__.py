@@ -1,0 +1,37 @@
+"""The clinic's models, split by area; import them from here."""
+
+from cartflow.clinic.models.cases import (
+    CaseParticipant,
+    CaseProjection,
+    IdentifierSequence,
+    TherapyCase,
+)
+from cartflow.clinic.models.log import AuditRow, Event, LedgerEntry, LedgerHead
+from cartflow.clinic.models.materials import Collection, ProductBag
+from cartflow.clinic.models.patients import AntigenTest, Diagnosis, Patient
+from cartflow.clinic.models.signatures import ApiToken, Signature
+from cartflow.clinic.models.sites import Membership, Site
+from cartflow.clinic.models.slots import Slot, SlotBooking, SlotKind
+
+__all__ = [
+    "AntigenTest",
+    "ApiToken",
+    "AuditRow",
+    "CaseParticipant",
+    "CaseProjection",
+    "Collection",
+    "Diagnosis",
+    "Event",
+    "IdentifierSequence",
+    "LedgerEntry",
+    "LedgerHead",
+    "Membership",
+    "Patient",
+    "ProductBag",
+    "Signature",
+    "Site",
+    "Slot",
+    "SlotBooking",
+    "SlotKind",
+    "TherapyCase",
+]

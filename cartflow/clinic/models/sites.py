@@ -1,0 +1,58 @@
+"""The network: sites and who works where, in which role."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from cartflow.domain.roles import Role, SiteKind
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone name (e.g. Europe/Berlin)")
+
+
+class Site(models.Model):
+    """A treatment center, apheresis unit, manufacturing site or courier.
+
+    ``slug`` and ``public_id`` are what URLs carry; the row number never leaves the database.
+    ``facility_code`` is the ISBT 128 facility identification number (FIN) the site allocates
+    chain-of-identity identifiers under.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=[(k.value, k.value) for k in SiteKind])
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    facility_code = models.CharField(max_length=5, unique=True, null=True, blank=True)
+    region = models.CharField(max_length=2, default="US")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class Membership(models.Model):
+    """One role of one user at one site."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=32, choices=[(r.value, r.value) for r in Role])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "site", "role"], name="membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} at {self.site.slug}"

@@ -1,0 +1,51 @@
+"""Leukapheresis: booking the chair, recording the collection, bridging therapy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cartflow.clinic.models import Collection, Slot, TherapyCase
+from cartflow.clinic.services.append import AppendResult
+from cartflow.clinic.services.cases import add_participant
+from cartflow.clinic.services.operations import operation, perform, user_site
+from cartflow.clinic.services.slots import take_place
+from cartflow.domain import journey
+from cartflow.domain.identifiers import parse_identifier
+from cartflow.domain.roles import SiteKind
+
+
+def schedule_apheresis(
+    case: TherapyCase | str, *, slot: Slot | None = None, acting_user: Any, **kwargs: Any
+) -> AppendResult:
+    """Book an apheresis chair (``slot``, when capacity is managed) and record the schedule.
+
+    Taking the place and recording the event are one transaction: of two coordinators taking
+    the last chair, one gets :class:`~cartflow.clinic.services.errors.Conflict`.
+    """
+
+    def side_rows(result: AppendResult, command: Any, user: Any) -> None:
+        if slot is not None:
+            take_place(slot, result.case, result.head, result.now)
+            add_participant(result.case, slot.site, result.now)
+
+    return perform(
+        case, journey.ScheduleApheresis, acting_user=acting_user, side_rows=side_rows, **kwargs
+    )
+
+
+def _collection_row(result: AppendResult, command: Any, user: Any) -> None:
+    if not command.succeeded:
+        return
+    site = user_site(user, SiteKind.APHERESIS_UNIT, result.case.treating_site)
+    add_participant(result.case, site, result.now)
+    Collection.objects.create(
+        din=parse_identifier(command.collection_din).compact,
+        case=result.case,
+        site=site,
+        collected_at=command.occurred_at or result.now,
+        event_hash=result.last().hash,
+    )
+
+
+record_collection = operation(journey.RecordCollection, _collection_row)
+record_bridging_therapy = operation(journey.RecordBridgingTherapy)

@@ -1,0 +1,92 @@
+"""T-cell engineering: the manufacturing slot, the order, release or out of specification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from cartflow.clinic.models import ProductBag, Slot, SlotKind, TherapyCase
+from cartflow.clinic.services.append import AppendResult, append
+from cartflow.clinic.services.cases import add_participant
+from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
+from cartflow.clinic.services.operations import operation, user_site
+from cartflow.clinic.services.slots import take_place
+from cartflow.domain import journey
+from cartflow.domain.errors import InvalidInput
+from cartflow.domain.events import Event
+from cartflow.domain.roles import SiteKind
+
+
+def book_manufacturing_slot(
+    case: TherapyCase | str,
+    slot: Slot,
+    *,
+    acting_user: Any,
+    request_meta: RequestMeta = NO_REQUEST,
+    expected_version: int | None = None,
+    now: Any = None,
+) -> AppendResult:
+    """Take a place of a manufacturing slot for the case; :class:`Conflict` when it is full.
+
+    The booking is an event of the case's chain (``slot.booked``, written by the store, not a
+    journey step) and a place taken by one conditional UPDATE, in one transaction.
+    """
+    if slot.kind != SlotKind.MANUFACTURING:
+        raise InvalidInput("slot: a manufacturing slot is needed")
+
+    def booked(state: Any, now: Any) -> list[Event]:
+        return [
+            Event(
+                type="slot.booked",
+                occurred_at=now,
+                actor=acting_user.get_username(),
+                data={
+                    "slot": str(slot.public_id),
+                    "kind": slot.kind,
+                    "day": str(slot.day),
+                    "site": slot.site.slug,
+                },
+            )
+        ]
+
+    def then(result: AppendResult) -> None:
+        take_place(slot, result.case, result.head, result.now)
+        add_participant(result.case, slot.site, result.now)
+
+    return append(
+        case,
+        None,
+        acting_user=acting_user,
+        request_meta=request_meta,
+        expected_version=expected_version,
+        operation="book_manufacturing_slot",
+        extra_events=booked,
+        then=then,
+        summary={"slot": str(slot.public_id)},
+        now=now or timezone.now(),
+    )
+
+
+def _manufacturer_joins(result: AppendResult, command: Any, user: Any) -> None:
+    site = user_site(user, SiteKind.MANUFACTURING_SITE, result.case.treating_site)
+    add_participant(result.case, site, result.now)
+
+
+def _bag_rows(result: AppendResult, command: Any, user: Any) -> None:
+    site = user_site(user, SiteKind.MANUFACTURING_SITE, result.case.treating_site)
+    event_hash = next(e.hash for e in result.events if e.type != "signature.applied")
+    for bag in command.bags:
+        ProductBag.objects.create(
+            case=result.case,
+            manufacturer_bag_id=bag.bag_id,
+            lot=bag.lot,
+            manufacturer=site,
+            event_hash=event_hash,
+        )
+
+
+start_manufacturing = operation(journey.StartManufacturing, _manufacturer_joins)
+release_product = operation(journey.ReleaseProduct, _bag_rows)
+record_out_of_specification = operation(journey.RecordOutOfSpecification, _bag_rows)
+decide_out_of_specification = operation(journey.DecideOutOfSpecification)

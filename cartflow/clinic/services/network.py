@@ -1,0 +1,108 @@
+"""The network's reference data: sites, memberships and patients, each write audited."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from cartflow.clinic.models import Membership, Patient, Site
+from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
+from cartflow.clinic.services.errors import Conflict
+from cartflow.clinic.services.records import write_audit
+from cartflow.domain.errors import InvalidInput
+from cartflow.domain.roles import Role, SiteKind
+
+
+def create_site(
+    slug: str,
+    name: str,
+    kind: str,
+    *,
+    time_zone: str = "UTC",
+    facility_code: str | None = None,
+    region: str = "US",
+    acting_user: Any,
+    request_meta: RequestMeta = NO_REQUEST,
+) -> Site:
+    if kind not in SiteKind.__members__.values():
+        raise InvalidInput(f"kind: one of {', '.join(k.value for k in SiteKind)}")
+    site = Site(
+        slug=slug,
+        name=name,
+        kind=kind,
+        time_zone=time_zone,
+        facility_code=facility_code.upper() if facility_code else None,
+        region=region,
+    )
+    site.full_clean()
+    try:
+        with transaction.atomic():
+            site.save()
+            write_audit(
+                "create_site",
+                acting_user=acting_user,
+                request_meta=request_meta,
+                summary={"site": slug, "kind": kind},
+            )
+    except IntegrityError as exc:
+        raise Conflict(f"a site with the slug {slug} or facility code already exists") from exc
+    return site
+
+
+def grant_role(
+    user: Any, site: Site, role: str, *, acting_user: Any, request_meta: RequestMeta = NO_REQUEST
+) -> Membership:
+    if role not in Role.__members__.values():
+        raise InvalidInput(f"role: one of {', '.join(r.value for r in Role)}")
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(user=user, site=site, role=role)
+        if created:
+            write_audit(
+                "grant_role",
+                acting_user=acting_user,
+                request_meta=request_meta,
+                summary={"user": user.get_username(), "site": site.slug, "role": role},
+            )
+    return membership
+
+
+def register_patient(
+    site: Site,
+    *,
+    record_number: str,
+    given_name: str,
+    family_name: str,
+    birth_date: date,
+    sex: str = "",
+    acting_user: Any,
+    request_meta: RequestMeta = NO_REQUEST,
+) -> Patient:
+    """A patient of a treatment center, by the hospital's own record number."""
+    if site.kind != SiteKind.TREATMENT_CENTER:
+        raise InvalidInput("site: patients are registered at a treatment center")
+    patient = Patient(
+        treating_site=site,
+        record_number=record_number.strip(),
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        birth_date=birth_date,
+        sex=sex,
+    )
+    patient.full_clean(exclude=["treating_site"])
+    try:
+        with transaction.atomic():
+            patient.save()
+            # The audit row names the patient by public id only: logs never carry names.
+            write_audit(
+                "register_patient",
+                acting_user=acting_user,
+                request_meta=request_meta,
+                summary={"patient": str(patient.public_id), "site": site.slug},
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            f"the record number {record_number} is already registered at {site.slug}"
+        ) from exc
+    return patient

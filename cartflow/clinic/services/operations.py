@@ -1,0 +1,145 @@
+"""The frame every journey operation shares: build the command, sign if needed, append.
+
+Each operation of the six steps is a module-level function made by :func:`operation` in the
+module of its area (``referral``, ``collection``, ``manufacturing``, ``custody``,
+``treatment``), called as ``record_collection(case, scanned_coi=..., collection_din=...,
+acting_user=user)``. A command the journey wants signed takes ``password`` (re-entered) and
+optionally ``meaning`` and ``role``; the signature is written in the same transaction and
+bound to the hash of the event it signs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from cartflow.clinic.models import Membership, Site, TherapyCase
+from cartflow.clinic.services.append import AppendResult, append, resolve_case
+from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
+from cartflow.clinic.services.errors import SignatureRefused
+from cartflow.clinic.services.signatures import Meaning, signature_intent
+from cartflow.domain import journey
+from cartflow.domain.roles import Role
+
+SideRows = Callable[[AppendResult, Any, Any], None]
+"""Rows written beside the log, in the same transaction: (result, command, acting user)."""
+
+DEFAULT_MEANINGS: dict[str, str] = {
+    "SignEligibility": Meaning.ELIGIBILITY,
+    "ReleaseProduct": Meaning.RELEASE,
+    "RecordOutOfSpecification": Meaning.AUTHORSHIP,
+    "DecideOutOfSpecification": Meaning.QUALITY_DECISION,
+    "DecideQuarantine": Meaning.QUALITY_DECISION,
+    "RecordSiteProtocolValue": Meaning.APPROVAL,
+    "ModifyFludarabineDose": Meaning.RESPONSIBILITY,
+    "OmitLymphodepletion": Meaning.EXCEPTION,
+    "InfuseBag": Meaning.INFUSION,
+    "DisposeProduct": Meaning.RESPONSIBILITY,
+}
+
+
+def snake_case(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def needs_signature(command_type: type) -> bool:
+    return any(f.name == "signature" for f in dataclasses.fields(command_type))
+
+
+def roles_on_case(user: Any, case: TherapyCase) -> list[Role]:
+    """The user's roles at the sites that take part in the case, in the Role enum's order."""
+    held = set(
+        Membership.objects.filter(user=user, site__case_roles__case=case).values_list(
+            "role", flat=True
+        )
+    )
+    return [role for role in Role if role.value in held]
+
+
+def signer_role(user: Any, case: TherapyCase, role: str | None) -> Role:
+    roles = roles_on_case(user, case)
+    if role is not None:
+        if Role(role) not in roles:
+            raise SignatureRefused(f"you do not hold the role {role} at a site of this case")
+        return Role(role)
+    if not roles:
+        raise SignatureRefused("you hold no role at a site of this case, so you cannot sign")
+    return roles[0]
+
+
+def user_site(user: Any, kind: str, fallback: Site) -> Site:
+    """The user's site of ``kind`` (their manufacturing site, apheresis unit), else ``fallback``."""
+    membership = (
+        Membership.objects.filter(user=user, site__kind=kind).select_related("site").first()
+    )
+    return membership.site if membership else fallback
+
+
+def perform(
+    case: TherapyCase | str,
+    command_type: type,
+    *,
+    acting_user: Any,
+    request_meta: RequestMeta = NO_REQUEST,
+    expected_version: int | None = None,
+    password: str = "",
+    meaning: str = "",
+    role: str | None = None,
+    now: datetime | None = None,
+    side_rows: SideRows | None = None,
+    request: Any = None,
+    **fields: Any,
+) -> AppendResult:
+    """Record one journey command on ``case`` as ``acting_user``; see the module's doc."""
+    case = resolve_case(case)
+    intent = None
+    if needs_signature(command_type):
+        # Re-authentication comes first and outside the transaction: hashing a password is
+        # slow, and no lock should wait for it.
+        intent = signature_intent(
+            acting_user,
+            password,
+            meaning or DEFAULT_MEANINGS.get(command_type.__name__, Meaning.RESPONSIBILITY),
+            request,
+        )
+        fields["signature"] = journey.Signature(
+            signer_id=acting_user.get_username(),
+            role=signer_role(acting_user, case, role),
+            meaning=intent.meaning,
+            signed_at=now or timezone.now(),
+        )
+    command = command_type(actor=acting_user.get_username(), **fields)
+
+    def then(result: AppendResult) -> None:
+        if side_rows is not None:
+            side_rows(result, command, acting_user)
+
+    return append(
+        case,
+        command,
+        acting_user=acting_user,
+        request_meta=request_meta,
+        expected_version=expected_version,
+        operation=snake_case(command_type.__name__),
+        signature=intent,
+        then=then,
+        now=now,
+    )
+
+
+def operation(command_type: type, side_rows: SideRows | None = None) -> Callable[..., AppendResult]:
+    """The service function of one journey command."""
+
+    def run(case: TherapyCase | str, *, acting_user: Any, **kwargs: Any) -> AppendResult:
+        return perform(case, command_type, acting_user=acting_user, side_rows=side_rows, **kwargs)
+
+    run.__name__ = run.__qualname__ = snake_case(command_type.__name__)
+    run.__doc__ = (
+        f"Record :class:`cartflow.domain.journey.{command_type.__name__}` on a case.\n\n"
+        f"{(command_type.__doc__ or '').strip()}"
+    )
+    return run

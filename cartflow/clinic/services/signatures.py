@@ -1,0 +1,127 @@
+"""Electronic signatures: re-authenticate, state the meaning, bind to the event's hash.
+
+21 CFR 11.200 asks for two components (user name and password) at each signing outside one
+continuous controlled session; the signer gives the password again every time here, which is
+the stricter reading. :func:`reauthenticate` is the one place that checks it, so single
+sign-on can replace the password later without touching the operations that sign.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth import authenticate
+
+from cartflow.clinic.models import Event, Signature
+from cartflow.clinic.services.append import (
+    SIGNATURE_EVENT,
+    AppendResult,
+    SignatureIntent,
+    append,
+)
+from cartflow.clinic.services.audit import verify_case
+from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
+from cartflow.clinic.services.errors import SignatureRefused
+from cartflow.clinic.services.machine import CaseMachine
+from cartflow.domain.errors import InvalidInput
+
+
+class Meaning:
+    """What a signature means (21 CFR 11.50(a)(3)); operations pass the one that applies."""
+
+    AUTHORSHIP = "authorship"
+    REVIEW = "review"
+    APPROVAL = "approval"
+    RESPONSIBILITY = "responsibility"
+    ELIGIBILITY = "eligibility sign-off"
+    RELEASE = "product release"
+    QUALITY_DECISION = "quality decision"
+    EXCEPTION = "exception approval"
+    INFUSION = "infusion"
+
+
+METHOD_PASSWORD = "password"
+
+
+def printed_name(user: Any) -> str:
+    full = user.get_full_name().strip() if hasattr(user, "get_full_name") else ""
+    return full or str(user.username)
+
+
+def reauthenticate(user: Any, password: str, request: Any = None) -> str:
+    """Check the signer's password again; the method used, or :class:`SignatureRefused`."""
+    if not password:
+        raise SignatureRefused("signing needs your password, entered again")
+    checked = authenticate(request, username=user.get_username(), password=password)
+    if checked is None or checked.pk != user.pk or not checked.is_active:
+        raise SignatureRefused("the password is not correct: nothing was signed")
+    return METHOD_PASSWORD
+
+
+def signature_intent(
+    user: Any, password: str, meaning: str, request: Any = None
+) -> SignatureIntent:
+    """Re-authenticate ``user`` and return the signature to write with an append."""
+    meaning = (meaning or "").strip()
+    if not meaning or len(meaning) > 64:
+        raise InvalidInput("meaning: say what the signature means (1 to 64 characters)")
+    method = reauthenticate(user, password, request)
+    return SignatureIntent(
+        signer=user, signer_name=printed_name(user), meaning=meaning, method=method
+    )
+
+
+def sign(
+    user: Any,
+    password: str,
+    meaning: str,
+    event: Event,
+    *,
+    request_meta: RequestMeta = NO_REQUEST,
+    request: Any = None,
+    machine: CaseMachine | None = None,
+) -> Signature:
+    """Sign an event already recorded (a review, an approval) after re-authenticating."""
+    intent = signature_intent(user, password, meaning, request)
+    bound = SignatureIntent(
+        signer=intent.signer,
+        signer_name=intent.signer_name,
+        meaning=intent.meaning,
+        method=intent.method,
+        event_hash=event.hash,
+        event_id=event.pk,
+        event_seq=event.seq,
+    )
+    result: AppendResult = append(
+        event.case,
+        None,
+        acting_user=user,
+        request_meta=request_meta,
+        operation="sign",
+        signature=bound,
+        machine=machine,
+        summary={"signed": event.hash, "meaning": intent.meaning},
+    )
+    assert result.signature is not None
+    return result.signature
+
+
+def verify_signature(signature: Signature) -> tuple[bool, str]:
+    """Whether the signature still binds to the event it names, and why not."""
+    event = signature.event
+    if event.hash != signature.event_hash:
+        return False, "the signature names an event whose hash differs from the one it signed"
+    sign_event = signature.signature_event
+    body = json.loads(bytes(sign_event.body))
+    data = body.get("data") or {}
+    if body.get("type") != SIGNATURE_EVENT or data.get("signs") != signature.event_hash:
+        return False, "the signature's own event in the chain signs a different record"
+    if sign_event.case_id != event.case_id:
+        return False, "the signature and the signed event belong to different cases"
+    if (data.get("meaning"), data.get("signer")) != (signature.meaning, signature.signer_name):
+        return False, "the signature's name or meaning differs from what the chain recorded"
+    report = verify_case(event.case)
+    if not report.ok:
+        return False, f"the case's chain is broken: {report.reason}"
+    return True, ""

@@ -1,0 +1,97 @@
+"""Capacity: opening slots and booking them, so two users never take the same last place."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import connection, transaction
+
+from cartflow.clinic.models import Site, Slot, SlotBooking, SlotKind, TherapyCase
+from cartflow.clinic.services.append import AppendResult, append
+from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
+from cartflow.clinic.services.errors import Conflict
+from cartflow.clinic.services.machine import CaseMachine
+from cartflow.clinic.services.records import write_audit
+from cartflow.domain.errors import InvalidInput
+
+SLOT = Slot._meta.db_table
+
+
+def open_slot(
+    site: Site,
+    kind: str,
+    day: date,
+    capacity: int,
+    *,
+    acting_user: Any,
+    request_meta: RequestMeta = NO_REQUEST,
+) -> Slot:
+    """Offer ``capacity`` places of ``kind`` at ``site`` on ``day``."""
+    if kind not in SlotKind.values:
+        raise InvalidInput(f"kind: one of {', '.join(SlotKind.values)}")
+    if capacity < 1 or capacity > 1000:
+        raise InvalidInput("capacity: a whole number from 1 to 1000")
+    with transaction.atomic():
+        slot = Slot.objects.create(site=site, kind=kind, day=day, capacity=capacity)
+        write_audit(
+            "open_slot",
+            acting_user=acting_user,
+            request_meta=request_meta,
+            summary={
+                "slot": str(slot.public_id),
+                "site": site.slug,
+                "kind": kind,
+                "day": day.isoformat(),
+                "capacity": capacity,
+            },
+        )
+    return slot
+
+
+def take_place(slot: Slot, case: TherapyCase, event_hash: str, now: Any) -> None:
+    """Take one place of ``slot`` for ``case``; :class:`Conflict` when none is left.
+
+    One conditional UPDATE: it locks the slot's row (PostgreSQL) or runs under the write lock
+    (SQLite), and changes nothing when the slot is full, so of two users taking the last place
+    exactly one gets a row back.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {SLOT} SET booked = booked + 1 WHERE id = %s AND booked < capacity",
+            [slot.pk],
+        )
+        taken = cursor.rowcount == 1
+    if not taken:
+        raise Conflict(
+            f"the {slot.kind.replace('_', ' ')} slot at {slot.site.slug} on {slot.day} is fully "
+            f"booked ({slot.capacity} of {slot.capacity}): choose another day"
+        )
+    SlotBooking.objects.create(slot=slot, case=case, booked_at=now, event_hash=event_hash)
+
+
+def book_slot(
+    case: TherapyCase | str,
+    slot: Slot,
+    command: Any,
+    *,
+    acting_user: Any,
+    request_meta: RequestMeta = NO_REQUEST,
+    expected_version: int | None = None,
+    machine: CaseMachine | None = None,
+) -> AppendResult:
+    """Record ``command`` (the journey's booking event) and take a place of ``slot``, at once."""
+
+    def then(result: AppendResult) -> None:
+        take_place(slot, result.case, result.head, result.now)
+
+    return append(
+        case,
+        command,
+        acting_user=acting_user,
+        request_meta=request_meta,
+        expected_version=expected_version,
+        machine=machine,
+        then=then,
+        summary={"slot": str(slot.public_id)},
+    )

@@ -1,0 +1,54 @@
+"""Database triggers that refuse UPDATE and DELETE on the record, on SQLite and PostgreSQL.
+
+The migration that installs them passes its own frozen list of tables, so adding a table
+here later means a new migration, not a changed old one.
+"""
+
+from __future__ import annotations
+
+MESSAGE = "cartflow: {table} is append-only: rows are never updated or deleted"
+PG_FUNCTION = "cartflow_refuse_change"
+
+
+def create_statements(vendor: str, tables: tuple[str, ...]) -> list[str]:
+    if vendor == "postgresql":
+        statements = [
+            # The message is built with || rather than RAISE's % placeholders, which a
+            # driver would take for its own parameters.
+            f"CREATE OR REPLACE FUNCTION {PG_FUNCTION}() RETURNS trigger AS $$ "
+            f"BEGIN RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', "
+            f"MESSAGE = 'cartflow: ' || TG_TABLE_NAME || ' is append-only: rows are never "
+            f"updated or deleted (' || TG_OP || ' refused)'; "
+            f"END; $$ LANGUAGE plpgsql"
+        ]
+        for table in tables:
+            statements.append(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION {PG_FUNCTION}()"
+            )
+        return statements
+    if vendor == "sqlite":
+        statements = []
+        for table in tables:
+            for op in ("UPDATE", "DELETE"):
+                statements.append(
+                    f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{MESSAGE.format(table=table)} "
+                    f"({op} refused)'); END"
+                )
+        return statements
+    raise NotImplementedError(f"append-only triggers for {vendor} are not written")
+
+
+def drop_statements(vendor: str, tables: tuple[str, ...]) -> list[str]:
+    if vendor == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}" for table in tables] + [
+            f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()"
+        ]
+    if vendor == "sqlite":
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_no_{op}"
+            for table in tables
+            for op in ("update", "delete")
+        ]
+    raise NotImplementedError(f"append-only triggers for {vendor} are not written")

@@ -1,0 +1,26 @@
+"""The clinic's pages. URLs carry the chain-of-identity identifier or a UUID, never a row
+number, and never a patient's name or birth date."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from cartflow.clinic import views
+
+urlpatterns = [
+    path("", views.board, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("patients/", views.patient_list, name="patients"),
+    path("patients/new/", views.patient_new, name="patient_new"),
+    path("patients/<uuid:patient_id>/", views.patient_page, name="patient"),
+    path("patients/<uuid:patient_id>/refer/", views.patient_refer, name="patient_refer"),
+    path("cases/<str:coi>/", views.case_page, name="case"),
+    path("cases/<str:coi>/step/", views.case_step, name="case_step"),
+    path("cases/<str:coi>/eligibility/", views.eligibility_page, name="eligibility"),
+    path("cases/<str:coi>/bedside/", views.bedside, name="bedside"),
+    path("cases/<str:coi>/deviations/review/", views.review, name="deviation_review"),
+    path("cases/<str:coi>/audit/", views.case_audit, name="case_audit"),
+    path("quality/", views.quality_page, name="quality"),
+    path("audit/", views.audit_page, name="audit"),
+]

@@ -1,0 +1,35 @@
+"""The clinic's pages: server-rendered, each view answering the page or its HTMX fragment.
+
+Every write goes through a service function (``cartflow.clinic.services``); access goes
+through ``cartflow.clinic.access``. See docs/pages.md.
+"""
+
+from cartflow.clinic.views.audit import audit_page, case_audit
+from cartflow.clinic.views.auth import LoginView, LogoutView
+from cartflow.clinic.views.bedside import bedside
+from cartflow.clinic.views.board import board
+from cartflow.clinic.views.cases import case_page, case_step
+from cartflow.clinic.views.eligibility import eligibility_page
+from cartflow.clinic.views.patients import patient_list, patient_new, patient_page, patient_refer
+from cartflow.clinic.views.quality import quality_page, review
+
+home = board
+
+__all__ = [
+    "LoginView",
+    "LogoutView",
+    "audit_page",
+    "bedside",
+    "board",
+    "case_audit",
+    "case_page",
+    "case_step",
+    "eligibility_page",
+    "home",
+    "patient_list",
+    "patient_new",
+    "patient_page",
+    "patient_refer",
+    "quality_page",
+    "review",
+]

@@ -1,0 +1,281 @@
+"""The case page: the timeline, the next step with its form, and what blocks it.
+
+``case_step`` is the one write route of the case page: the operation is named in the form, and
+its input is validated by the API's schema and recorded by the operation's service function.
+An HTMX request gets the form back as a fragment (with the refusal in words) or a redirect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+
+from cartflow.clinic import access
+from cartflow.clinic.forms.operations import (
+    BEDSIDE,
+    MAIN_ORDER,
+    OPERATIONS,
+    Field,
+    FormErrors,
+    Operation,
+    parse,
+    service_arguments,
+)
+from cartflow.clinic.models import SlotBooking, SlotKind, TherapyCase
+from cartflow.clinic.queries import case_timeline
+from cartflow.clinic.services.context import RequestMeta
+from cartflow.clinic.services.deviations import DEVIATION_OPENED
+from cartflow.clinic.services.errors import Conflict, ServiceError
+from cartflow.clinic.services.signatures import Meaning, printed_name
+from cartflow.clinic.services.toxicity import CRS_GRADED
+from cartflow.clinic.views.common import case_roles, guarded, may, refusal
+from cartflow.domain.errors import DomainError
+from cartflow.domain.journey import Step
+from cartflow.domain.roles import Action, Role, roles_that_can
+
+QUALITY_EVENTS = {
+    "quality.quarantine_released",
+    "quality.quarantine_rejected",
+    "quality.oos_accepted",
+    "quality.oos_rejected",
+}
+EXCEPTION_WORDS = ("exception", "omitted", "out_of_specification", "quarantine", "excursion")
+ROLE_WORDS = {
+    Role.PHYSICIAN: "a physician",
+    Role.COORDINATOR: "a coordinator",
+    Role.APHERESIS: "the apheresis unit",
+    Role.MANUFACTURING: "the manufacturing site",
+    Role.COURIER: "the courier",
+    Role.PHARMACY: "the pharmacy or an infusion nurse",
+    Role.QUALITY: "a quality reviewer",
+    Role.AUDITOR: "an auditor",
+    Role.ADMIN: "an administrator",
+}
+
+
+def _event_tone(event: dict[str, Any]) -> str:
+    kind = event["type"]
+    if kind in QUALITY_EVENTS or kind.startswith("quality."):
+        return "quality"
+    if kind == DEVIATION_OPENED:
+        return "deviation"
+    if any(word in kind for word in EXCEPTION_WORDS) or (
+        kind == "product.temperature_recorded" and event["data"].get("excursion")
+    ):
+        return "exception"
+    return ""
+
+
+def _needs_manufacturing_slot(case: TherapyCase, state: dict[str, Any]) -> bool:
+    collections = [c for c in state.get("collections") or [] if c.get("succeeded")]
+    since = collections[-1].get("at") if collections else None
+    bookings = SlotBooking.objects.filter(case=case, slot__kind=SlotKind.MANUFACTURING)
+    if since:
+        bookings = bookings.filter(booked_at__gte=since)
+    return not bookings.exists()
+
+
+def available_operations(case: TherapyCase, state: dict[str, Any]) -> list[Operation]:
+    """The operations the case's step accepts now (whoever may do them)."""
+    step = state.get("step", "")
+    names = set(state.get("next_actions") or [])
+    if step in {Step.COLLECTED, Step.BRIDGING} and _needs_manufacturing_slot(case, state):
+        names.add("BookManufacturingSlot")
+    if state.get("infusions") and step in {
+        Step.INFUSED,
+        Step.MONITORING,
+        Step.LONG_TERM_FOLLOW_UP,
+    }:
+        names.add("GradeCrs")
+    return [OPERATIONS[name] for name in MAIN_ORDER if name in names]
+
+
+def _who(ops: list[Operation], state: dict[str, Any]) -> str:
+    roles: set[Role] = set()
+    for op in ops:
+        if op.kind in {"step", "quality", "exception"}:
+            roles |= roles_that_can(op.action)
+    if BEDSIDE in (state.get("next_actions") or []):
+        roles |= roles_that_can(Action.INFUSE_BAG) | roles_that_can(Action.THAW_BAG)
+    return ", ".join(ROLE_WORDS[r] for r in Role if r in roles)
+
+
+def form_of(
+    op: Operation,
+    case: TherapyCase,
+    failed: str,
+    errors: dict[str, str],
+    posted: Any,
+    problem: dict[str, str] | None,
+) -> dict[str, Any]:
+    """One operation's form, ready for ``_next_step_form.html``: fields with values and errors."""
+    mine = op.name == failed
+    fields = list(op.fields_for(case))
+    if op.clinical_time:
+        fields.append(
+            Field(
+                "occurred_at",
+                "Clinical time",
+                "datetime",
+                required=False,
+                help=f"leave empty for now; site time ({case.treating_site.time_zone})",
+            )
+        )
+    rows = []
+    for f in fields:
+        rows.append(
+            {
+                "name": f.name,
+                "label": f.label,
+                "kind": f.kind,
+                "required": f.required,
+                "help": f.help,
+                "choices": f.choices,
+                "id": f"{op.name}-{f.name}",
+                "value": str(posted.get(f.name, "")) if mine and f.name != "password" else "",
+                "error": errors.get(f.name, "") if mine else "",
+            }
+        )
+    return {
+        "op": op,
+        "fields": rows,
+        "form_error": (errors.get("") or errors.get("password", "")) if mine else "",
+        "other_errors": {
+            k: v for k, v in errors.items() if mine and k not in {f.name for f in fields}
+        },
+        "problem": problem if mine else None,
+        "failed": mine,
+    }
+
+
+def case_context(
+    request: HttpRequest,
+    case: TherapyCase,
+    *,
+    failed: str = "",
+    errors: dict[str, str] | None = None,
+    problem: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    user = request.user
+    projection = case.projection
+    state = projection.state
+    roles = case_roles(user, case)
+    ops = available_operations(case, state)
+    mine = [op for op in ops if may(roles, op.action)]
+    posted = request.POST if failed else {}
+    primary = [op for op in mine if op.kind != "other"]
+    others = [op for op in mine if op.kind == "other"]
+    bedside = BEDSIDE in (state.get("next_actions") or []) and (
+        may(roles, Action.INFUSE_BAG) or may(roles, Action.THAW_BAG)
+    )
+    identify = access.may_identify(user, case)
+    timeline = case_timeline(case)
+    for event in timeline:
+        event["tone"] = _event_tone(event)
+    reviewed = {
+        s["signs"]
+        for e in timeline
+        if e["type"] == "signature.applied"
+        for s in [e["data"]]
+        if s.get("meaning") == Meaning.REVIEW
+    }
+    deviations = [
+        {**e, "reviewed": e["hash"] in reviewed} for e in timeline if e["type"] == DEVIATION_OPENED
+    ]
+    grades = [e for e in timeline if e["type"] == CRS_GRADED]
+    return {
+        "case": case,
+        "coi": case.coi,
+        "state": state,
+        "step_words": str(state.get("step", "")).replace("_", " "),
+        "version": projection.version,
+        "identify": identify,
+        "patient": case.patient if identify else None,
+        "timeline": [e for e in timeline if e["type"] != "signature.applied"],
+        "primary": [form_of(op, case, failed, errors or {}, posted, problem) for op in primary],
+        "others": [form_of(op, case, failed, errors or {}, posted, problem) for op in others],
+        "unknown_operation": (errors or {}).get("operation", ""),
+        # A refusal of an operation this step does not offer (a page left open while the
+        # case moved on) is shown above the forms, never lost.
+        "stray_problem": problem if failed and failed not in {op.name for op in mine} else None,
+        "stray_errors": {k: v for k, v in (errors or {}).items() if k != "operation"}
+        if failed and failed not in {op.name for op in mine}
+        else {},
+        "bedside": bedside,
+        "waiting_for": state.get("waiting_for", ""),
+        "who": _who(ops, state),
+        "exceptions": state.get("exceptions") or [],
+        "quality_decisions": state.get("quality_decisions") or [],
+        "deviations": deviations,
+        "grades": grades,
+        "failed": failed,
+        "errors": errors or {},
+        "problem": problem,
+        "signer": printed_name(user),
+        "may_assess": may(roles, Action.ASSESS_ELIGIBILITY),
+        "may_verify": may(roles, Action.VERIFY_AUDIT),
+        "may_review": may(roles, Action.SIGN_EVENT) and Role.QUALITY in roles,
+    }
+
+
+@login_required(login_url="login")
+@guarded
+def case_page(request: HttpRequest, coi: str) -> HttpResponse:
+    case = access.get_case_for_user(request.user, coi, Action.VIEW_CASE)
+    context = case_context(request, case)
+    template = "clinic/_next_step.html" if request.htmx else "clinic/case.html"
+    return render(request, template, context)
+
+
+@login_required(login_url="login")
+@require_http_methods(["POST"])
+@guarded
+def case_step(request: HttpRequest, coi: str) -> HttpResponse:
+    """Record one operation on the case (named by the form's ``operation``)."""
+    case = access.get_case_for_user(request.user, coi, Action.VIEW_CASE)
+    name = str(request.POST.get("operation", ""))
+    op = OPERATIONS.get(name)
+    if op is None:
+        return _answer(request, case, "", {"operation": "choose an operation of this case"})
+    access.get_case_for_user(request.user, coi, op.action)
+    try:
+        payload = parse(op, request.POST, case)
+        arguments = service_arguments(op, payload, case)
+        op.service(
+            case,
+            acting_user=request.user,
+            request_meta=RequestMeta.from_request(request),
+            **arguments,
+        )
+    except FormErrors as exc:
+        return _answer(request, case, name, exc.errors)
+    except (DomainError, Conflict, ServiceError) as exc:
+        if isinstance(exc, access.Forbidden):
+            raise
+        return _answer(request, case, name, {}, refusal(exc))
+    url = reverse("case", args=[case.coi])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _answer(
+    request: HttpRequest,
+    case: TherapyCase,
+    failed: str,
+    errors: dict[str, str],
+    problem: dict[str, str] | None = None,
+) -> HttpResponse:
+    case.refresh_from_db()
+    context = case_context(request, case, failed=failed, errors=errors, problem=problem)
+    if request.htmx:
+        # htmx swaps only 2xx answers: the refused form comes back as 200 with its message.
+
+        return render(request, "clinic/_next_step.html", context)
+    return render(request, "clinic/case.html", context, status=422)

@@ -1,0 +1,107 @@
+"""What the pages share: access, the user's roles on a case, and refusals in words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from cartflow.clinic import access
+from cartflow.clinic.services.errors import Conflict, NotFound, SignatureRefused
+from cartflow.domain.catalog import RuleKind
+from cartflow.domain.errors import DomainError
+from cartflow.domain.journey import FactMissing, JourneyError, ScanMismatch
+from cartflow.domain.roles import Action, Role, can
+
+CONFLICT_MESSAGE = (
+    "Someone else saved this case a moment ago, so nothing was recorded. "
+    "Reload the page to see their change, then try again."
+)
+
+
+def guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer a record the user may not see with 404 and one they may not act on with 403."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound:
+            raise Http404("not found") from None
+        except access.Forbidden:
+            raise PermissionDenied("you hold no role that may do this here") from None
+
+    return wrapper
+
+
+def case_roles(user: Any, case: Any) -> set[Role]:
+    return access.roles_on_case(user, case)
+
+
+def may(roles: set[Role], action: Action | str) -> bool:
+    return any(can(role, action) for role in roles)
+
+
+def require_anywhere(user: Any, action: Action) -> None:
+    if not access.can_anywhere(user, action):
+        raise PermissionDenied("you hold no role that may do this")
+
+
+def kind_words(kind: Any) -> str:
+    return "label rule" if kind == RuleKind.LABEL else "site policy"
+
+
+def _unblock(exc: JourneyError) -> str:
+    if isinstance(exc, ScanMismatch):
+        return (
+            "Scan the labels of this case's own patient, collection and bags. If the right "
+            "labels do not match, stop and call quality."
+        )
+    if isinstance(exc, FactMissing):
+        return (
+            "A site protocol value for the missing fact, signed by a physician or a quality "
+            "reviewer, or the fact added to the product catalog."
+        )
+    if exc.kind == RuleKind.SITE_POLICY:
+        return "Meeting the site's policy, or a change of the policy document named above."
+    return (
+        "Meeting the rule above (for a timing rule: recording at the right time), or, where the "
+        "label allows one, a signed exception."
+    )
+
+
+def refusal(exc: Exception) -> dict[str, str]:
+    """A refused write in words for the page: what refused it, where the rule comes from,
+    whether it is the label or the site's policy, and what would unblock it."""
+    if isinstance(exc, JourneyError):
+        return {
+            "title": "Blocked by a rule",
+            "rule": exc.rule,
+            "source": exc.source,
+            "kind": kind_words(exc.kind),
+            "step": str(exc.state),
+            "attempted": exc.attempted,
+            "unblock": _unblock(exc),
+        }
+    if isinstance(exc, Conflict):
+        return {"title": "Not saved", "rule": CONFLICT_MESSAGE, "conflict": "yes"}
+    if isinstance(exc, SignatureRefused):
+        return {"title": "Not signed", "rule": str(exc), "unblock": "Enter your own password."}
+    if isinstance(exc, DomainError):
+        return {"title": "Not recorded", "rule": str(exc)}
+    return {"title": "Not recorded", "rule": "the input was not accepted"}
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Which of the main pages the signed-in user may open (a context processor)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav_patients": access.can_anywhere(user, Action.VIEW_PATIENT),
+        "nav_quality": access.can_anywhere(user, Action.DECIDE_QUARANTINE),
+        "nav_audit": access.can_anywhere(user, Action.VERIFY_AUDIT),
+    }

@@ -1,0 +1,153 @@
+"""The eligibility page: every product and indication judged against what is known.
+
+Judging records nothing. A physician may sign eligibility here (``sign=yes``): the judgment
+of the facts for the case's indication is kept with the signature, as the API does. Facts
+start from what the record holds (age from the birth date, the antigen tests, the region) and
+can be filled in; a fact left empty is *missing*, never guessed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+from pydantic import ValidationError
+
+from cartflow.clinic import access
+from cartflow.clinic.api.eligibility import PatientFactsIn
+from cartflow.clinic.models import AntigenTest
+from cartflow.clinic.services import referral
+from cartflow.clinic.services.context import RequestMeta
+from cartflow.clinic.services.errors import ServiceError
+from cartflow.clinic.services.machine import catalog
+from cartflow.clinic.services.signatures import Meaning, printed_name
+from cartflow.clinic.views.common import case_roles, guarded, may, refusal
+from cartflow.clinic.views.patients import _errors
+from cartflow.domain.catalog import DISEASE_STATUSES, DISEASES, THERAPY_CLASSES
+from cartflow.domain.eligibility import evaluate, evaluate_indication
+from cartflow.domain.errors import DomainError
+from cartflow.domain.journey import Step
+from cartflow.domain.patient_facts import parse_patient_facts
+from cartflow.domain.roles import Action
+
+NUMBERS = ("age_years", "weight_kg", "prior_lines", "months_from_first_line_to_relapse")
+CHOICES = ("diagnosis", "disease_status")
+BOOLEANS = ("relapsed_after_transplant", "transplant_eligible")
+
+
+def _age(birth: date, on: date) -> float:
+    years = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    return float(years)
+
+
+def _known(case: Any) -> dict[str, Any]:
+    state = case.projection.state
+    antigens: dict[str, str] = {}
+    for test in AntigenTest.objects.filter(patient=case.patient).order_by("tested_on", "pk"):
+        antigens[test.antigen.upper()] = "positive" if test.result == "positive" else "negative"
+    facts: dict[str, Any] = {
+        "age_years": _age(case.patient.birth_date, timezone.localdate()),
+        "region": state.get("region") or None,
+    }
+    if state.get("latest_weight_kg") or state.get("order_weight_kg"):
+        facts["weight_kg"] = state.get("latest_weight_kg") or state.get("order_weight_kg")
+    if antigens:
+        facts["antigens"] = antigens
+    return facts
+
+
+def _posted(request: HttpRequest, known: dict[str, Any]) -> dict[str, Any]:
+    facts: dict[str, Any] = {k: v for k, v in known.items() if k in {"antigens", "region"}}
+    for name in NUMBERS + CHOICES:
+        value = str(request.POST.get(name, "")).strip()
+        if value:
+            facts[name] = value
+    for name in BOOLEANS:
+        value = str(request.POST.get(name, "")).strip()
+        if value in {"yes", "no"}:
+            facts[name] = value == "yes"
+    therapies = [t for t in request.POST.getlist("prior_therapies") if t]
+    if therapies:
+        facts["prior_therapies"] = therapies
+    return facts
+
+
+@login_required(login_url="login")
+@require_http_methods(["GET", "POST"])
+@guarded
+def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
+    case = access.get_case_for_user(request.user, coi, Action.ASSESS_ELIGIBILITY)
+    known = _known(case)
+    facts = _posted(request, known) if request.method == "POST" else dict(known)
+    errors: dict[str, str] = {}
+    results: list[dict[str, Any]] = []
+    on = timezone.localdate()
+    try:
+        checked = PatientFactsIn.model_validate(facts)
+        parsed = parse_patient_facts(checked.dict(exclude_none=True))
+        results = [r.to_dict() for r in evaluate(parsed, catalog(), on)]
+    except ValidationError as exc:
+        errors = _errors(exc)
+    except DomainError as exc:
+        errors = {"": str(exc)}
+    state = case.projection.state
+    problem = None
+    if request.method == "POST" and request.POST.get("sign") == "yes" and not errors:
+        signed = _sign(request, case, facts)
+        if signed is None:
+            return redirect("case", coi=case.coi)
+        problem = signed
+    for row in results:
+        row["this_case"] = row["indication"] == state.get("indication_id")
+    results.sort(key=lambda r: (not r["this_case"], r["status"] != "eligible", r["indication"]))
+    context = {
+        "case": case,
+        "coi": case.coi,
+        "patient": case.patient,
+        "facts": facts,
+        "results": results,
+        "errors": errors,
+        "on": on,
+        "diseases": DISEASES,
+        "statuses": DISEASE_STATUSES,
+        "therapies": THERAPY_CLASSES,
+        "numbers": NUMBERS,
+        "problem": problem,
+        "may_sign": state.get("step") == Step.ANTIGEN_TESTED
+        and may(case_roles(request.user, case), Action.SIGN_ELIGIBILITY),
+        "signer": printed_name(request.user),
+        "meaning": Meaning.ELIGIBILITY,
+        "version": case.projection.version,
+    }
+    status = 422 if (errors or problem) else 200
+    return render(request, "clinic/eligibility.html", context, status=status)
+
+
+def _sign(request: HttpRequest, case: Any, facts: dict[str, Any]) -> dict[str, str] | None:
+    """Sign eligibility with the judgment of the facts on the page for the case's indication
+    (as the API does); ``None`` when signed, else the refusal in words."""
+    access.get_case_for_user(request.user, case.coi, Action.SIGN_ELIGIBILITY)
+    version = str(request.POST.get("expected_version", "")).strip()
+    try:
+        parsed = parse_patient_facts(PatientFactsIn.model_validate(facts).dict(exclude_none=True))
+        cat = catalog()
+        indication = cat.indication(str(case.projection.state.get("indication_id", "")))
+        assessment = evaluate_indication(parsed, cat, indication, timezone.localdate()).to_dict()
+        referral.sign_eligibility(
+            case,
+            assessment=assessment,
+            password=str(request.POST.get("password", "")),
+            acting_user=request.user,
+            request_meta=RequestMeta.from_request(request),
+            expected_version=int(version) if version.isdigit() else None,
+        )
+    except (DomainError, ServiceError, ValidationError) as exc:
+        if isinstance(exc, access.Forbidden):
+            raise
+        return refusal(exc)
+    return None

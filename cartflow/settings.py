@@ -1,0 +1,196 @@
+"""The Django settings: one module, read from the environment through typed helpers.
+
+- ``CARTFLOW_DATA``: the data folder (default ``./data``): the SQLite database and the
+  generated development secret key live there.
+- ``DATABASE_URL``: a PostgreSQL URL; without it, SQLite in the data folder.
+- ``CARTFLOW_SECRET_KEY``: the secret key; without it, one is generated once and kept in the
+  data folder (fine for a demo or a single server, not for a fleet of web workers).
+- ``CARTFLOW_DEBUG``: ``1`` turns Django's debug pages on (never in production).
+- ``CARTFLOW_ALLOWED_HOSTS``: comma-separated host names (default: localhost only).
+- ``CARTFLOW_TESTING``: set by the test suite; only then is the fast password hasher used.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be 1/0, true/false, yes/no or on/off, got {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_path(name: str, default: str) -> Path:
+    return Path(env_str(name, default) or default).expanduser().resolve()
+
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = env_path("CARTFLOW_DATA", "./data")
+TESTING = env_bool("CARTFLOW_TESTING")
+
+
+def _secret_key() -> str:
+    """The key from the environment, else a development key generated once per data folder."""
+    key = env_str("CARTFLOW_SECRET_KEY")
+    if key:
+        return key
+    path = DATA_DIR / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    # Written owner-only: whoever reads it can forge sessions.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("CARTFLOW_DEBUG")
+ALLOWED_HOSTS = env_list("CARTFLOW_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+if TESTING:
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "django_htmx",
+    "cartflow.clinic",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # request.htmx: one view answers the page, or the fragment an HTMX request asks for.
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "cartflow.urls"
+WSGI_APPLICATION = "cartflow.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "cartflow.clinic.views.common.navigation",
+            ],
+        },
+    },
+]
+
+SQLITE_BUSY_TIMEOUT_S = env_int("CARTFLOW_SQLITE_TIMEOUT", 20)
+
+
+def _databases() -> dict[str, Any]:
+    url = env_str("DATABASE_URL")
+    if url:
+        # Persistent connections: a web worker reuses its connection between requests.
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        return {"default": config}
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "cartflow.sqlite3"),
+            "OPTIONS": {
+                # SQLite ignores SELECT ... FOR UPDATE: a write transaction takes the database's
+                # write lock at BEGIN (IMMEDIATE), so two appends to one case serialise instead
+                # of both reading the old head. WAL lets readers run beside the one writer;
+                # synchronous=FULL keeps a committed event on disk through a power cut (the log
+                # is the record). The busy timeout makes the loser of a race wait, not fail.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": SQLITE_BUSY_TIMEOUT_S,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=FULL;"
+                    "PRAGMA foreign_keys=ON;"
+                    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000};"
+                ),
+            },
+        }
+    }
+
+
+DATABASES = _databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    # Hashing a password properly takes a deliberate fraction of a second; tests log in often.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LANGUAGE_CODE = "en"
+# Stored times are UTC; each site carries its own IANA time zone for display and clinical time.
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("CARTFLOW_LOG_LEVEL", "WARNING")},
+}
