@@ -75,6 +75,7 @@ class Action(StrEnum):
     INFUSE_BAG = "infuse_bag"
     START_MONITORING = "start_monitoring"
     COMPLETE_MONITORING = "complete_monitoring"
+    RECORD_KINETICS_MEASUREMENT = "record_kinetics_measurement"
     RECORD_FOLLOW_UP_VISIT = "record_follow_up_visit"
     COMPLETE_FOLLOW_UP = "complete_follow_up"
     WITHDRAW_CASE = "withdraw_case"
@@ -110,6 +111,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.INFUSE_BAG,
             A.START_MONITORING,
             A.COMPLETE_MONITORING,
+            A.RECORD_KINETICS_MEASUREMENT,
             A.RECORD_FOLLOW_UP_VISIT,
             A.COMPLETE_FOLLOW_UP,
             A.WITHDRAW_CASE,

@@ -47,6 +47,7 @@ class Person:
         self.page.goto(server.url + "/")
         assert "/login/" in self.page.url
         # The login form, with the keyboard alone: the user name field has the focus.
+        _wait_for_focus(self.page, "username")
         self.page.keyboard.type(name)
         self.page.keyboard.press("Tab")
         self.page.keyboard.type(secret)
@@ -150,8 +151,9 @@ def test_seven_people_take_one_patient_from_referral_to_the_first_crs_grade(
         nurse = as_("nurse").open(f"/cases/{coi}/bedside/")
         _scan(nurse, PATIENT["record_number"])
         assert "Demo" in nurse.locator(".identity").inner_text()
+        _wait_for_focus(nurse, "identity")  # the confirm button has the focus
         with nurse.expect_navigation():
-            nurse.keyboard.press("Enter")  # the confirm button has the focus
+            nurse.keyboard.press("Enter")
         wrong = new_identifier("W8001", server.now.year % 100, 999_999).eye_readable
         _scan(nurse, wrong)
         alert = nurse.locator("#mismatch")
@@ -160,11 +162,13 @@ def test_seven_people_take_one_patient_from_referral_to_the_first_crs_grade(
 
         # Then the right patient and bag; a physician signs with their own login.
         _scan(nurse, PATIENT["record_number"])
+        _wait_for_focus(nurse, "identity")
         with nurse.expect_navigation():
             nurse.keyboard.press("Enter")
         _scan(nurse, parse_identifier(coi).eye_readable)
         _scan(nurse, net.bag_id)
         nurse.screenshot(path=str(SCREENSHOTS / "bedside.png"), full_page=True)
+        _wait_for_focus(nurse, "second_username")
         nurse.keyboard.type(username("physician"))
         nurse.keyboard.press("Tab")
         nurse.keyboard.type(password("physician"))
@@ -226,10 +230,18 @@ def test_seven_people_take_one_patient_from_referral_to_the_first_crs_grade(
             person.close()
 
 
+def _wait_for_focus(page: Any, *names: str) -> None:
+    """Wait until the browser has given the focus to one of ``names`` (``autofocus`` is
+    applied a moment after the page loads: a key pressed before that goes nowhere)."""
+    page.wait_for_function(
+        "(names) => document.activeElement && names.includes(document.activeElement.name)",
+        arg=list(names),
+    )
+
+
 def _scan(page: Any, text: str) -> None:
     """What a barcode scanner does: type into the focused field, then press Enter."""
-    focused = page.evaluate("document.activeElement && document.activeElement.name")
-    assert focused in {"wristband", "bag_label", "bag_id"}, focused
+    _wait_for_focus(page, "wristband", "bag_label", "bag_id")
     page.keyboard.type(text)
     with page.expect_navigation():
         page.keyboard.press("Enter")

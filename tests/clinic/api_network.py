@@ -87,7 +87,9 @@ class ApiNetwork:
         return Event.objects.filter(case=self.case).order_by("-seq").first()  # type: ignore[return-value]
 
 
-def build_network(stage: str = "shipped") -> ApiNetwork:
+def build_network(
+    stage: str = "shipped", indication_id: str = "tisagenlecleucel/lbcl"
+) -> ApiNetwork:
     users = get_user_model()
     admin = users.objects.create_user("test-api-setup", password="setup-only")
     sites = {
@@ -134,7 +136,7 @@ def build_network(stage: str = "shipped") -> ApiNetwork:
     case = referral.refer_patient(
         patient,
         product_id="tisagenlecleucel",
-        indication_id="tisagenlecleucel/lbcl",
+        indication_id=indication_id,
         acting_user=own[Role.PHYSICIAN],
         now=clock,
     ).case

@@ -21,6 +21,7 @@ from cartflow.clinic.api import (
     eligibility,
     errors,
     exceptions,
+    kinetics,
     patients,
     signatures,
     slots,
@@ -35,5 +36,16 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-for area in (patients, cases, eligibility, steps, custody, signatures, exceptions, slots, audit):
+for area in (
+    patients,
+    cases,
+    eligibility,
+    steps,
+    custody,
+    signatures,
+    exceptions,
+    kinetics,
+    slots,
+    audit,
+):
     api.add_router("/", area.router)

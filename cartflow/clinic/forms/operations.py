@@ -20,16 +20,19 @@ from typing import Any
 from django.http import QueryDict
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
+from pydantic import Field as PydanticField
 
 from cartflow.clinic.api import custody as custody_api
 from cartflow.clinic.api import eligibility as eligibility_api
 from cartflow.clinic.api import exceptions as exceptions_api
+from cartflow.clinic.api import kinetics as kinetics_api
 from cartflow.clinic.api import steps as steps_api
 from cartflow.clinic.api.common import SignedStepIn, StepIn
 from cartflow.clinic.models import Site, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services import (
     collection,
     custody,
+    kinetics,
     manufacturing,
     referral,
     toxicity,
@@ -39,7 +42,7 @@ from cartflow.clinic.services.operations import DEFAULT_MEANINGS
 from cartflow.clinic.services.signatures import Meaning
 from cartflow.domain import journey
 from cartflow.domain.catalog import ANTIGENS
-from cartflow.domain.grading import Hypotension, Oxygen
+from cartflow.domain.grading import Consciousness, Edema, Hypotension, Motor, Oxygen, Seizure
 from cartflow.domain.roles import Action, SiteKind
 
 YES_NO = (("yes", "Yes"), ("no", "No"))
@@ -191,6 +194,29 @@ class CrsIn(StepIn):
 
 def _crs(payload: Any, case: TherapyCase) -> dict[str, Any]:
     return {"hypotension": str(payload.hypotension), "oxygen": str(payload.oxygen)}
+
+
+class IcansIn(StepIn):
+    consciousness: Consciousness
+    ice: int | None = PydanticField(None, ge=0, le=10, description="ICE score, from age 12")
+    capd: int | None = PydanticField(
+        None, ge=0, le=32, description="CAPD score, under 12 or with developmental delay"
+    )
+    age_years: float | None = PydanticField(None, ge=0, le=120, allow_inf_nan=False)
+    developmental_delay: bool = False
+    seizure: Seizure = Seizure.NONE
+    motor: Motor = Motor.NONE
+    edema: Edema = Edema.NONE
+
+
+def _icans(payload: Any, case: TherapyCase) -> dict[str, Any]:
+    return {
+        name: str(getattr(payload, name)) for name in ("consciousness", "seizure", "motor", "edema")
+    }
+
+
+def _choices_of(kind: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((c.value, c.value.replace("-", " ")) for c in kind)
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -482,6 +508,75 @@ OPERATIONS: dict[str, Operation] = {
             ),
             button="Record the CRS grade",
             extra=_crs,
+        ),
+        Operation(
+            "GradeIcans",
+            "Grade immune effector cell-associated neurotoxicity (ICANS, ASTCT 2019)",
+            Action.START_MONITORING,
+            IcansIn,
+            toxicity.record_icans_grade,
+            (
+                Field(
+                    "consciousness",
+                    "Level of consciousness",
+                    "choice",
+                    choices=_choices_of(Consciousness),
+                ),
+                Field("ice", "ICE score (0-10), from age 12", "number", required=False, step="1"),
+                Field(
+                    "capd",
+                    "CAPD score (0-32), under 12 or with developmental delay",
+                    "number",
+                    required=False,
+                    step="1",
+                ),
+                Field("age_years", "Age (years)", "number", required=False),
+                Field(
+                    "developmental_delay",
+                    "Developmental delay?",
+                    "yesno",
+                    required=False,
+                    choices=(("no", "No"), ("yes", "Yes")),
+                ),
+                Field("seizure", "Seizure", "choice", choices=_choices_of(Seizure)),
+                Field("motor", "Motor findings", "choice", choices=_choices_of(Motor)),
+                Field(
+                    "edema",
+                    "Raised intracranial pressure / cerebral oedema",
+                    "choice",
+                    choices=_choices_of(Edema),
+                ),
+            ),
+            button="Record the ICANS grade",
+            extra=_icans,
+        ),
+        Operation(
+            "RecordKineticsMeasurement",
+            "Record a transgene level (qPCR, copies/µg genomic DNA)",
+            Action.RECORD_KINETICS_MEASUREMENT,
+            kinetics_api.KineticsMeasurementIn,
+            kinetics.record_kinetics_measurement,
+            (
+                Field(
+                    "day",
+                    "Day after the first infusion",
+                    "number",
+                    required=False,
+                    help="or give the time the sample was taken",
+                ),
+                Field("taken_at", "Sample taken at", "datetime", required=False),
+                Field(
+                    "copies_per_ug",
+                    "Copies per µg",
+                    "number",
+                    required=False,
+                    help="leave empty when below the limit of quantification",
+                ),
+                Field("lloq", "Assay LLOQ (copies/µg)", "number", required=False),
+            ),
+            button="Record the measurement",
+            clinical_time=False,
+            drop=("occurred_at",),
         ),
         Operation(
             "CompleteMonitoring",

@@ -23,10 +23,13 @@ STORE_EVENT_TYPES = frozenset(
     {
         "signature.applied",
         "slot.booked",
-        # Written by the pages' services (deviations.py, toxicity.py), beside the journey.
+        # Written by the pages' services (deviations.py, toxicity.py, kinetics.py), beside
+        # the journey.
         "deviation.opened",
         "bedside.verified",
         "toxicity.crs_graded",
+        "toxicity.icans_graded",
+        "kinetics.measured",
     }
 )
 """Events the store itself writes into a case's chain; the journey does not fold them."""

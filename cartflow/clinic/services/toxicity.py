@@ -1,8 +1,9 @@
-"""Toxicity grading after the infusion: CRS by ASTCT 2019, recorded on the case's chain.
+"""Toxicity grading after the infusion: CRS and ICANS by ASTCT 2019, on the case's chain.
 
-The journey has no grading command yet, so the grade is a ``toxicity.crs_graded`` event the
-store writes beside the journey (one transaction, one audit row), computed by the domain's
-:func:`cartflow.domain.grading.grade_crs` from what was observed.
+The journey has no grading command yet, so a grade is a ``toxicity.crs_graded`` or
+``toxicity.icans_graded`` event the store writes beside the journey (one transaction, one
+audit row), computed by the domain's :func:`cartflow.domain.grading.grade_crs` or
+:func:`~cartflow.domain.grading.grade_icans` from what was observed.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from cartflow.clinic.services.append import AppendResult, append, resolve_case
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.domain.errors import InvalidInput
 from cartflow.domain.events import Event
-from cartflow.domain.grading import grade_crs
+from cartflow.domain.grading import grade_crs, grade_icans
 
 CRS_GRADED = "toxicity.crs_graded"
+ICANS_GRADED = "toxicity.icans_graded"
 
 
 def record_crs_grade(
@@ -71,5 +73,78 @@ def record_crs_grade(
         expected_version=expected_version,
         extra_events=graded,
         summary={"crs_grade": grade.grade},
+        now=timezone.now(),
+    )
+
+
+def record_icans_grade(
+    case: TherapyCase | str,
+    *,
+    consciousness: str,
+    ice: int | None = None,
+    capd: int | None = None,
+    age_years: float | None = None,
+    developmental_delay: bool = False,
+    seizure: str = "none",
+    motor: str = "none",
+    edema: str = "none",
+    occurred_at: datetime | None = None,
+    acting_user: Any,
+    request_meta: RequestMeta = NO_REQUEST,
+    expected_version: int | None = None,
+) -> AppendResult:
+    """Grade ICANS from the observations and record the grade; only after an infusion.
+
+    ICE is the score from age 12, CAPD under 12 or with developmental delay (the domain
+    refuses the other score, and a missing one unless the patient is unarousable).
+    """
+    case = resolve_case(case)
+    grade = grade_icans(
+        consciousness=consciousness,
+        seizure=seizure,
+        motor=motor,
+        edema=edema,
+        ice=ice,
+        capd=capd,
+        age_years=age_years,
+        developmental_delay=developmental_delay,
+    )
+
+    def graded(state: Any, now: datetime) -> Sequence[Event]:
+        if not getattr(state, "infusions", ()):
+            raise InvalidInput("ICANS is graded after the infusion; this case has none recorded")
+        at = occurred_at or now
+        if at > now:
+            raise InvalidInput("occurred_at: a clinical time cannot lie in the future")
+        return [
+            Event(
+                type=ICANS_GRADED,
+                occurred_at=at,
+                actor=acting_user.get_username(),
+                data={
+                    "observed": {
+                        "consciousness": str(consciousness),
+                        "ice": ice,
+                        "capd": capd,
+                        "age_years": None if age_years is None else float(age_years),
+                        "developmental_delay": bool(developmental_delay),
+                        "seizure": str(seizure),
+                        "motor": str(motor),
+                        "edema": str(edema),
+                    },
+                    **grade.to_dict(),
+                },
+            )
+        ]
+
+    return append(
+        case,
+        None,
+        acting_user=acting_user,
+        request_meta=request_meta,
+        operation="record_icans_grade",
+        expected_version=expected_version,
+        extra_events=graded,
+        summary={"icans_grade": grade.grade},
         now=timezone.now(),
     )

@@ -27,13 +27,14 @@ from cartflow.clinic.forms.operations import (
     parse,
     service_arguments,
 )
+from cartflow.clinic.kinetics_panel import kinetics_panel
 from cartflow.clinic.models import SlotBooking, SlotKind, TherapyCase
 from cartflow.clinic.queries import case_timeline
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.deviations import DEVIATION_OPENED
 from cartflow.clinic.services.errors import Conflict, ServiceError
 from cartflow.clinic.services.signatures import Meaning, printed_name
-from cartflow.clinic.services.toxicity import CRS_GRADED
+from cartflow.clinic.services.toxicity import CRS_GRADED, ICANS_GRADED
 from cartflow.clinic.views.common import case_roles, guarded, may, refusal
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import Step
@@ -92,7 +93,7 @@ def available_operations(case: TherapyCase, state: dict[str, Any]) -> list[Opera
         Step.MONITORING,
         Step.LONG_TERM_FOLLOW_UP,
     }:
-        names.add("GradeCrs")
+        names |= {"GradeCrs", "GradeIcans", "RecordKineticsMeasurement"}
     return [OPERATIONS[name] for name in MAIN_ORDER if name in names]
 
 
@@ -189,6 +190,8 @@ def case_context(
         {**e, "reviewed": e["hash"] in reviewed} for e in timeline if e["type"] == DEVIATION_OPENED
     ]
     grades = [e for e in timeline if e["type"] == CRS_GRADED]
+    icans_grades = [e for e in timeline if e["type"] == ICANS_GRADED]
+    infused = bool(state.get("infusions"))
     return {
         "case": case,
         "coi": case.coi,
@@ -214,6 +217,9 @@ def case_context(
         "quality_decisions": state.get("quality_decisions") or [],
         "deviations": deviations,
         "grades": grades,
+        "icans_grades": icans_grades,
+        # The kinetics panel once the case has an infusion (its measurements come after it).
+        "kinetics": kinetics_panel(state, case.product, timeline) if infused else None,
         "failed": failed,
         "errors": errors or {},
         "problem": problem,
