@@ -183,7 +183,7 @@ def _journey(walk: Walk) -> None:
     w.step("   product availability confirmed",
            ConfirmProductAvailability(actor="demo-pharmacy"))
     w.step("5. lymphodepleting chemotherapy starts", StartLymphodepletion(
-           actor="demo-physician", regimen="fludarabine + cyclophosphamide"), 1)
+           actor="demo-physician", regimen="flu-cy"), 1)
     w.step("   lymphodepletion completed", CompleteLymphodepletion(actor="demo-physician"), 3)
     w.refused("   thaw on the day lymphodepletion ends", ThawBag(actor="demo-pharmacy",
               scanned_coi=scan, scanned_bag_id=BAG.bag_id))

@@ -364,7 +364,7 @@ def _ld_start(w: Walk, admin: Any) -> None:
     w.do(
         treatment.start_lymphodepletion,
         w.crew.physician,
-        regimen="fludarabine 25 mg/m2 + cyclophosphamide 250 mg/m2 x3 days",
+        regimen="flu-cy" if w.case.product == "tisagenlecleucel" else "cy-flu",  # label ids
     )
 
 

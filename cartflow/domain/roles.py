@@ -75,6 +75,7 @@ class Action(StrEnum):
     INFUSE_BAG = "infuse_bag"
     START_MONITORING = "start_monitoring"
     COMPLETE_MONITORING = "complete_monitoring"
+    GRADE_TOXICITY = "grade_toxicity"
     RECORD_KINETICS_MEASUREMENT = "record_kinetics_measurement"
     RECORD_FOLLOW_UP_VISIT = "record_follow_up_visit"
     COMPLETE_FOLLOW_UP = "complete_follow_up"
@@ -111,6 +112,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.INFUSE_BAG,
             A.START_MONITORING,
             A.COMPLETE_MONITORING,
+            A.GRADE_TOXICITY,
             A.RECORD_KINETICS_MEASUREMENT,
             A.RECORD_FOLLOW_UP_VISIT,
             A.COMPLETE_FOLLOW_UP,

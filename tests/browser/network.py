@@ -211,7 +211,7 @@ def journey(net: Network, coi_barcode: str) -> list[PageStep]:
         PageStep(
             "physician",
             "StartLymphodepletion",
-            {"regimen": "fludarabine 25 mg/m2 + cyclophosphamide 250 mg/m2 x3 days"},
+            {"regimen": "flu-cy"},
             at(5, 11),
         ),
         PageStep("physician", "CompleteLymphodepletion", {}, at(3, 11)),

@@ -88,12 +88,21 @@ class ApiNetwork:
 
 
 def build_network(
-    stage: str = "shipped", indication_id: str = "tisagenlecleucel/lbcl"
+    stage: str = "shipped",
+    indication_id: str = "tisagenlecleucel/lbcl",
+    center_time_zone: str = "UTC",
 ) -> ApiNetwork:
     users = get_user_model()
     admin = users.objects.create_user("test-api-setup", password="setup-only")
     sites = {
-        key: services.create_site(slug, name, kind, facility_code=fin, acting_user=admin)
+        key: services.create_site(
+            slug,
+            name,
+            kind,
+            facility_code=fin,
+            acting_user=admin,
+            time_zone=center_time_zone if key == "center" else "UTC",
+        )
         for key, (slug, name, kind, fin) in SITES.items()
     }
 

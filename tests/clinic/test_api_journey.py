@@ -210,7 +210,7 @@ def test_a_case_walks_from_registration_to_infusion_through_the_api(api_net: Api
 
     p["physician"].post(
         f"{case}/lymphodepletion",
-        {"regimen": "fludarabine + cyclophosphamide", "occurred_at": at(9)},
+        {"regimen": "flu-cy", "occurred_at": at(9)},
     )
     p["physician"].post(f"{case}/lymphodepletion/completion", {"occurred_at": at(12)})
     p["pharmacy"].post(f"{case}/thaws", {"scanned_coi": scan, "scanned_bag_id": "BAG-901"})

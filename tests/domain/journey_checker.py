@@ -9,7 +9,8 @@ its own small model, and lists every infusion that happened without one of its g
 - no quarantine open (a temperature above the storage limit with no quality release);
 - the product shipped and received with scans naming the case and all of its bags;
 - lymphodepletion completed within the recorded window before infusion (site calendar days),
-  or omitted under a physician-signed exception with a recent low white-cell count;
+  with a regimen among the recorded ``lymphodepletion`` fact's regimens, or omitted under a
+  physician-signed exception with a recent low white-cell count;
 - the bag thawed within the recorded post-thaw limit;
 - a bedside match of patient and bag;
 - a physician's signature.
@@ -66,6 +67,7 @@ class _Product:
     received_ok: bool = False
     ld_completed: datetime | None = None
     ld_running: bool = False
+    ld_regimen_ok: bool = False
     omission: Mapping[str, Any] | None = None
     thawed: dict[str, datetime] = field(default_factory=dict)
     infused: set[str] = field(default_factory=set)
@@ -136,6 +138,8 @@ def check_log(bodies: Sequence[Mapping[str, Any]]) -> list[str]:
             )
         elif kind == "ld.started":
             p.ld_running, p.ld_completed, p.omission = True, None, None
+            regimens = _fact(data, "lymphodepletion") or ()
+            p.ld_regimen_ok = data.get("regimen") in {r.get("id") for r in regimens}
         elif kind == "ld.completed":
             p.ld_running, p.ld_completed = False, at
         elif kind == "exception.ld_omitted":
@@ -203,6 +207,8 @@ def _ld_problems(case: _Case, data: Mapping[str, Any], at: datetime) -> list[str
     window = _fact(data, "infusion_window_days")
     if p.ld_completed is None or p.ld_running or window is None:
         return ["lymphodepletion not completed"]
+    if not p.ld_regimen_ok:
+        return ["lymphodepletion with a regimen that is not among the recorded regimens"]
     days = _day_count(p.ld_completed, at, case.zone)
     if not window[0] <= days <= window[1]:
         return [f"infusion on day {days} after lymphodepletion, outside {window}"]

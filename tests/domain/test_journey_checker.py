@@ -87,6 +87,10 @@ TAMPERING: dict[str, tuple[Callable[[Log], Log], str]] = {
     ),
     "receipt removed": (drop("product.received"), "received"),
     "lymphodepletion not completed": (drop("ld.completed"), "lymphodepletion"),
+    "lymphodepletion with a regimen outside the label's": (
+        scanned("ld.started", "regimen", "fludarabine + cyclophosphamide"),
+        "regimen",
+    ),
     "lymphodepletion ended a day before the window": (
         shifted("ld.completed", timedelta(days=-10)),
         "outside",

@@ -76,3 +76,8 @@ def test_roles_and_actions_are_accepted_by_their_names() -> None:
 def test_an_unknown_role_or_action_may_do_nothing() -> None:
     assert not can("janitor", Action.VIEW_CASE)
     assert not can(Role.PHYSICIAN, "launch_rockets")
+
+
+def test_only_a_physician_grades_crs_and_icans() -> None:
+    """ASTCT grading is a physician's assessment: nurses, pharmacy and others record none."""
+    assert roles_that_can(Action.GRADE_TOXICITY) == {Role.PHYSICIAN}

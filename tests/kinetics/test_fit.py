@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from scipy.optimize import approx_fprime
@@ -23,6 +25,7 @@ def test_map_fit_is_calibrated_on_200_synthetic_patients():
         lo, hi = result.interval(0.9)
         errors.append(abs(result.log_params[2] - np.log(p[2])))
         covered.append(lo[2] <= p[2] <= hi[2])
+        assert result.converged
     assert np.median(errors) < 0.35
     # 90% intervals: with 200 patients the coverage has a binomial SD of 2.1 points.
     assert 0.80 <= np.mean(covered) <= 0.97
@@ -51,6 +54,54 @@ def test_a_censored_value_is_a_bound_not_a_number():
     # Had the censored rows been read as the LLOQ itself, the fit would sit at the LLOQ.
     at_lloq = fit.fit_patient(Observations.from_arrays(days, [*values[:5], 200.0, 200.0]))
     assert not np.allclose(at_lloq.log_params, censored.log_params)
+
+
+def _no_nearby_point_is_lower(obs: Observations, result: fit.FitResult) -> None:
+    post = fit._Posterior(obs, stein2019.RESIDUAL_SD_LOG)
+    rng = np.random.default_rng(3)
+    for step in (1e-3, 1e-5):
+        for direction in rng.standard_normal((200, 6)):
+            moved = result.log_params + step * direction / np.linalg.norm(direction)
+            moved = np.clip(moved, fit._BOUNDS[:, 0], fit._BOUNDS[:, 1])
+            assert post.value_and_grad(moved)[0] >= result.objective - 1e-9
+
+
+def test_sparse_data_with_the_last_value_below_the_lloq_converges_to_a_sensible_mode():
+    # Days 4, 11 and 28, day 28 below an LLOQ of 250: Levenberg-Marquardt alone crawls along
+    # the foldx-Tmax-Cmax valley and stopped with converged=False.
+    obs = Observations.from_arrays([4, 11, 28], [40.0, 7800.0, 60.0], lloq=[None, None, 250])
+    assert obs.censored.tolist() == [False, False, True]
+    result = fit.fit_patient(obs)
+    assert result.converged
+    p = result.params
+    assert 11.0 < p.tmax < 28.0  # the peak after the highest value, before the censored day
+    assert 7800.0 < p.cmax < 10 * 7800.0
+    fitted = stein2019.concentration(np.exp(result.log_params), [4.0, 11.0, 28.0])
+    np.testing.assert_allclose(fitted[:2], [40.0, 7800.0], rtol=0.25)
+    assert fitted[2] < 250.0
+    post = fit._Posterior(obs, stein2019.RESIDUAL_SD_LOG)
+    assert np.max(np.abs(post.value_and_grad(result.log_params)[1])) < 1e-4
+    _no_nearby_point_is_lower(obs, result)
+
+
+def test_a_mode_on_the_kink_at_a_measured_day_is_recognised_as_converged():
+    # The best peak sits exactly on day 11, where the gradient jumps: the fit holds Tmax on
+    # the day, minimises the rest, and checks that f rises with Tmax moved either way.
+    obs = Observations.from_arrays([4, 11, 28], [300.0, 49000.0, 3000.0],
+                                   lloq=[None, None, 3300])
+    result = fit.fit_patient(obs)
+    assert result.converged
+    assert result.params.tmax == pytest.approx(11.0, rel=1e-9)
+    assert 30000.0 < result.params.cmax < 60000.0
+    _no_nearby_point_is_lower(obs, result)
+
+
+def test_one_fit_takes_well_under_a_second():
+    obs = Observations.from_arrays([4, 11, 28], [40.0, 7800.0, 60.0], lloq=[None, None, 250])
+    fit.fit_patient(obs)
+    started = time.perf_counter()
+    fit.fit_patient(obs)
+    assert time.perf_counter() - started < 0.5
 
 
 def test_a_patient_whose_cells_barely_expand_is_flagged():

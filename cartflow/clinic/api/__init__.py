@@ -26,6 +26,7 @@ from cartflow.clinic.api import (
     signatures,
     slots,
     steps,
+    toxicity,
 )
 
 api = NinjaAPI(
@@ -44,6 +45,7 @@ for area in (
     custody,
     signatures,
     exceptions,
+    toxicity,
     kinetics,
     slots,
     audit,

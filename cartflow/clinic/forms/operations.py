@@ -20,13 +20,13 @@ from typing import Any
 from django.http import QueryDict
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
-from pydantic import Field as PydanticField
 
 from cartflow.clinic.api import custody as custody_api
 from cartflow.clinic.api import eligibility as eligibility_api
 from cartflow.clinic.api import exceptions as exceptions_api
 from cartflow.clinic.api import kinetics as kinetics_api
 from cartflow.clinic.api import steps as steps_api
+from cartflow.clinic.api import toxicity as toxicity_api
 from cartflow.clinic.api.common import SignedStepIn, StepIn
 from cartflow.clinic.models import Site, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services import (
@@ -40,6 +40,7 @@ from cartflow.clinic.services import (
 )
 from cartflow.clinic.services.operations import DEFAULT_MEANINGS
 from cartflow.clinic.services.signatures import Meaning
+from cartflow.clinic.templatetags.cartflow_time import case_zone
 from cartflow.domain import journey
 from cartflow.domain.catalog import ANTIGENS
 from cartflow.domain.grading import Consciousness, Edema, Hypotension, Motor, Oxygen, Seizure
@@ -185,34 +186,12 @@ def _book_manufacturing_slot(
     return manufacturing.book_manufacturing_slot(case, slot, **kwargs)
 
 
-class CrsIn(StepIn):
-    temperature_c: float
-    hypotension: Hypotension
-    oxygen: Oxygen
-    fever_masked: bool = False
-
-
 def _crs(payload: Any, case: TherapyCase) -> dict[str, Any]:
-    return {"hypotension": str(payload.hypotension), "oxygen": str(payload.oxygen)}
-
-
-class IcansIn(StepIn):
-    consciousness: Consciousness
-    ice: int | None = PydanticField(None, ge=0, le=10, description="ICE score, from age 12")
-    capd: int | None = PydanticField(
-        None, ge=0, le=32, description="CAPD score, under 12 or with developmental delay"
-    )
-    age_years: float | None = PydanticField(None, ge=0, le=120, allow_inf_nan=False)
-    developmental_delay: bool = False
-    seizure: Seizure = Seizure.NONE
-    motor: Motor = Motor.NONE
-    edema: Edema = Edema.NONE
+    return toxicity_api.crs_arguments(payload)
 
 
 def _icans(payload: Any, case: TherapyCase) -> dict[str, Any]:
-    return {
-        name: str(getattr(payload, name)) for name in ("consciousness", "seizure", "motor", "edema")
-    }
+    return toxicity_api.icans_arguments(payload)
 
 
 def _choices_of(kind: Any) -> tuple[tuple[str, str], ...]:
@@ -438,7 +417,7 @@ OPERATIONS: dict[str, Operation] = {
             Action.START_LYMPHODEPLETION,
             steps_api.RegimenIn,
             treatment.start_lymphodepletion,
-            (Field("regimen", "Regimen", help="e.g. fludarabine + cyclophosphamide x3 days"),),
+            (Field("regimen", "Regimen", help="the label regimen id, e.g. flu-cy or cy-flu"),),
         ),
         Operation(
             "CompleteLymphodepletion",
@@ -482,8 +461,8 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "GradeCrs",
             "Grade cytokine release syndrome (ASTCT 2019)",
-            Action.START_MONITORING,
-            CrsIn,
+            Action.GRADE_TOXICITY,
+            toxicity_api.CrsIn,
             toxicity.record_crs_grade,
             (
                 Field("temperature_c", "Highest temperature (°C)", "number", step="0.1"),
@@ -512,8 +491,8 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "GradeIcans",
             "Grade immune effector cell-associated neurotoxicity (ICANS, ASTCT 2019)",
-            Action.START_MONITORING,
-            IcansIn,
+            Action.GRADE_TOXICITY,
+            toxicity_api.IcansIn,
             toxicity.record_icans_grade,
             (
                 Field(
@@ -707,7 +686,7 @@ def _value(f: Field, raw: str, zone: str) -> Any:
 
 def parse(op: Operation, data: QueryDict | Mapping[str, Any], case: TherapyCase) -> BaseModel:
     """Validate the posted form with the operation's schema; :class:`FormErrors` if wrong."""
-    zone = case.treating_site.time_zone
+    zone = case_zone(case)
     values: dict[str, Any] = {}
     fields = list(op.fields)
     if op.clinical_time:

@@ -101,7 +101,7 @@ def record_bedside_verification(
 
 def open_deviations(cases: Any = None) -> list[EventRow]:
     """Deviation events without a review signature (narrowed to ``cases`` when given)."""
-    rows = EventRow.objects.filter(type=DEVIATION_OPENED).select_related("case")
+    rows = EventRow.objects.filter(type=DEVIATION_OPENED).select_related("case__treating_site")
     if cases is not None:
         rows = rows.filter(case__in=cases)
     reviewed = set(

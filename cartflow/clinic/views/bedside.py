@@ -264,7 +264,9 @@ def _second_person(
         fresh = _context(request, case)
         return _screen(request, fresh, "wristband", {}, problem=refusal(exc), status=422)
     case.refresh_from_db()
-    done = _context(request, case, infused=values["bag_id"], signer=second)
+    infusions = case.projection.state.get("infusions") or []
+    at = infusions[-1].get("at") if infusions else None
+    done = _context(request, case, infused=values["bag_id"], infused_at=at, signer=second)
     return render(request, "clinic/bedside.html", done)
 
 

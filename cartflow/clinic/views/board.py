@@ -96,6 +96,7 @@ def board_rows(user: Any) -> list[dict[str, Any]]:
                 "patient": names.get(row.case_id, ""),
                 "product": row.case.product,
                 "site": row.case.treating_site.name,
+                "zone": row.case.treating_site.time_zone,
                 "step": row.step,
                 "step_words": row.step.replace("_", " "),
                 "waiting_for": row.state.get("waiting_for", ""),

@@ -7,6 +7,8 @@ An HTMX request gets the form back as a fragment (with the refusal in words) or 
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -35,6 +37,7 @@ from cartflow.clinic.services.deviations import DEVIATION_OPENED
 from cartflow.clinic.services.errors import Conflict, ServiceError
 from cartflow.clinic.services.signatures import Meaning, printed_name
 from cartflow.clinic.services.toxicity import CRS_GRADED, ICANS_GRADED
+from cartflow.clinic.templatetags.cartflow_time import case_zone, local_time, zone_label
 from cartflow.clinic.views.common import case_roles, guarded, may, refusal
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import Step
@@ -58,6 +61,24 @@ ROLE_WORDS = {
     Role.AUDITOR: "an auditor",
     Role.ADMIN: "an administrator",
 }
+
+
+HIDDEN_DATA = {"signature", "facts", "catalog_version"}
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+RECORDED_LATER = timedelta(minutes=1)
+
+
+def _is_time(value: Any) -> bool:
+    return isinstance(value, str) and ISO_TIME.match(value) is not None
+
+
+def _shown(data: dict[str, Any], zone: str) -> list[tuple[str, Any]]:
+    """An event's data for the timeline, a time (ISO 8601 text) shown in the site's zone."""
+    return [
+        (key, local_time(value, zone) if _is_time(value) else value)
+        for key, value in data.items()
+        if key not in HIDDEN_DATA
+    ]
 
 
 def _event_tone(event: dict[str, Any]) -> str:
@@ -125,7 +146,7 @@ def form_of(
                 "Clinical time",
                 "datetime",
                 required=False,
-                help=f"leave empty for now; site time ({case.treating_site.time_zone})",
+                help=f"leave empty for now; site time ({zone_label(case_zone(case))})",
             )
         )
     rows = []
@@ -136,7 +157,8 @@ def form_of(
                 "label": f.label,
                 "kind": f.kind,
                 "required": f.required,
-                "help": f.help,
+                "help": f.help
+                or (f"site time ({zone_label(case_zone(case))})" if f.kind == "datetime" else ""),
                 "choices": f.choices,
                 "id": f"{op.name}-{f.name}",
                 "value": str(posted.get(f.name, "")) if mine and f.name != "password" else "",
@@ -177,8 +199,11 @@ def case_context(
     )
     identify = access.may_identify(user, case)
     timeline = case_timeline(case)
+    zone = case_zone(case)
     for event in timeline:
         event["tone"] = _event_tone(event)
+        event["shown"] = _shown(event["data"], zone)
+        event["recorded_later"] = event["recorded_at"] - event["occurred_at"] >= RECORDED_LATER
     reviewed = {
         s["signs"]
         for e in timeline

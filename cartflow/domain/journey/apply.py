@@ -400,6 +400,8 @@ def _fludarabine(s: CaseState, e: Event, d: Data) -> CaseState:
 
 
 def _ld_started(s: CaseState, e: Event, d: Data) -> CaseState:
+    # v1 recorded the regimen as free text; v2 records the catalog regimen id (with its drugs
+    # in "regimen_drugs"): both keep the regimen under "regimen".
     course = LdCourse(_str(d, "regimen"), e.occurred_at, None, _bool(d, "repeat"))
     return dataclasses.replace(
         s, step=Step.LYMPHODEPLETING, ld_courses=(*s.ld_courses, course), ld_omission=None

@@ -33,6 +33,7 @@ from cartflow.domain.journey.guards import (
     FOLLOW_UP_SOURCE,
     Context,
     dose_range,
+    kind_of,
     require_bag_scans,
     require_coi_scan,
     require_din_scan,
@@ -429,11 +430,64 @@ def _fludarabine(d: _Decision, c: C.ModifyFludarabineDose) -> list[Event]:
     return [d.event(T.FLUDARABINE_MODIFIED, data)]
 
 
+def describe_regimen(regimen: Mapping[str, Any]) -> str:
+    """``flu-cy (fludarabine 25 mg/m2 x3 days, cyclophosphamide 250 mg/m2 x3 days)``."""
+    drugs = ", ".join(
+        f"{drug['drug']} {drug['mg_per_m2']:g} mg/m2 x{drug['days']} day(s)"
+        for drug in regimen.get("drugs", ())
+    )
+    return f"{regimen['id']} ({drugs})"
+
+
+def _ld_regimen(d: _Decision, named: str) -> dict[str, Any]:
+    """The lymphodepleting regimen ``named`` (its catalog id, any case) among the label's
+    regimens for the indication in force on the command's date and region, the site protocol
+    filling a regimen the catalog does not know; anything else is refused."""
+    fact = d.fact(FactName.LYMPHODEPLETION)  # FactMissing when unknown and not site-filled
+    regimens = [r for r in fact.value if isinstance(r, Mapping) and "id" in r]
+    wanted = named.casefold()
+    for regimen in regimens:
+        if str(regimen["id"]).casefold() == wanted:
+            return dict(regimen)
+    whose = "the label's" if kind_of(fact) is RuleKind.LABEL else "the site protocol's"
+    accepted = "; ".join(describe_regimen(r) for r in regimens) or "none"
+    raise d.ctx.refuse_by(
+        fact,
+        f"the regimen must be one of {whose} lymphodepleting regimens for "
+        f"{d.ctx.state.indication_id} (by id): {accepted}; {named!r} is not one of them",
+    )
+
+
+def _regimen_given(d: _Decision, regimen: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The regimen's drugs as recorded (drug, mg_per_m2, days, on_days), fludarabine carrying
+    the reduction of the latest signed ``ModifyFludarabineDose`` if there is one."""
+    modified = [e for e in d.ctx.state.exceptions if e.kind == "fludarabine_dose_modified"]
+    drugs = []
+    for drug in regimen.get("drugs", ()):
+        given: dict[str, Any] = {
+            "drug": drug["drug"],
+            "mg_per_m2": drug["mg_per_m2"],
+            "days": drug["days"],
+        }
+        if "on_days" in drug:
+            given["on_days"] = list(drug["on_days"])
+        if drug["drug"] == "fludarabine" and modified:
+            given["reduced_by_percent"] = modified[-1].details.get("reduction_percent")
+        drugs.append(given)
+    return drugs
+
+
 def _start_ld(d: _Decision, c: C.StartLymphodepletion) -> list[Event]:
     state = d.ctx.state
-    regimen = require_text("regimen", c.regimen)
+    regimen = _ld_regimen(d, require_text("regimen", c.regimen))
     repeat = state.step is Step.LYMPHODEPLETED and state.ld_completed_at is not None
-    data: dict[str, Any] = {"regimen": regimen, "repeat": repeat}
+    data: dict[str, Any] = {
+        "regimen": regimen["id"],
+        "regimen_drugs": _regimen_given(d, regimen),
+        "repeat": repeat,
+    }
+    if regimen.get("use_when"):
+        data["regimen_use_when"] = regimen["use_when"]
     if repeat:
         ended = state.ld_completed_at
         assert ended is not None

@@ -67,7 +67,7 @@ CURRENT_VERSION: Final[dict[str, int]] = {
     AVAILABILITY_CONFIRMED: 1,
     SITE_PROTOCOL_RECORDED: 1,
     FLUDARABINE_MODIFIED: 1,
-    LD_STARTED: 1,
+    LD_STARTED: 2,  # v1: regimen was free text; v2: the catalog regimen id and its drugs
     LD_COMPLETED: 1,
     LD_OMITTED: 1,
     PRODUCT_THAWED: 1,

@@ -1,0 +1,96 @@
+"""Times on the pages, in the treating site's own time zone, with the zone's abbreviation.
+
+A ward works in its site's local time: every clinical and recording time a page shows goes
+through :func:`local_time` (as the template filters ``site_time`` and ``site_time_s``, after
+``{% load cartflow_time %}``), and a form's ``datetime-local`` value is read in the same zone
+(:func:`case_zone`, used by ``cartflow.clinic.forms.operations.parse``), so what a page shows
+and what it reads agree. Stored times stay in UTC.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+DEFAULT_ZONE = "UTC"
+
+
+def zone_name(where: Any) -> str:
+    """The IANA zone of ``where``: a zone name, a site, a case (its treating site) or None."""
+    if where is None or where == "":
+        return DEFAULT_ZONE
+    if isinstance(where, str):
+        return where
+    if hasattr(where, "time_zone"):
+        return str(where.time_zone or DEFAULT_ZONE)
+    site = getattr(where, "treating_site", None)
+    if site is not None:
+        return str(site.time_zone or DEFAULT_ZONE)
+    return DEFAULT_ZONE
+
+
+def case_zone(case: Any) -> str:
+    """The time zone a case's times are shown and read in: its treating site's."""
+    return zone_name(case)
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(DEFAULT_ZONE)
+
+
+def _moment(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str) and value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def local_time(value: Any, where: Any = None, *, seconds: bool = False) -> str:
+    """``value`` (an aware datetime or ISO 8601 text; naive means UTC) in the zone of
+    ``where``, as ``2026-11-26 03:14 CET``. Anything else is shown as it is (empty: "—")."""
+    moment = _moment(value)
+    if moment is None:
+        return str(value) if value not in (None, "") else "—"
+    local = moment.astimezone(_zone(zone_name(where)))
+    pattern = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return f"{local.strftime(pattern)} {local.tzname() or zone_name(where)}"
+
+
+def zone_label(where: Any, now: datetime | None = None) -> str:
+    """The zone's name and its abbreviation now, for a form's help: ``Europe/Zurich, CET``."""
+    name = zone_name(where)
+    abbreviation = (now or timezone.now()).astimezone(_zone(name)).tzname() or ""
+    return name if abbreviation in ("", name) else f"{name}, {abbreviation}"
+
+
+@register.filter(name="zone_label")
+def zone_label_filter(where: Any) -> str:
+    """``{{ site|zone_label }}``: the zone's name and its abbreviation now."""
+    return zone_label(where)
+
+
+@register.filter
+def site_time(value: Any, where: Any = None) -> str:
+    """``{{ event.occurred_at|site_time:case }}``: the time in the site's zone, to the minute."""
+    return local_time(value, where)
+
+
+@register.filter
+def site_time_s(value: Any, where: Any = None) -> str:
+    """The same to the second (signatures)."""
+    return local_time(value, where, seconds=True)
