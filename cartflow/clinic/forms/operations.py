@@ -13,7 +13,7 @@ import re
 import uuid
 import zoneinfo
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
+from cartflow.catalog_file import load_catalog
 from cartflow.clinic.api import custody as custody_api
 from cartflow.clinic.api import eligibility as eligibility_api
 from cartflow.clinic.api import exceptions as exceptions_api
@@ -38,12 +39,15 @@ from cartflow.clinic.services import (
     toxicity,
     treatment,
 )
+from cartflow.clinic.services.machine import journey_machine
 from cartflow.clinic.services.operations import DEFAULT_MEANINGS
 from cartflow.clinic.services.signatures import Meaning
 from cartflow.clinic.templatetags.cartflow_time import case_zone
 from cartflow.domain import journey
-from cartflow.domain.catalog import ANTIGENS
+from cartflow.domain.catalog import ANTIGENS, FactName, FactStatus
+from cartflow.domain.errors import DomainError, NotInCatalog
 from cartflow.domain.grading import Consciousness, Edema, Hypotension, Motor, Oxygen, Seizure
+from cartflow.domain.journey.time_windows import local_date, site_zone
 from cartflow.domain.roles import Action, SiteKind
 
 YES_NO = (("yes", "Yes"), ("no", "No"))
@@ -76,6 +80,7 @@ class Operation:
     kind: str = "step"  # step | exception | quality | other
     extra: Callable[[BaseModel, TherapyCase], dict[str, Any]] | None = None
     choices: Callable[[TherapyCase], dict[str, tuple[tuple[str, str], ...]]] | None = None
+    case_fields: Callable[[TherapyCase], Mapping[str, Field]] | None = None
     help: str = ""
     clinical_time: bool = True
     drop: tuple[str, ...] = field(default=())
@@ -89,10 +94,14 @@ class Operation:
         return DEFAULT_MEANINGS.get(self.name, Meaning.RESPONSIBILITY)
 
     def fields_for(self, case: TherapyCase) -> tuple[Field, ...]:
-        """The fields, with choices that depend on the case (slots, couriers) filled in."""
+        """The fields, with choices that depend on the case (slots, couriers) filled in, and
+        any field the case reshapes (the lymphodepleting regimen) replaced."""
         dynamic = self.choices(case) if self.choices is not None else {}
+        reshaped = self.case_fields(case) if self.case_fields is not None else {}
         return tuple(
-            Field(f.name, f.label, f.kind, f.required, f.help, dynamic[f.name], f.step)
+            reshaped[f.name]
+            if f.name in reshaped
+            else replace(f, choices=dynamic[f.name])
             if f.name in dynamic
             else f
             for f in self.fields
@@ -129,6 +138,60 @@ def _manufacturing_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str]
 def _courier_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]]:
     rows = Site.objects.filter(kind=SiteKind.COURIER).order_by("name")
     return {"courier": tuple((s.slug, s.name) for s in rows)}
+
+
+def _days(count: Any) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+def regimen_summary(regimen: Mapping[str, Any]) -> str:
+    """A regimen in words, e.g. ``flu-cy: fludarabine 25 mg/m2 x 3 days + cyclophosphamide
+    250 mg/m2 x 3 days``; an alternative regimen ends with its "use when" note."""
+    drugs = []
+    for drug in regimen.get("drugs", ()):
+        text = f"{drug['drug']} {drug['mg_per_m2']:g} mg/m2 x {_days(drug['days'])}"
+        if drug.get("on_days"):
+            text += " (days " + ", ".join(str(day) for day in drug["on_days"]) + ")"
+        drugs.append(text)
+    words = f"{regimen['id']}: {' + '.join(drugs) or 'drugs not given'}"
+    if regimen.get("use_when"):
+        words += f"; alternative, use when {regimen['use_when']}"
+    return words
+
+
+REGIMEN = Field("regimen", "Regimen", help="the label regimen id, e.g. flu-cy or cy-flu")
+
+
+def _regimen_field(case: TherapyCase) -> dict[str, Field]:
+    """The regimen as a choice of the regimens the journey accepts for this case, resolved as
+    its lymphodepletion guard resolves them: the case's indication and region, today in the
+    site's zone, the case's signed site-protocol values filling a fact the label lacks. When
+    the fact is unknown, the free-text field with the catalog's "not in the catalog" message
+    (the form still posts, so the journey's refusal is shown beside it)."""
+    try:
+        state = journey_machine().load(case.projection.state)
+        indication = load_catalog().indication(state.indication_id)
+        now = timezone.now()
+        on = local_date(now, site_zone(state.site_timezone)) if state.site_timezone else now.date()
+        fact = indication.resolve(
+            FactName.LYMPHODEPLETION, on, state.region or None, state.site_values
+        )
+    except NotInCatalog as exc:
+        return {REGIMEN.name: replace(REGIMEN, help=str(exc))}
+    except (DomainError, LookupError, TypeError, ValueError):
+        return {}  # no indication to judge by: the plain field, the journey still refuses
+    regimens = [r for r in fact.value or () if isinstance(r, Mapping) and "id" in r]
+    if not regimens:
+        return {}
+    whose = "the label's" if fact.status is FactStatus.LABEL else "the site protocol's"
+    return {
+        REGIMEN.name: replace(
+            REGIMEN,
+            kind="choice",
+            help=f"{whose} regimens for {indication.id} ({fact.source})",
+            choices=tuple((str(r["id"]), regimen_summary(r)) for r in regimens),
+        )
+    }
 
 
 # --- how a schema's values become the service's arguments --------------------------------
@@ -417,7 +480,8 @@ OPERATIONS: dict[str, Operation] = {
             Action.START_LYMPHODEPLETION,
             steps_api.RegimenIn,
             treatment.start_lymphodepletion,
-            (Field("regimen", "Regimen", help="the label regimen id, e.g. flu-cy or cy-flu"),),
+            (REGIMEN,),
+            case_fields=_regimen_field,
         ),
         Operation(
             "CompleteLymphodepletion",
