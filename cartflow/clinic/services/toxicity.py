@@ -38,42 +38,23 @@ def record_crs_grade(
     expected_version: int | None = None,
 ) -> AppendResult:
     """Grade CRS from the observations and record the grade; only after an infusion."""
-    case = resolve_case(case)
     grade = grade_crs(temperature_c, hypotension, oxygen, fever_masked=fever_masked)
-
-    def graded(state: Any, now: datetime) -> Sequence[Event]:
-        if not getattr(state, "infusions", ()):
-            raise InvalidInput("CRS is graded after the infusion; this case has none recorded")
-        at = occurred_at or now
-        if at > now:
-            raise InvalidInput("occurred_at: a clinical time cannot lie in the future")
-        return [
-            Event(
-                type=CRS_GRADED,
-                occurred_at=at,
-                actor=acting_user.get_username(),
-                data={
-                    "observed": {
-                        "temperature_c": float(temperature_c),
-                        "hypotension": str(hypotension),
-                        "oxygen": str(oxygen),
-                        "fever_masked": bool(fever_masked),
-                    },
-                    **grade.to_dict(),
-                },
-            )
-        ]
-
-    return append(
+    observed = {
+        "temperature_c": float(temperature_c),
+        "hypotension": str(hypotension),
+        "oxygen": str(oxygen),
+        "fever_masked": bool(fever_masked),
+    }
+    return _record_grade(
         case,
-        None,
+        CRS_GRADED,
+        "CRS",
+        observed,
+        grade.to_dict(),
+        occurred_at=occurred_at,
         acting_user=acting_user,
         request_meta=request_meta,
-        operation="record_crs_grade",
         expected_version=expected_version,
-        extra_events=graded,
-        summary={"crs_grade": grade.grade},
-        now=timezone.now(),
     )
 
 
@@ -98,7 +79,6 @@ def record_icans_grade(
     ICE is the score from age 12, CAPD under 12 or with developmental delay (the domain
     refuses the other score, and a missing one unless the patient is unarousable).
     """
-    case = resolve_case(case)
     grade = grade_icans(
         consciousness=consciousness,
         seizure=seizure,
@@ -109,31 +89,58 @@ def record_icans_grade(
         age_years=age_years,
         developmental_delay=developmental_delay,
     )
+    observed = {
+        "consciousness": str(consciousness),
+        "ice": ice,
+        "capd": capd,
+        "age_years": None if age_years is None else float(age_years),
+        "developmental_delay": bool(developmental_delay),
+        "seizure": str(seizure),
+        "motor": str(motor),
+        "edema": str(edema),
+    }
+    return _record_grade(
+        case,
+        ICANS_GRADED,
+        "ICANS",
+        observed,
+        grade.to_dict(),
+        occurred_at=occurred_at,
+        acting_user=acting_user,
+        request_meta=request_meta,
+        expected_version=expected_version,
+    )
+
+
+def _record_grade(
+    case: TherapyCase | str,
+    event_type: str,
+    syndrome: str,
+    observed: dict[str, Any],
+    grade: dict[str, Any],
+    *,
+    occurred_at: datetime | None,
+    acting_user: Any,
+    request_meta: RequestMeta,
+    expected_version: int | None,
+) -> AppendResult:
+    """Record a grade as an event of the case's chain, refused before the first infusion."""
+    case = resolve_case(case)
 
     def graded(state: Any, now: datetime) -> Sequence[Event]:
         if not getattr(state, "infusions", ()):
-            raise InvalidInput("ICANS is graded after the infusion; this case has none recorded")
+            raise InvalidInput(
+                f"{syndrome} is graded after the infusion; this case has none recorded"
+            )
         at = occurred_at or now
         if at > now:
             raise InvalidInput("occurred_at: a clinical time cannot lie in the future")
         return [
             Event(
-                type=ICANS_GRADED,
+                type=event_type,
                 occurred_at=at,
                 actor=acting_user.get_username(),
-                data={
-                    "observed": {
-                        "consciousness": str(consciousness),
-                        "ice": ice,
-                        "capd": capd,
-                        "age_years": None if age_years is None else float(age_years),
-                        "developmental_delay": bool(developmental_delay),
-                        "seizure": str(seizure),
-                        "motor": str(motor),
-                        "edema": str(edema),
-                    },
-                    **grade.to_dict(),
-                },
+                data={"observed": observed, **grade},
             )
         ]
 
@@ -142,9 +149,9 @@ def record_icans_grade(
         None,
         acting_user=acting_user,
         request_meta=request_meta,
-        operation="record_icans_grade",
+        operation=f"record_{syndrome.lower()}_grade",
         expected_version=expected_version,
         extra_events=graded,
-        summary={"icans_grade": grade.grade},
+        summary={f"{syndrome.lower()}_grade": grade["grade"]},
         now=timezone.now(),
     )
