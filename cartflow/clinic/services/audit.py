@@ -20,29 +20,21 @@ from cartflow.clinic.models import CaseProjection, Event, LedgerEntry, LedgerHea
 from cartflow.clinic.services.append import resolve_case
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.events import Event as DomainEvent
-from cartflow.domain.hashchain import GENESIS, PREV_KEY, verify_chain
+from cartflow.domain.hashchain import GENESIS, PREV_KEY, ChainReport, verify_chain
 
 
 @dataclass(frozen=True)
-class CaseReport:
-    """A case's chain: ``ok``, or the first broken event (0-based) and why."""
+class CaseReport(ChainReport):
+    """A case's chain: the domain's chain report, naming the case it is about."""
 
-    coi: str
-    ok: bool
-    entries: int
-    head: str
-    broken_at: int | None = None
-    reason: str = ""
+    coi: str = ""
+
+    @classmethod
+    def broken(cls, coi: str, entries: int, at: int, reason: str) -> CaseReport:
+        return cls(ok=False, entries=entries, head="", broken_at=at, reason=reason, coi=coi)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "case": self.coi,
-            "ok": self.ok,
-            "entries": self.entries,
-            "head": self.head,
-            "broken_at": self.broken_at,
-            "reason": self.reason,
-        }
+        return {"case": self.coi, **super().to_dict()}
 
 
 @dataclass(frozen=True)
@@ -118,10 +110,10 @@ def _verify_rows(
 ) -> CaseReport:
     entries, bad, reason = _rows_as_entries(coi, rows)
     if bad is not None:
-        return CaseReport(coi, False, len(rows), "", bad, reason)
+        return CaseReport.broken(coi, len(rows), bad, reason)
     if ledger is None and rows:
-        return CaseReport(
-            coi, False, len(rows), "", 0, "the case has events but no ledger entry records them"
+        return CaseReport.broken(
+            coi, len(rows), 0, "the case has events but no ledger entry records them"
         )
     report = verify_chain(
         entries,
@@ -129,7 +121,7 @@ def _verify_rows(
         expected_head=ledger.case_head if ledger else None,
         expected_length=ledger.case_version if ledger else None,
     )
-    return CaseReport(coi, report.ok, report.entries, report.head, report.broken_at, report.reason)
+    return CaseReport(**vars(report), coi=coi)
 
 
 def verify_ledger() -> NetworkReport:
@@ -180,11 +172,9 @@ def verify_ledger() -> NetworkReport:
         rows = events_by_case.get(coi, [])
         if coi in last and not rows:
             broken_cases.append(
-                CaseReport(
+                CaseReport.broken(
                     coi,
-                    False,
                     0,
-                    "",
                     0,
                     "the ledger records this case but its events are gone (the case was deleted)",
                 )
