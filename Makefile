@@ -5,17 +5,23 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install test lint typecheck pytest demo clean
+.PHONY: install lock test lint typecheck pytest demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+# constraints.txt pins every package the tests ran with, so a fresh machine next month gets
+# what passed today; `make lock` rewrites it on purpose (review the diff before committing).
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade -e '.[test]'
+	$(BIN)/pip freeze --exclude-editable | grep -v '^cartflow' > constraints.txt
 
 lint: install
 	$(BIN)/ruff check cartflow tests benchmarks
