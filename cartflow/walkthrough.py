@@ -29,6 +29,7 @@ from cartflow.domain.journey import (
     CompleteMonitoring,
     ConfirmProductAvailability,
     InfuseBag,
+    Performer,
     ReceiveProduct,
     RecordAntigenTest,
     RecordCollection,
@@ -189,10 +190,12 @@ def _journey(walk: Walk) -> None:
               scanned_coi=scan, scanned_bag_id=BAG.bag_id))
     w.step("   thawed at the bedside", ThawBag(actor="demo-pharmacy", scanned_coi=scan,
            scanned_bag_id=BAG.bag_id), 2)
-    w.step("   infused: wristband and bag scanned, physician signs", InfuseBag(
-           actor="demo-physician", scanned_patient_coi=scan, scanned_bag_coi=coi,
-           scanned_bag_id=BAG.bag_id,
-           signature=w.sign(Role.PHYSICIAN, "I infused the product")), 1 / 96)
+    w.step("   infused: the nurse scans wristband and bag, the physician witnesses and signs",
+           InfuseBag(
+               actor="demo-pharmacy", scanned_wristband=scan, identity_confirmed=True,
+               scanned_bag_label=coi, scanned_bag_id=BAG.bag_id,
+               performer=Performer(user_id="demo-pharmacy", role=Role.PHARMACY),
+               signature=w.sign(Role.PHYSICIAN, "I witnessed and sign the infusion")), 1 / 96)
     w.step("6. monitoring", StartMonitoring(actor="demo-physician"))
 
 

@@ -377,12 +377,16 @@ def _thaw(w: Walk, admin: Any) -> None:
 
 
 def _infuse(w: Walk, admin: Any) -> None:
+    # The infusion nurse scans and gives the bag; the physician witnesses and signs.
+    physician = w.crew.physician.get_username()
     w.do(
-        treatment.infuse_bag,
-        w.crew.physician,
-        password="",
-        scanned_patient_coi=w.coi,
-        scanned_bag_coi=w.coi,
+        treatment.infuse,
+        w.crew.nurse,
+        witness_username=physician,
+        witness_password=password_for(physician),
+        scanned_wristband=w.case.patient.record_number,
+        identity_confirmed=True,
+        scanned_bag_label=w.coi,
         scanned_bag_id=w.bags[0],
     )
 

@@ -39,8 +39,11 @@ from cartflow.domain.errors import InvalidInput
 
 SOURCE: Final = "ASTCT 2019 (Lee et al.)"
 FEVER_C: Final = 38.0
-MIN_BODY_TEMPERATURE_C: Final = 25.0
-MAX_BODY_TEMPERATURE_C: Final = 45.0
+MIN_BODY_TEMPERATURE_C: Final = 35.0
+MAX_BODY_TEMPERATURE_C: Final = 43.0
+"""The plausible range of the HIGHEST temperature of a grading period (site policy, cartflow's
+plausibility bounds: below 35 °C is hypothermia, not a highest reading; above 43 °C is not
+survivable). A value outside is refused as a typing or unit error, never graded."""
 LOW_FLOW_MAX_L_MIN: Final = 6.0
 MAX_OXYGEN_FLOW_L_MIN: Final = 100.0
 ICE_MAX: Final = 10
@@ -120,9 +123,7 @@ def _number(value: float, what: str, accepted: str) -> float:
     return float(value)
 
 
-def hypotension_from_vasopressors(
-    vasopressors: Iterable[str], *, hypotensive: bool
-) -> Hypotension:
+def hypotension_from_vasopressors(vasopressors: Iterable[str], *, hypotensive: bool) -> Hypotension:
     """The hypotension category from the vasopressors given (drug names, any case).
 
     Vasopressin alone counts as one vasopressor, but never toward "multiple": norepinephrine
@@ -213,7 +214,8 @@ def grade_crs(
     by_domain = {"hypotension": HYPOTENSION_GRADE[hypo], "hypoxia": OXYGEN_GRADE[oxy]}
     worst = max(by_domain.values())
     fever_words = (
-        f"fever {temperature:g} °C" if fever
+        f"fever {temperature:g} °C"
+        if fever
         else "fever masked by antipyretics, tocilizumab or steroids"
     )
     if worst == 0:
@@ -362,9 +364,7 @@ def _check_score(value: int, name: str, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"the {name} score must be a whole number from 0 to {maximum}")
     if not 0 <= value <= maximum:
-        raise InvalidInput(
-            f"the {name} score {value} is out of range; accepted: 0 to {maximum}"
-        )
+        raise InvalidInput(f"the {name} score {value} is out of range; accepted: 0 to {maximum}")
     return value
 
 
@@ -421,10 +421,7 @@ def grade_icans(
             domain_grades["ice"] = ice_grade(ice)
     else:
         if ice is not None:
-            why = (
-                "with developmental delay" if developmental_delay
-                else "for a child under 12"
-            )
+            why = "with developmental delay" if developmental_delay else "for a child under 12"
             raise InvalidInput(
                 f"an ICE score was given {why}; ICANS is graded with CAPD (0-32) here"
             )

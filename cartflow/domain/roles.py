@@ -72,7 +72,9 @@ class Action(StrEnum):
     COMPLETE_LYMPHODEPLETION = "complete_lymphodepletion"
     OMIT_LYMPHODEPLETION = "omit_lymphodepletion"
     THAW_BAG = "thaw_bag"
-    INFUSE_BAG = "infuse_bag"
+    INFUSE_BAG = "infuse_bag"  # sign an infusion as its witness
+    PERFORM_INFUSION = "perform_infusion"  # scan at the bedside and give the infusion
+    STOP_LYMPHODEPLETION = "stop_lymphodepletion"
     START_MONITORING = "start_monitoring"
     COMPLETE_MONITORING = "complete_monitoring"
     GRADE_TOXICITY = "grade_toxicity"
@@ -109,7 +111,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.START_LYMPHODEPLETION,
             A.COMPLETE_LYMPHODEPLETION,
             A.OMIT_LYMPHODEPLETION,
+            A.STOP_LYMPHODEPLETION,
             A.INFUSE_BAG,
+            A.PERFORM_INFUSION,
             A.START_MONITORING,
             A.COMPLETE_MONITORING,
             A.GRADE_TOXICITY,
@@ -171,6 +175,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.CONFIRM_PRODUCT_AVAILABILITY,
             A.RECORD_TEMPERATURE,
             A.THAW_BAG,
+            A.PERFORM_INFUSION,
             A.EXPIRE_PRODUCT,
             A.DISPOSE_PRODUCT,
             A.SIGN_EVENT,

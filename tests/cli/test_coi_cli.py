@@ -177,5 +177,5 @@ def test_the_installed_command_exits_2_on_an_absurd_temperature() -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 2
-    assert "25 to 45" in done.stderr
+    assert "35 to 43" in done.stderr
     assert "Traceback" not in done.stderr

@@ -79,7 +79,7 @@ def test_an_absurd_temperature_is_refused_with_the_accepted_range(
     err = _refused(
         capsys, "grade", "crs", "--temperature", "390", "--hypotension", "none", "--oxygen", "none"
     )
-    assert "not a plausible body temperature" in err and "25 to 45" in err
+    assert "not a plausible body temperature" in err and "35 to 43" in err
 
 
 def test_a_temperature_that_is_not_a_number_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

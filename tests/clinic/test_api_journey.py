@@ -214,13 +214,17 @@ def test_a_case_walks_from_registration_to_infusion_through_the_api(api_net: Api
     )
     p["physician"].post(f"{case}/lymphodepletion/completion", {"occurred_at": at(12)})
     p["pharmacy"].post(f"{case}/thaws", {"scanned_coi": scan, "scanned_bag_id": "BAG-901"})
-    infused = p["physician"].post(
+    infused = p["pharmacy"].post(
         f"{case}/infusions",
         {
-            "password": _pw(net, Role.PHYSICIAN),
-            "scanned_patient_coi": scan,
-            "scanned_bag_coi": scan,
+            "scanned_wristband": scan,
+            "identity_confirmed": True,
+            "scanned_bag_label": scan,
             "scanned_bag_id": "BAG-901",
+            "witness": {
+                "username": net.own[Role.PHYSICIAN].get_username(),
+                "password": _pw(net, Role.PHYSICIAN),
+            },
         },
         HTTP_X_REQUEST_ID="bedside-scan-0001",
     )
@@ -236,9 +240,9 @@ def test_a_case_walks_from_registration_to_infusion_through_the_api(api_net: Api
     assert all(s["valid"] for s in p["auditor"].get(f"{case}/signatures"))
     assert p["auditor"].get(f"{case}/audit/verify")["ok"] is True
     assert p["auditor"].get("/api/audit/verify")["ok"] is True
-    audit = AuditRow.objects.get(case_coi=coi, operation="infuse_bag")
+    audit = AuditRow.objects.get(case_coi=coi, operation="infuse")
     assert audit.request_id == "bedside-scan-0001"
-    assert audit.username == net.own[Role.PHYSICIAN].get_username()
+    assert audit.username == net.own[Role.PHARMACY].get_username()
 
 
 def test_invalid_input_is_a_422_naming_each_wrong_field(api_net: ApiNetwork) -> None:

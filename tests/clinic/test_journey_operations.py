@@ -166,14 +166,22 @@ def test_a_case_walks_from_referral_to_monitoring_through_the_services(net: Netw
     net.later(days=3).do(treatment.complete_lymphodepletion, net.physician)
     net.later(days=2).do(treatment.thaw_bag, net.nurse, scanned_coi=net.coi, scanned_bag_id="BAG-1")
     infused = net.later(minutes=10).do(
-        treatment.infuse_bag,
-        net.physician,
-        password=PASSWORD,
-        scanned_patient_coi=net.coi,
-        scanned_bag_coi=net.coi,
+        treatment.infuse,
+        net.nurse,
+        witness_username=net.physician.get_username(),
+        witness_password=PASSWORD,
+        scanned_wristband=net.coi,
+        identity_confirmed=True,
+        scanned_bag_label=net.coi,
         scanned_bag_id="BAG-1",
     )
+    assert [e.type for e in infused.events] == [
+        "bedside.verified",
+        "product.infused",
+        "signature.applied",
+    ]
     assert infused.signature is not None and infused.signature.meaning == "infusion"
+    assert infused.signature.signer == net.physician
     last = net.later(hours=1).do(treatment.start_monitoring, net.physician)
     assert last.step == "monitoring"
 

@@ -18,6 +18,7 @@ from cartflow.clinic.models import AuditRow, Event, TherapyCase
 from cartflow.clinic.services.kinetics import KINETICS_MEASURED, record_kinetics_measurement
 from cartflow.clinic.services.toxicity import ICANS_GRADED, record_icans_grade
 from cartflow.domain.errors import InvalidInput
+from cartflow.domain.journey import JourneyError
 from cartflow.domain.roles import Role
 from tests.clinic.api_network import ApiNetwork, build_network
 
@@ -129,7 +130,7 @@ def test_wrong_measurements_are_refused_in_words_and_nothing_is_written(
 def test_a_sample_before_the_infusion_or_both_day_and_time_are_refused(ball: ApiNetwork) -> None:
     infused = _infused_at(ball)
     user = _physician(ball)
-    with pytest.raises(InvalidInput, match="before the first infusion"):
+    with pytest.raises(JourneyError, match="before the first infusion"):
         record_kinetics_measurement(
             ball.case, taken_at=infused - timedelta(hours=2), copies_per_ug=5, acting_user=user
         )
@@ -141,11 +142,11 @@ def test_a_sample_before_the_infusion_or_both_day_and_time_are_refused(ball: Api
 
 def test_measurements_and_icans_grades_need_an_infusion(shipped: ApiNetwork) -> None:
     before = _counts(shipped.case)
-    with pytest.raises(InvalidInput, match="after the infusion"):
+    with pytest.raises(JourneyError, match="after the infusion"):
         record_kinetics_measurement(
             shipped.case, day=1, copies_per_ug=10, acting_user=_physician(shipped)
         )
-    with pytest.raises(InvalidInput, match="ICANS is graded after the infusion"):
+    with pytest.raises(JourneyError, match="ICANS is graded after the infusion"):
         record_icans_grade(
             shipped.case, consciousness="alert", ice=10, acting_user=_physician(shipped)
         )

@@ -91,8 +91,9 @@ POST /api/cases/{coi}/custody/receipts                           F F F F F A F F
 POST /api/cases/{coi}/custody/availability                       F F F F F A F F F  H 401
 POST /api/cases/{coi}/lymphodepletion                            A F F F F F F F F  H 401
 POST /api/cases/{coi}/lymphodepletion/completion                 A F F F F F F F F  H 401
+POST /api/cases/{coi}/lymphodepletion/early-stop                 A F F F F F F F F  H 401
 POST /api/cases/{coi}/thaws                                      F F F F F A F F F  H 401
-POST /api/cases/{coi}/infusions                                  A F F F F F F F F  H 401
+POST /api/cases/{coi}/infusions                                  A F F F F A F F F  H 401
 POST /api/cases/{coi}/monitoring                                 A F F F F F F F F  H 401
 POST /api/cases/{coi}/monitoring/completion                      A F F F F F F F F  H 401
 POST /api/cases/{coi}/follow-up/visits                           A A F F F F F F F  H 401

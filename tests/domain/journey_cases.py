@@ -24,6 +24,7 @@ from cartflow.domain.journey import (
     CompleteMonitoring,
     ConfirmProductAvailability,
     InfuseBag,
+    Performer,
     ReceiveProduct,
     RecordAntigenTest,
     RecordCollection,
@@ -49,6 +50,8 @@ COI = new_identifier("G1234", 26, 100)
 OTHER_COI = new_identifier("G1234", 26, 101)
 DIN = new_identifier("W0001", 26, 555)
 SECOND_DIN = new_identifier("W0001", 26, 556)
+RECORD_NUMBER = "SYN-MRN-0001"
+"""A synthetic hospital record number on the test patient's wristband."""
 
 LBCL = "tisagenlecleucel/lbcl"  # US: infuse 2-11 days after LD; flat dose 0.6-6.0x10^8
 B_ALL = "tisagenlecleucel/b-all"  # <=50 kg 0.2-5.0x10^6/kg; >50 kg 0.1-2.5x10^8
@@ -127,12 +130,16 @@ class Journey:
         return tuple(b.bag_id for b in self.bags)
 
     def infuse(self, bag_id: str = "BAG-1") -> InfuseBag:
+        """The nurse scans (wristband by record number) and a physician witnesses and signs."""
         return InfuseBag(
-            actor="physician-1",
-            scanned_patient_coi=COI.barcode,
-            scanned_bag_coi=COI.eye_readable,
+            actor="nurse-1",
+            scanned_wristband=RECORD_NUMBER,
+            identity_confirmed=True,
+            scanned_bag_label=COI.eye_readable,
             scanned_bag_id=bag_id,
+            performer=Performer(user_id="nurse-1", role=Role.PHARMACY),
             signature=self.sign(Role.PHYSICIAN),
+            expected_wristbands=(RECORD_NUMBER,),
         )
 
     def next_command(self) -> Command:

@@ -12,8 +12,14 @@ its own small model, and lists every infusion that happened without one of its g
   with a regimen among the recorded ``lymphodepletion`` fact's regimens, or omitted under a
   physician-signed exception with a recent low white-cell count;
 - the bag thawed within the recorded post-thaw limit;
-- a bedside match of patient and bag;
+- a bedside check in the same record, just before it: the patient's wristband and second
+  identifier confirmed, the bag's label naming the case or its collection, the bag number the
+  thawed bag, given by one person and witnessed by another, the witness the physician who
+  signs;
 - a physician's signature.
+
+It also lists every CRS or ICANS grade and every transgene level recorded before the first
+infusion, or with a clinical time before it.
 
 It deliberately shares no code with ``cartflow.domain.journey``: its day count, its state and
 its reading of the log are written again here, so a bug in the journey is not repeated in it.
@@ -31,6 +37,7 @@ from cartflow.domain.errors import InvalidInput
 from cartflow.domain.identifiers import Din, parse_identifier
 
 WBC_FRESH_DAYS = 7
+OBSERVATIONS = frozenset({"toxicity.crs_graded", "toxicity.icans_graded", "kinetics.measured"})
 
 
 def _names(scan: Any) -> Din | None:
@@ -81,6 +88,9 @@ class _Case:
     eligible: bool = False
     product: _Product = field(default_factory=_Product)
     infusions: int = 0
+    dins: set[Din] = field(default_factory=set)
+    first_infusion: datetime | None = None
+    bedside: Mapping[str, Any] | None = None  # the check just before, if the last event
 
 
 def check_log(bodies: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -92,6 +102,13 @@ def check_log(bodies: Sequence[Mapping[str, Any]]) -> list[str]:
         data: Mapping[str, Any] = body.get("data") or {}
         at = datetime.fromisoformat(body["occurred_at"])
         p = case.product
+        bedside, case.bedside = case.bedside, None
+        if kind == "bedside.verified":
+            case.bedside = data
+        elif kind == "collection.recorded" and _names(data.get("din")) is not None:
+            case.dins.add(_names(data.get("din")))  # type: ignore[arg-type]
+        elif kind in OBSERVATIONS and (case.first_infusion is None or at < case.first_infusion):
+            problems.append(f"event {index} ({kind}): recorded before the first infusion")
         if kind == "case.referred":
             case.coi = _names(data.get("coi"))
             zone = data.get("tz") if body.get("schema_version") == 1 else data.get("site_timezone")
@@ -157,9 +174,11 @@ def check_log(bodies: Sequence[Mapping[str, Any]]) -> list[str]:
             p.disposed = True
         elif kind == "product.infused":
             where = f"event {index} (product.infused)"
-            problems.extend(f"{where}: {m}" for m in _infusion_problems(case, data, at))
+            found = _infusion_problems(case, data, at) + _bedside_problems(case, data, bedside)
+            problems.extend(f"{where}: {m}" for m in found)
             p.infused.add(str(data.get("bag_id")))
             case.infusions += 1
+            case.first_infusion = case.first_infusion or at
     return problems
 
 
@@ -185,15 +204,31 @@ def _infusion_problems(case: _Case, data: Mapping[str, Any], at: datetime) -> li
     thawed = p.thawed.get(bag)
     if thawed is None or window is None or (at - thawed).total_seconds() / 60 > window:
         out.append("bag not thawed within the post-thaw limit")
-    if not (
-        case.coi is not None
-        and _names(data.get("scanned_patient_coi")) == case.coi
-        and _names(data.get("scanned_bag_coi")) == case.coi
-        and data.get("scanned_bag_id") == bag
-    ):
-        out.append("no bedside match of patient and bag")
     if not _signed_by(data, "physician"):
         out.append("no physician signature")
+    return out
+
+
+def _bedside_problems(
+    case: _Case, data: Mapping[str, Any], check: Mapping[str, Any] | None
+) -> list[str]:
+    if check is None:
+        return ["no bedside check of patient and bag just before the infusion"]
+    out = []
+    bag = str(data.get("bag_id"))
+    label = _names(check.get("scanned_bag_label"))
+    if not (
+        case.coi is not None
+        and check.get("wristband") in ("record number", "chain of identity")
+        and check.get("identity") == "confirmed"
+        and (label == case.coi or label in case.dins)
+        and check.get("scanned_bag_id") == bag == check.get("bag_id")
+    ):
+        out.append("no bedside match of patient and bag")
+    performer = (check.get("performer") or {}).get("user_id")
+    signer = (data.get("signature") or {}).get("signer_id")
+    if not performer or not signer or performer == signer or check.get("witness") != signer:
+        out.append("not two people at the bedside (a performer and a different witness)")
     return out
 
 

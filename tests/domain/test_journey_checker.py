@@ -100,13 +100,26 @@ TAMPERING: dict[str, tuple[Callable[[Log], Log], str]] = {
         shifted("product.thawed", timedelta(minutes=-30)),
         "thawed",
     ),
-    "wristband of another patient": (
-        scanned("product.infused", "scanned_patient_coi", OTHER_COI.barcode),
+    "wristband that matched nothing": (
+        scanned("bedside.verified", "wristband", "none"),
+        "bedside",
+    ),
+    "second identifier not confirmed": (
+        scanned("bedside.verified", "identity", ""),
+        "bedside",
+    ),
+    "bag label of another case": (
+        scanned("bedside.verified", "scanned_bag_label", OTHER_COI.barcode),
         "bedside",
     ),
     "another bag at the bedside": (
-        scanned("product.infused", "scanned_bag_id", "BAG-9"),
+        scanned("bedside.verified", "scanned_bag_id", "BAG-9"),
         "bedside",
+    ),
+    "bedside check removed": (drop("bedside.verified"), "bedside check"),
+    "the nurse as her own witness": (
+        scanned("bedside.verified", "performer", {"user_id": "physician-1", "role": "pharmacy"}),
+        "two people",
     ),
     "infusion signed by a nurse": (signed_by("product.infused", "pharmacy"), "physician"),
 }

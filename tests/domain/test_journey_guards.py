@@ -8,6 +8,8 @@ at or below 1x10^9/L; dose 0.6-6.0x10^8; B-ALL at or below 50 kg 0.2-5.0x10^6/kg
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,8 +22,8 @@ from cartflow.domain.journey import (
     DecideQuarantine,
     ExpireProduct,
     FactMissing,
-    InfuseBag,
     JourneyError,
+    Performer,
     ReceiveProduct,
     RecordAntigenTest,
     RecordCollection,
@@ -44,8 +46,10 @@ from tests.domain.journey_cases import (
     DIN,
     NEW_YORK,
     OTHER_COI,
+    RECORD_NUMBER,
     SECOND_DIN,
     Journey,
+    signature,
 )
 
 
@@ -102,15 +106,8 @@ def test_eligibility_needs_a_physicians_signature() -> None:
 
 def test_infusion_needs_a_physicians_signature() -> None:
     j = Journey().walk_to(Step.THAWED)
-    command = j.infuse()
-    nurse = InfuseBag(
-        actor="n",
-        scanned_patient_coi=command.scanned_patient_coi,
-        scanned_bag_coi=command.scanned_bag_coi,
-        scanned_bag_id="BAG-1",
-        signature=j.sign(Role.PHARMACY),
-    )
-    error = refusal(j, nurse)
+    nurse_signs = replace(j.infuse(), signature=signature(Role.PHARMACY, j.now, "nurse-2"))
+    error = refusal(j, nurse_signs)
     assert_names(error, Step.THAWED, "InfuseBag", RuleKind.SITE_POLICY, "physician", "pharmacy")
 
 
@@ -188,24 +185,81 @@ def test_thawing_a_bag_of_another_case_or_with_a_wrong_scan_is_refused() -> None
 def test_infusion_needs_a_bedside_match_of_patient_and_bag() -> None:
     j = Journey().walk_to(Step.THAWED)
     good = j.infuse()
-    for patient, bag_coi, bag_id in (
-        (OTHER_COI.barcode, COI.barcode, "BAG-1"),
-        (COI.barcode, OTHER_COI.barcode, "BAG-1"),
-        (COI.barcode, COI.barcode, "BAG-2"),
-        ("not an identifier", COI.barcode, "BAG-1"),
+    for patient, bag_label, bag_id, rule_id in (
+        (OTHER_COI.barcode, COI.barcode, "BAG-1", "bedside.wristband"),
+        ("SYN-MRN-0002", COI.barcode, "BAG-1", "bedside.wristband"),
+        (COI.barcode, OTHER_COI.barcode, "BAG-1", "bedside.bag_label"),
+        (COI.barcode, COI.barcode, "BAG-2", "bedside.bag_number"),
+        ("not an identifier", COI.barcode, "BAG-1", "bedside.wristband"),
     ):
-        command = InfuseBag(
-            actor="p",
-            scanned_patient_coi=patient,
-            scanned_bag_coi=bag_coi,
-            scanned_bag_id=bag_id,
-            signature=good.signature,
+        command = replace(
+            good, scanned_wristband=patient, scanned_bag_label=bag_label, scanned_bag_id=bag_id
         )
         error = refusal(j, command)
         assert isinstance(error, ScanMismatch)
+        assert error.rule_id == rule_id
         assert_names(error, Step.THAWED, "InfuseBag", RuleKind.SITE_POLICY, "do not")
-    j.do(good)
+    events = j.do(good)
+    assert [e.type for e in events] == ["bedside.verified", "product.infused"]
     assert j.state.step is Step.INFUSED
+    check = j.state.bedside_checks[-1]
+    assert (check.wristband, check.bag_label) == ("record number", "chain of identity")
+    assert (check.performer_id, check.witness_id) == ("nurse-1", "physician-1")
+    assert RECORD_NUMBER not in json.dumps([e.to_body() for e in events])
+
+
+def test_the_wristband_may_carry_the_chain_of_identity_and_the_bag_the_collection_din() -> None:
+    j = Journey().walk_to(Step.THAWED)
+    din = j.state.collections[-1].din
+    j.do(replace(j.infuse(), scanned_wristband=COI.barcode, scanned_bag_label=din))
+    check = j.state.bedside_checks[-1]
+    assert (check.wristband, check.bag_label) == ("chain of identity", "collection DIN")
+
+
+def test_the_second_identifier_must_be_confirmed() -> None:
+    j = Journey().walk_to(Step.THAWED)
+    error = refusal(j, replace(j.infuse(), identity_confirmed=False))
+    assert error.rule_id == "bedside.identity"
+
+
+@pytest.mark.parametrize(
+    ("performer", "witness", "rule_id"),
+    [
+        # the nurse as her own witness
+        (
+            Performer(user_id="pharmacy-1", role=Role.PHARMACY),
+            ("pharmacy-1", Role.PHYSICIAN),
+            "bedside.witness_same_person",
+        ),
+        # a physician who witnesses their own infusion
+        (
+            Performer(user_id="physician-1", role=Role.PHYSICIAN),
+            ("physician-1", Role.PHYSICIAN),
+            "bedside.witness_same_person",
+        ),
+        # a coordinator may not sign an infusion
+        (
+            Performer(user_id="nurse-1", role=Role.PHARMACY),
+            ("coord-1", Role.COORDINATOR),
+            "bedside.witness_role",
+        ),
+        # a courier does not give infusions
+        (
+            Performer(user_id="courier-1", role=Role.COURIER),
+            ("physician-1", Role.PHYSICIAN),
+            "bedside.performer_role",
+        ),
+    ],
+)
+def test_the_infusion_needs_two_different_people_the_witness_a_physician(
+    performer: Performer, witness: tuple[str, Role], rule_id: str
+) -> None:
+    j = Journey().walk_to(Step.THAWED)
+    signer, role = witness
+    command = replace(j.infuse(), performer=performer, signature=signature(role, j.now, signer))
+    error = refusal(j, command)
+    assert error.rule_id == rule_id
+    assert j.state.step is Step.THAWED
 
 
 # --- release and the dose --------------------------------------------------------------------

@@ -70,6 +70,7 @@ def install(api: NinjaAPI) -> None:
             "kind": str(exc.kind),
             "step": exc.state,
             "attempted": exc.attempted,
+            "rule_id": exc.rule_id,
         }
         if isinstance(exc, IdentityMismatch):
             extra["scans"] = list(exc.which)

@@ -20,6 +20,7 @@ from cartflow.clinic.api.common import (
     PRINTABLE,
     CoiPath,
     OptionalText,
+    Password,
     PlannedTime,
     Scan,
     ShortText,
@@ -214,10 +215,27 @@ class ThawIn(StepIn):
     scanned_bag_id: BagId
 
 
-class InfuseIn(SignedStepIn):
-    scanned_patient_coi: Scan = Field(description="the patient's wristband, scanned")
-    scanned_bag_coi: Scan = Field(description="the bag's chain-of-identity label, scanned")
+class WitnessIn(Schema):
+    """The second person at the bedside, who signs the infusion with their own login."""
+
+    username: ShortText = Field(description="the witness's user name")
+    password: Password = Field(description="the witness's password, entered for this signature")
+
+
+class InfuseIn(StepIn):
+    scanned_wristband: Scan = Field(
+        description="the patient's wristband, scanned: hospital record number or the case's "
+        "chain-of-identity identifier"
+    )
+    identity_confirmed: bool = Field(
+        description="the patient's name and birth date were confirmed with the patient"
+    )
+    scanned_bag_label: Scan = Field(
+        description="the bag's identity label, scanned: the case's chain-of-identity "
+        "identifier or its collection's DIN"
+    )
     scanned_bag_id: BagId
+    witness: WitnessIn
 
 
 class FollowUpVisitIn(StepIn):
@@ -280,11 +298,31 @@ def thaw(request: HttpRequest, coi: CoiPath, payload: ThawIn) -> Any:
 @router.post(
     "/cases/{coi}/infusions",
     response=Created,
-    auth=access_to(Action.INFUSE_BAG),
-    summary="Infuse a bag at the bedside: wristband and bag scanned (signed)",
+    auth=access_to(Action.PERFORM_INFUSION),
+    summary="Infuse a bag: the bedside check of patient and bag, by two people (the witness signs)",
 )
 def infuse(request: HttpRequest, coi: CoiPath, payload: InfuseIn) -> Any:
-    return record(request, treatment.infuse_bag, payload)
+    values = payload.dict()
+    witness = values.pop("witness")
+    return record(
+        request,
+        treatment.infuse,
+        None,
+        witness_username=witness["username"],
+        witness_password=witness["password"],
+        **values,
+    )
+
+
+@router.post(
+    "/cases/{coi}/lymphodepletion/early-stop",
+    response=Created,
+    auth=access_to(Action.STOP_LYMPHODEPLETION),
+    summary="Stop lymphodepleting chemotherapy before its last scheduled day (signed, with "
+    "the reason)",
+)
+def stop_lymphodepletion(request: HttpRequest, coi: CoiPath, payload: SignedReasonIn) -> Any:
+    return record(request, treatment.stop_lymphodepletion, payload)
 
 
 _simple(

@@ -1,20 +1,15 @@
-"""Deviations and the bedside check: what the infusion pages record beside the journey.
+"""Deviations: departures from procedure, recorded on the case's chain for quality.
 
 A scan at the bedside that does not match the case is refused, and the refusal is recorded,
-never dropped: :func:`open_deviation` appends a ``deviation.opened`` event to the case's chain
-(with its audit row, in one transaction) for the quality role to review. A quality reviewer
-closes it by signing that event with the meaning "review" (:func:`review_deviation`).
-
-A bedside check that matched is recorded too (``bedside.verified``, by the nurse who scanned),
-before the second person signs the infusion itself.
-
-Neither event carries a patient's name, birth date or record number: a wristband that did not
-match is recorded as "did not match", never as the number that was scanned.
+never dropped: :func:`open_scan_deviation` records the domain's ``OpenDeviation`` (a
+``deviation.opened`` event with its audit row, in its own transaction) for the quality role
+to review. A quality reviewer closes it by signing that event with the meaning "review"
+(:func:`review_deviation`). No deviation carries a patient's name, birth date or record
+number.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from cartflow.clinic.models import Event as EventRow
@@ -23,12 +18,11 @@ from cartflow.clinic.services.append import AppendResult, append
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import NotFound
 from cartflow.clinic.services.signatures import Meaning, sign
-from cartflow.domain.errors import InvalidInput
-from cartflow.domain.events import Event
+from cartflow.domain.journey import OpenDeviation, ScanMismatch
+from cartflow.domain.journey import event_types as T
 
-DEVIATION_OPENED = "deviation.opened"
-BEDSIDE_VERIFIED = "bedside.verified"
-DEVIATION_KINDS = frozenset({"bedside_scan_mismatch"})
+DEVIATION_OPENED = T.DEVIATION_OPENED
+BEDSIDE_SCAN_MISMATCH = "bedside_scan_mismatch"
 
 
 def open_deviation(
@@ -41,61 +35,46 @@ def open_deviation(
     request_meta: RequestMeta = NO_REQUEST,
 ) -> AppendResult:
     """Record a deviation on the case's chain, for quality to review; one audit row."""
-    if kind not in DEVIATION_KINDS:
-        raise InvalidInput(f"kind: one of {', '.join(sorted(DEVIATION_KINDS))}")
-    summary = (summary or "").strip()
-    if not summary or len(summary) > 300:
-        raise InvalidInput("summary: say what happened (1 to 300 characters)")
-    data = {"kind": kind, "summary": summary, "details": dict(details or {})}
-
-    def opened(state: Any, now: Any) -> Sequence[Event]:
-        return [
-            Event(
-                type=DEVIATION_OPENED,
-                occurred_at=now,
-                actor=acting_user.get_username(),
-                data=data,
-            )
-        ]
-
+    command = OpenDeviation(
+        actor=acting_user.get_username(),
+        kind=kind,
+        summary=summary,
+        details=tuple(sorted((str(k), str(v)) for k, v in (details or {}).items())),
+    )
     return append(
         case,
-        None,
+        command,
         acting_user=acting_user,
         request_meta=request_meta,
         operation="open_deviation",
-        extra_events=opened,
         summary={"deviation": kind},
     )
 
 
-def record_bedside_verification(
+def open_scan_deviation(
     case: TherapyCase | str,
+    refused: ScanMismatch,
+    scanned: dict[str, str],
     *,
-    scans: dict[str, str],
     acting_user: Any,
     request_meta: RequestMeta = NO_REQUEST,
 ) -> AppendResult:
-    """Record that the nurse's bedside scans matched the case (``scans`` says which did)."""
+    """The deviation for a bedside scan the domain refused, in its own transaction.
 
-    def verified(state: Any, now: Any) -> Sequence[Event]:
-        return [
-            Event(
-                type=BEDSIDE_VERIFIED,
-                occurred_at=now,
-                actor=acting_user.get_username(),
-                data={"matched": dict(scans)},
-            )
-        ]
-
-    return append(
+    A bag's label or number names a case, never a person, and is kept as scanned (cut to 40
+    characters); a wristband that did not match is kept as "did not match", never the number.
+    """
+    which = refused.which[0] if refused.which else "scan"
+    details = {"scan": which, "rule": refused.rule_id}
+    if which in ("bag_label", "bag_id") and which in scanned:
+        details["scanned"] = str(scanned[which]).strip()[:40]
+    return open_deviation(
         case,
-        None,
+        kind=BEDSIDE_SCAN_MISMATCH,
+        summary=f"bedside check refused: {refused.rule}; nothing was infused",
+        details=details,
         acting_user=acting_user,
         request_meta=request_meta,
-        operation="record_bedside_verification",
-        extra_events=verified,
-        summary={"bedside": "verified"},
     )
 
 

@@ -19,19 +19,7 @@ from typing import Any, Protocol
 
 from cartflow.domain.events import Event
 
-STORE_EVENT_TYPES = frozenset(
-    {
-        "signature.applied",
-        "slot.booked",
-        # Written by the pages' services (deviations.py, toxicity.py, kinetics.py), beside
-        # the journey.
-        "deviation.opened",
-        "bedside.verified",
-        "toxicity.crs_graded",
-        "toxicity.icans_graded",
-        "kinetics.measured",
-    }
-)
+STORE_EVENT_TYPES = frozenset({"signature.applied", "slot.booked"})
 """Events the store itself writes into a case's chain; the journey does not fold them."""
 
 

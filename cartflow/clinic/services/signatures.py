@@ -72,6 +72,25 @@ def signature_intent(
     )
 
 
+def witness_intent(
+    username: str, password: str, meaning: str, request: Any = None
+) -> tuple[Any, SignatureIntent]:
+    """A second person, present at the act, signs with their own user name and password."""
+    username = (username or "").strip()
+    checked = (
+        authenticate(request, username=username, password=password)
+        if username and password
+        else None
+    )
+    if checked is None or not checked.is_active:
+        raise SignatureRefused(
+            "the second person's user name and password did not match: nothing was recorded"
+        )
+    return checked, SignatureIntent(
+        signer=checked, signer_name=printed_name(checked), meaning=meaning, method=METHOD_PASSWORD
+    )
+
+
 def sign(
     user: Any,
     password: str,

@@ -85,6 +85,7 @@ def refusal(exc: Exception) -> dict[str, str]:
             "step": str(exc.state),
             "attempted": exc.attempted,
             "unblock": _unblock(exc),
+            "rule_id": exc.rule_id,
         }
     if isinstance(exc, Conflict):
         return {"title": "Not saved", "rule": CONFLICT_MESSAGE, "conflict": "yes"}

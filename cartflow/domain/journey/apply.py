@@ -19,17 +19,21 @@ from cartflow.domain.journey import event_types as T
 from cartflow.domain.journey.state import (
     AntigenResult,
     Bag,
+    BedsideCheck,
     CaseState,
     Collection,
+    Deviation,
     ExceptionRecord,
     Infusion,
     LdCourse,
+    Measurement,
     QualityDecision,
     Quarantine,
     Release,
     SignatureRecord,
     TemperatureReading,
     Thaw,
+    ToxicityGrade,
 )
 from cartflow.domain.journey.steps import TERMINAL, Step, allowed
 from cartflow.domain.journey.time_windows import add_years
@@ -399,10 +403,29 @@ def _fludarabine(s: CaseState, e: Event, d: Data) -> CaseState:
     return dataclasses.replace(s, exceptions=(*s.exceptions, record))
 
 
+def _scheduled_days(d: Data) -> int | None:
+    """How many days the regimen runs, from its recorded drugs (``None`` for a v1 event)."""
+    drugs = d.get("regimen_drugs")
+    if not isinstance(drugs, list) or not drugs:
+        return None
+    spans = []
+    for drug in drugs:
+        if not isinstance(drug, Mapping):
+            raise _Malformed("a regimen drug is not an object")
+        on_days = drug.get("on_days")
+        if isinstance(on_days, list) and on_days and all(isinstance(x, int) for x in on_days):
+            spans.append(int(max(on_days)) - int(min(on_days)) + 1)
+        else:
+            spans.append(_int(drug, "days"))
+    return max(spans)
+
+
 def _ld_started(s: CaseState, e: Event, d: Data) -> CaseState:
     # v1 recorded the regimen as free text; v2 records the catalog regimen id (with its drugs
     # in "regimen_drugs"): both keep the regimen under "regimen".
-    course = LdCourse(_str(d, "regimen"), e.occurred_at, None, _bool(d, "repeat"))
+    course = LdCourse(
+        _str(d, "regimen"), e.occurred_at, None, _bool(d, "repeat"), _scheduled_days(d)
+    )
     return dataclasses.replace(
         s, step=Step.LYMPHODEPLETING, ld_courses=(*s.ld_courses, course), ld_omission=None
     )
@@ -413,6 +436,22 @@ def _ld_completed(s: CaseState, e: Event, d: Data) -> CaseState:
         raise _Malformed("lymphodepletion completed without a course started")
     last = dataclasses.replace(s.ld_courses[-1], completed_at=e.occurred_at)
     return dataclasses.replace(s, step=Step.LYMPHODEPLETED, ld_courses=(*s.ld_courses[:-1], last))
+
+
+def _ld_stopped_early(s: CaseState, e: Event, d: Data) -> CaseState:
+    if not s.ld_courses:
+        raise _Malformed("lymphodepletion stopped without a course started")
+    s, sig = _signed(s, e, d)
+    record = _exception(
+        "lymphodepletion_stopped_early", e, d, sig, day_of_course=_int(d, "day_of_course")
+    )
+    last = dataclasses.replace(s.ld_courses[-1], completed_at=e.occurred_at, stopped_early=True)
+    return dataclasses.replace(
+        s,
+        step=Step.LYMPHODEPLETED,
+        ld_courses=(*s.ld_courses[:-1], last),
+        exceptions=(*s.exceptions, record),
+    )
 
 
 def _ld_omitted(s: CaseState, e: Event, d: Data) -> CaseState:
@@ -439,7 +478,15 @@ def _thawed(s: CaseState, e: Event, d: Data) -> CaseState:
 
 def _infused(s: CaseState, e: Event, d: Data) -> CaseState:
     s, sig = _signed(s, e, d)
-    infusion = Infusion(_str(d, "bag_id"), _int(d, "part", 1), e.occurred_at, sig.signer_id)
+    # v1 had one signer who scanned and signed; v2 names the performer beside the witness.
+    performer = _map(d, "performer") if "performer" in d else {"user_id": sig.signer_id}
+    infusion = Infusion(
+        _str(d, "bag_id"),
+        _int(d, "part", 1),
+        e.occurred_at,
+        sig.signer_id,
+        _str(performer, "user_id"),
+    )
     s = dataclasses.replace(s, infusions=(*s.infusions, infusion))
     return dataclasses.replace(s, step=Step.INFUSING if s.remaining_bags else Step.INFUSED)
 
@@ -498,6 +545,72 @@ def _disposed(s: CaseState, e: Event, d: Data) -> CaseState:
     )
 
 
+# --- records beside the steps (T.OBSERVATION_TYPES) ------------------------------------------
+
+
+def _recorded_at(e: Event) -> datetime:
+    return e.recorded_at or e.occurred_at
+
+
+def _bedside_verified(s: CaseState, e: Event, d: Data) -> CaseState:
+    if e.schema_version == 1:
+        # The clinic's own record, before the check was a command: {"matched": {..., "bag"}}.
+        matched = _map(d, "matched")
+        check = BedsideCheck(_str(matched, "bag", ""), e.actor, "", e.occurred_at)
+    else:
+        check = BedsideCheck(
+            _str(d, "bag_id"),
+            _str(_map(d, "performer"), "user_id"),
+            _str(d, "witness"),
+            e.occurred_at,
+            _str(d, "wristband"),
+            _str(d, "bag_label"),
+        )
+    return dataclasses.replace(s, bedside_checks=(*s.bedside_checks, check))
+
+
+def _grade(e: Event, d: Data) -> ToxicityGrade:
+    observed = _map(d, "observed")
+    return ToxicityGrade(
+        _int(d, "grade"),
+        e.occurred_at,
+        _recorded_at(e),
+        e.actor,
+        dict(observed),
+        _str(d, "reason", ""),
+    )
+
+
+def _crs_graded(s: CaseState, e: Event, d: Data) -> CaseState:
+    return dataclasses.replace(s, crs_grades=(*s.crs_grades, _grade(e, d)))
+
+
+def _icans_graded(s: CaseState, e: Event, d: Data) -> CaseState:
+    return dataclasses.replace(s, icans_grades=(*s.icans_grades, _grade(e, d)))
+
+
+def _measured(s: CaseState, e: Event, d: Data) -> CaseState:
+    measurement = Measurement(
+        _num(d, "day"),
+        _opt_num(d, "copies_per_ug"),
+        _opt_num(d, "lloq"),
+        _bool(d, "censored"),
+        e.occurred_at,
+        _recorded_at(e),
+        e.actor,
+    )
+    return dataclasses.replace(s, measurements=(*s.measurements, measurement))
+
+
+def _deviation_opened(s: CaseState, e: Event, d: Data) -> CaseState:
+    raw = d.get("details") or {}
+    if not isinstance(raw, Mapping):
+        raise _Malformed("field 'details' is not an object")
+    details = {str(k): str(v) for k, v in raw.items()}
+    deviation = Deviation(_str(d, "kind"), _str(d, "summary"), e.occurred_at, e.actor, details)
+    return dataclasses.replace(s, deviations=(*s.deviations, deviation))
+
+
 HANDLERS: dict[str, Handler] = {
     T.CASE_REFERRED: _referred,
     T.ANTIGEN_TESTED: _antigen,
@@ -523,6 +636,7 @@ HANDLERS: dict[str, Handler] = {
     T.FLUDARABINE_MODIFIED: _fludarabine,
     T.LD_STARTED: _ld_started,
     T.LD_COMPLETED: _ld_completed,
+    T.LD_STOPPED_EARLY: _ld_stopped_early,
     T.LD_OMITTED: _ld_omitted,
     T.PRODUCT_THAWED: _thawed,
     T.PRODUCT_INFUSED: _infused,
@@ -534,6 +648,11 @@ HANDLERS: dict[str, Handler] = {
     T.CASE_DECEASED: _deceased,
     T.PRODUCT_EXPIRED: _expired,
     T.PRODUCT_DISPOSED: _disposed,
+    T.BEDSIDE_VERIFIED: _bedside_verified,
+    T.CRS_GRADED: _crs_graded,
+    T.ICANS_GRADED: _icans_graded,
+    T.KINETICS_MEASURED: _measured,
+    T.DEVIATION_OPENED: _deviation_opened,
 }
 
 
@@ -544,13 +663,16 @@ def _noted(state: CaseState, event_type: str, note: str) -> CaseState:
 def apply(state: CaseState, event: Event) -> CaseState:
     """The state after ``event``. Never raises; what it cannot read becomes an anomaly."""
     try:
-        counted = dataclasses.replace(
-            state,
-            events_applied=state.events_applied + 1,
-            last_occurred_at=max(state.last_occurred_at, event.occurred_at)
-            if state.last_occurred_at is not None
-            else event.occurred_at,
-        )
+        if event.type in T.OBSERVATION_TYPES:
+            counted = state
+        else:
+            counted = dataclasses.replace(
+                state,
+                events_applied=state.events_applied + 1,
+                last_occurred_at=max(state.last_occurred_at, event.occurred_at)
+                if state.last_occurred_at is not None
+                else event.occurred_at,
+            )
     except Exception as exc:  # an event object that is not an Event at all
         return _noted(state, "unreadable event", type(exc).__name__)
     handler = HANDLERS.get(event.type)

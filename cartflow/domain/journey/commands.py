@@ -224,6 +224,15 @@ class CompleteLymphodepletion(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class StopLymphodepletion(Command):
+    """Lymphodepletion ended before its last scheduled day (toxicity, infection, ...):
+    a physician signs it, with the reason."""
+
+    reason: str
+    signature: Signature
+
+
+@dataclass(frozen=True, kw_only=True)
 class OmitLymphodepletion(Command):
     """The label's exception: lymphodepletion omitted for a low white-cell count."""
 
@@ -240,13 +249,35 @@ class ThawBag(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class InfuseBag(Command):
-    """Bedside: the patient's wristband and the bag's identifier label are scanned."""
+class Performer:
+    """Who does an act at the bedside: a user id (never a name) and the role acted in."""
 
-    scanned_patient_coi: str
-    scanned_bag_coi: str
+    user_id: str
+    role: Role
+
+    def to_dict(self) -> dict[str, str]:
+        return {"user_id": self.user_id, "role": self.role.value}
+
+
+@dataclass(frozen=True, kw_only=True)
+class InfuseBag(Command):
+    """The bedside check and the infusion, as one act of two people.
+
+    The performer scans the patient's wristband (the hospital record number or the case's
+    chain-of-identity label), confirms the second identifier (name and birth date) with the
+    patient, scans the bag's identity label (chain of identity, or the collection's DIN) and
+    the bag's number; a second person witnesses and signs the infusion (``signature``).
+    ``expected_wristbands`` are the patient's record numbers, put in by the service from the
+    patient's record: ``decide`` compares them and never writes them into an event.
+    """
+
+    scanned_wristband: str
+    identity_confirmed: bool
+    scanned_bag_label: str
     scanned_bag_id: str
+    performer: Performer
     signature: Signature
+    expected_wristbands: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -290,6 +321,52 @@ class DisposeProduct(Command):
     signature: Signature
 
 
+# --- observations: charted beside the steps, often late ---------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class GradeCrs(Command):
+    """CRS by ASTCT 2019 from the period's highest temperature, hypotension and oxygen."""
+
+    temperature_c: float
+    hypotension: str
+    oxygen: str
+    fever_masked: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class GradeIcans(Command):
+    """ICANS by ASTCT 2019: ICE from age 12, CAPD under 12 or with developmental delay."""
+
+    consciousness: str
+    ice: int | None = None
+    capd: int | None = None
+    age_years: float | None = None
+    developmental_delay: bool = False
+    seizure: str = "none"
+    motor: str = "none"
+    edema: str = "none"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordKineticsMeasurement(Command):
+    """A transgene level (copies/ug genomic DNA), on a day after the first infusion (``day``)
+    or at the time the sample was taken (``occurred_at``); below ``lloq`` it is censored."""
+
+    copies_per_ug: float | None
+    lloq: float | None = None
+    day: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenDeviation(Command):
+    """A departure from procedure, for quality to review (a refused bedside scan, ...)."""
+
+    kind: str
+    summary: str
+    details: tuple[tuple[str, str], ...] = ()
+
+
 ALL_COMMANDS: tuple[type[Command], ...] = (
     ReferPatient,
     RecordAntigenTest,
@@ -312,6 +389,7 @@ ALL_COMMANDS: tuple[type[Command], ...] = (
     ModifyFludarabineDose,
     StartLymphodepletion,
     CompleteLymphodepletion,
+    StopLymphodepletion,
     OmitLymphodepletion,
     ThawBag,
     InfuseBag,
@@ -323,4 +401,14 @@ ALL_COMMANDS: tuple[type[Command], ...] = (
     RecordDeath,
     ExpireProduct,
     DisposeProduct,
+    GradeCrs,
+    GradeIcans,
+    RecordKineticsMeasurement,
+    OpenDeviation,
 )
+
+OBSERVATIONS: frozenset[type[Command]] = frozenset(
+    {GradeCrs, GradeIcans, RecordKineticsMeasurement, OpenDeviation}
+)
+"""Commands that record what was seen rather than move the case: they may carry a clinical
+time earlier than the case's last event (charted late), and never change its step."""

@@ -24,6 +24,7 @@ from cartflow.domain.custody import check_temperature
 from cartflow.domain.errors import InvalidInput, NotInCatalog
 from cartflow.domain.events import Event
 from cartflow.domain.identifiers import parse_identifier
+from cartflow.domain.journey import bedside, observations
 from cartflow.domain.journey import commands as C
 from cartflow.domain.journey import event_types as T
 from cartflow.domain.journey.apply import FOLLOW_UP_YEARS
@@ -51,6 +52,10 @@ from cartflow.domain.journey.time_windows import (
 )
 from cartflow.domain.roles import Role
 
+LD_SCHEDULE_SOURCE: Final = (
+    "the regimen's schedule as recorded when it started (label regimen, docs/journey.md, "
+    "Lymphodepletion)"
+)
 MAX_WEIGHT_KG: Final = 350.0
 OMISSION_WBC_WITHIN_DAYS: Final = 7
 """The label: LD may be omitted if the white-cell count is low "within 1 week before
@@ -515,8 +520,38 @@ def _start_ld(d: _Decision, c: C.StartLymphodepletion) -> list[Event]:
     return [d.event(T.LD_STARTED, data)]
 
 
+def _ld_day(d: _Decision) -> tuple[int, int | None]:
+    """Today's day of the course (the start is day 1, site calendar) and its scheduled days."""
+    course = d.ctx.state.ld_course
+    assert course is not None
+    return local_days_between(course.started_at, d.ctx.at, d.ctx.zone) + 1, course.scheduled_days
+
+
 def _complete_ld(d: _Decision, c: C.CompleteLymphodepletion) -> list[Event]:
-    return [d.event(T.LD_COMPLETED, {})]
+    today, scheduled = _ld_day(d)
+    if scheduled is not None and today < scheduled:
+        error = d.ctx.refuse(
+            f"the regimen runs {scheduled} day(s) and today is its day {today}: it is "
+            "completed on its last scheduled day; to end it early, record a signed early stop "
+            "with the reason",
+            LD_SCHEDULE_SOURCE,
+        )
+        error.rule_id = "ld.complete_before_last_day"
+        raise error
+    return [d.event(T.LD_COMPLETED, {"day_of_course": today})]
+
+
+def _stop_ld(d: _Decision, c: C.StopLymphodepletion) -> list[Event]:
+    require_signature(d.ctx, c.signature, (Role.PHYSICIAN,), "stopping lymphodepletion early")
+    reason = require_text("reason", c.reason)
+    today, scheduled = _ld_day(d)
+    data = {
+        "reason": reason,
+        "day_of_course": today,
+        "scheduled_days": scheduled,
+        "signature": c.signature.to_dict(),
+    }
+    return [d.event(T.LD_STOPPED_EARLY, data)]
 
 
 def _omit_ld(d: _Decision, c: C.OmitLymphodepletion) -> list[Event]:
@@ -636,46 +671,73 @@ def _thaw(d: _Decision, c: C.ThawBag) -> list[Event]:
 
 
 def _infuse(d: _Decision, c: C.InfuseBag) -> list[Event]:
+    """The bedside check and the infusion: both events, or a refusal and neither."""
     state = d.ctx.state
-    require_signature(d.ctx, c.signature, (Role.PHYSICIAN,), "infusion")
-    require_coi_scan(d.ctx, c.scanned_patient_coi, "patient's wristband")
-    require_coi_scan(d.ctx, c.scanned_bag_coi, "bag's chain-of-identity")
-    thawed = state.thawed_bag
-    if thawed is None or str(c.scanned_bag_id).strip() != thawed:
-        raise ScanMismatch(
-            d.ctx.step,
-            d.ctx.attempted,
-            "the bag scanned at the bedside is not the bag thawed for this case; do not infuse",
-            CHAIN_OF_IDENTITY,
-            RuleKind.SITE_POLICY,
-            ("bag_id",),
-        )
+    if not isinstance(c.performer, C.Performer) or not isinstance(c.signature, C.Signature):
+        raise InvalidInput("the infusion names who performs it and who witnesses and signs it")
+    require_text("performer", c.performer.user_id)
+    bedside.check_people(state, c.performer, c.signature)
+    require_signature(d.ctx, c.signature, bedside.WITNESS_ROLES, "infusion")
+    wristband = bedside.check_wristband(state, c.scanned_wristband, c.expected_wristbands)
+    bedside.check_identity_confirmed(state, c.identity_confirmed)
+    bag_label = bedside.check_bag_label(state, c.scanned_bag_label)
+    thawed = bedside.check_bag_number(state, c.scanned_bag_id)
     bag = state.bag(thawed)
     thaw = state.thaw_of(thawed)
     assert bag is not None and thaw is not None
     limit = d.fact(FactName.POST_THAW_MINUTES)
     minutes = minutes_between(thaw.at, d.ctx.at)
     if minutes > float(limit.value):
-        raise d.ctx.refuse_by(
+        error = d.ctx.refuse_by(
             limit,
             f"infusion must follow the thaw within {float(limit.value):g} minutes; "
             f"{minutes:.0f} minutes have passed",
         )
+        error.rule_id = "infusion.post_thaw_window"
+        raise error
     ld = _check_ld_for_infusion(d) if bag.part == 1 else {}
     day = _check_split_day(d, bag)
-    data = {
+    verified = {
+        "bag_id": bag.bag_id,
+        "wristband": wristband,
+        "identity": "confirmed",
+        "bag_label": bag_label,
+        # A bag's label names a case or a collection, never a person: kept as scanned.
+        "scanned_bag_label": str(c.scanned_bag_label).strip(),
+        "scanned_bag_id": str(c.scanned_bag_id).strip(),
+        "performer": c.performer.to_dict(),
+        "witness": c.signature.signer_id,
+    }
+    infused = {
         "bag_id": bag.bag_id,
         "part": bag.part,
-        "scanned_patient_coi": c.scanned_patient_coi,
-        "scanned_bag_coi": c.scanned_bag_coi,
-        "scanned_bag_id": c.scanned_bag_id,
         "thawed_at": thaw.at.isoformat(),
         "minutes_since_thaw": round(minutes, 3),
         "split_day": day,
+        "performer": c.performer.to_dict(),
         "signature": c.signature.to_dict(),
         **ld,
     }
-    return [d.event(T.PRODUCT_INFUSED, data)]
+    return [d.event(T.BEDSIDE_VERIFIED, verified), d.event(T.PRODUCT_INFUSED, infused)]
+
+
+# --- observations (observations.py holds their rules) ---------------------------------------
+
+
+def _grade_crs(d: _Decision, c: C.GradeCrs) -> list[Event]:
+    return [observations.grade_crs(d.ctx, c, d.event)]
+
+
+def _grade_icans(d: _Decision, c: C.GradeIcans) -> list[Event]:
+    return [observations.grade_icans(d.ctx, c, d.event)]
+
+
+def _measurement(d: _Decision, c: C.RecordKineticsMeasurement) -> list[Event]:
+    return [observations.measurement(d.ctx, c, d.event)]
+
+
+def _deviation(d: _Decision, c: C.OpenDeviation) -> list[Event]:
+    return [observations.deviation(d.ctx, c, d.event)]
 
 
 # --- after infusion, and the ends of a case -------------------------------------------------
@@ -771,6 +833,7 @@ HANDLERS: dict[type[C.Command], Handler] = {
     C.ModifyFludarabineDose: _fludarabine,
     C.StartLymphodepletion: _start_ld,
     C.CompleteLymphodepletion: _complete_ld,
+    C.StopLymphodepletion: _stop_ld,
     C.OmitLymphodepletion: _omit_ld,
     C.ThawBag: _thaw,
     C.InfuseBag: _infuse,
@@ -782,6 +845,10 @@ HANDLERS: dict[type[C.Command], Handler] = {
     C.RecordDeath: _death,
     C.ExpireProduct: _expire,
     C.DisposeProduct: _dispose,
+    C.GradeCrs: _grade_crs,
+    C.GradeIcans: _grade_icans,
+    C.RecordKineticsMeasurement: _measurement,
+    C.OpenDeviation: _deviation,
 }
 
 _BEFORE_AVAILABLE: Final = frozenset(
@@ -836,11 +903,15 @@ def decide(state: CaseState, command: C.Command, catalog: Catalog, now: datetime
         raise InvalidInput(
             "occurred_at is after the time of recording: a clinical time is not in the future"
         )
+    name = type(command).__name__
+    ctx = Context(state, catalog, name, now, at)
+    if type(command) in C.OBSERVATIONS:
+        # Charted late is still charted: an observation keeps its clinical time, and the
+        # steps' order rule is not its to keep (observations.py checks its own bounds).
+        return handler(_Decision(ctx, command), command)
     if state.last_occurred_at is not None and at < state.last_occurred_at:
         raise InvalidInput(
             "occurred_at is before the case's last recorded event; record events in clinical order"
         )
-    name = type(command).__name__
-    ctx = Context(state, catalog, name, now, at)
     _check_step(ctx, name)
     return handler(_Decision(ctx, command), command)

@@ -15,12 +15,23 @@ class JourneyError(DomainError):
     five and never a patient's name or birth date (commands carry neither).
     """
 
-    def __init__(self, state: str, attempted: str, rule: str, source: str, kind: RuleKind) -> None:
+    def __init__(
+        self,
+        state: str,
+        attempted: str,
+        rule: str,
+        source: str,
+        kind: RuleKind,
+        rule_id: str = "",
+    ) -> None:
         self.state = state
         self.attempted = attempted
         self.rule = rule
         self.source = source
         self.kind = kind
+        # A stable name for the rule (``bedside.wristband``), so the pages, the API and the
+        # tests can tell refusals apart without parsing their words.
+        self.rule_id = rule_id
         kind_text = "label rule" if kind is RuleKind.LABEL else "site policy"
         DomainError.__init__(
             self,
@@ -39,9 +50,32 @@ class ScanMismatch(JourneyError, IdentityMismatch):
         source: str,
         kind: RuleKind,
         which: tuple[str, ...],
+        rule_id: str = "",
     ) -> None:
-        JourneyError.__init__(self, state, attempted, rule, source, kind)
+        JourneyError.__init__(self, state, attempted, rule, source, kind, rule_id)
         self.which = which
+
+
+class DuplicateObservation(JourneyError):
+    """The same observation was recorded a moment ago: most likely a second click or a retry.
+
+    ``first_recorded_at`` and ``first_actor`` name the record already there.
+    """
+
+    def __init__(
+        self,
+        state: str,
+        attempted: str,
+        rule: str,
+        source: str,
+        first_recorded_at: str,
+        first_actor: str,
+    ) -> None:
+        JourneyError.__init__(
+            self, state, attempted, rule, source, RuleKind.SITE_POLICY, "observation.duplicate"
+        )
+        self.first_recorded_at = first_recorded_at
+        self.first_actor = first_actor
 
 
 class FactMissing(JourneyError):

@@ -43,6 +43,19 @@ CASE_WITHDRAWN: Final = "case.withdrawn"
 CASE_DECEASED: Final = "case.deceased"
 PRODUCT_EXPIRED: Final = "product.expired"
 PRODUCT_DISPOSED: Final = "product.disposed"
+LD_STOPPED_EARLY: Final = "ld.stopped_early"
+BEDSIDE_VERIFIED: Final = "bedside.verified"
+CRS_GRADED: Final = "toxicity.crs_graded"
+ICANS_GRADED: Final = "toxicity.icans_graded"
+KINETICS_MEASURED: Final = "kinetics.measured"
+DEVIATION_OPENED: Final = "deviation.opened"
+
+OBSERVATION_TYPES: Final = frozenset(
+    {BEDSIDE_VERIFIED, CRS_GRADED, ICANS_GRADED, KINETICS_MEASURED, DEVIATION_OPENED}
+)
+"""Records beside the steps: ``apply`` folds them into their own fields and leaves the steps'
+count (``events_applied``) and clock (``last_occurred_at``) as they were, as it did when
+the clinic wrote them beside the journey."""
 
 CURRENT_VERSION: Final[dict[str, int]] = {
     CASE_REFERRED: 2,  # v1 named the time zone "tz"; v2 names it "site_timezone"
@@ -71,7 +84,13 @@ CURRENT_VERSION: Final[dict[str, int]] = {
     LD_COMPLETED: 1,
     LD_OMITTED: 1,
     PRODUCT_THAWED: 1,
-    PRODUCT_INFUSED: 1,
+    PRODUCT_INFUSED: 2,  # v1: three scans and one signer; v2: the performer and the witness
+    LD_STOPPED_EARLY: 1,
+    BEDSIDE_VERIFIED: 2,  # v1 (the clinic's): {"matched": {...}}; v2: the domain's check
+    CRS_GRADED: 1,
+    ICANS_GRADED: 1,
+    KINETICS_MEASURED: 1,
+    DEVIATION_OPENED: 1,
     MONITORING_STARTED: 1,
     MONITORING_COMPLETED: 1,
     FOLLOW_UP_VISIT: 1,

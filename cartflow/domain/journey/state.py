@@ -98,6 +98,8 @@ class LdCourse:
     started_at: datetime
     completed_at: datetime | None = None
     repeat: bool = False
+    scheduled_days: int | None = None  # from the regimen's drugs; unknown for v1 events
+    stopped_early: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,59 @@ class Infusion:
     part: int
     at: datetime
     signer_id: str
+    performer_id: str = ""
+
+
+@dataclass(frozen=True)
+class BedsideCheck:
+    """A bedside check that matched: which identifiers matched, who performed, who witnessed.
+
+    Checks recorded before the infusion became one command name no witness (``witness`` is
+    empty) and no identifiers (the clinic then recorded only that they matched).
+    """
+
+    bag_id: str
+    performer_id: str
+    witness_id: str
+    at: datetime
+    wristband: str = ""
+    bag_label: str = ""
+
+
+@dataclass(frozen=True)
+class ToxicityGrade:
+    """A CRS or ICANS grade as observed (ASTCT 2019): when, by whom, from what."""
+
+    grade: int
+    at: datetime
+    recorded_at: datetime
+    actor: str
+    observed: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A transgene level in copies/ug genomic DNA, ``day`` days after the first infusion."""
+
+    day: float
+    copies_per_ug: float | None
+    lloq: float | None
+    censored: bool
+    at: datetime
+    recorded_at: datetime
+    actor: str
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """A departure from procedure recorded for quality (its review is a signature on it)."""
+
+    kind: str
+    summary: str
+    at: datetime
+    actor: str
+    details: dict[str, str] = field(default_factory=dict)
 
 
 _WAITING: dict[Step, str] = {
@@ -194,6 +249,11 @@ class CaseState:
     exceptions: tuple[ExceptionRecord, ...] = ()
     thaws: tuple[Thaw, ...] = ()
     infusions: tuple[Infusion, ...] = ()
+    bedside_checks: tuple[BedsideCheck, ...] = ()
+    crs_grades: tuple[ToxicityGrade, ...] = ()
+    icans_grades: tuple[ToxicityGrade, ...] = ()
+    measurements: tuple[Measurement, ...] = ()
+    deviations: tuple[Deviation, ...] = ()
     monitoring_started_at: datetime | None = None
     monitoring_completed_at: datetime | None = None
     follow_up_until: date | None = None

@@ -166,6 +166,7 @@ COMMAND_STEPS: dict[str, frozenset[Step]] = {
     "ModifyFludarabineDose": frozenset({Step.AVAILABLE, Step.LYMPHODEPLETING}),
     "StartLymphodepletion": frozenset({Step.AVAILABLE, Step.LYMPHODEPLETED}),
     "CompleteLymphodepletion": frozenset({Step.LYMPHODEPLETING}),
+    "StopLymphodepletion": frozenset({Step.LYMPHODEPLETING}),
     "OmitLymphodepletion": frozenset({Step.AVAILABLE}),
     "ThawBag": frozenset({Step.LYMPHODEPLETED, Step.INFUSING}),
     "InfuseBag": frozenset({Step.THAWED}),
