@@ -29,9 +29,12 @@ from cartflow.domain.journey import (
     DecideQuarantine,
     DisposeProduct,
     ExpireProduct,
+    GradeCrs,
+    GradeIcans,
     OmitLymphodepletion,
     RecordCollection,
     RecordDeath,
+    RecordKineticsMeasurement,
     RecordOutOfSpecification,
     RecordTemperature,
     ReleaseProduct,
@@ -42,7 +45,7 @@ from cartflow.domain.journey import (
     replay,
 )
 from cartflow.domain.roles import Role
-from tests.domain.journey_cases import B_ALL, LBCL, OTHER_COI, Journey, catalog
+from tests.domain.journey_cases import B_ALL, LBCL, OTHER_COI, Journey, catalog, signature
 from tests.domain.journey_checker import check_log
 
 CATALOG = catalog()
@@ -58,7 +61,7 @@ DELAYS = [
     timedelta(days=30),
 ]
 ROLES = list(Role)
-SCAN_FIELDS = ("scanned_coi", "scanned_patient_coi", "scanned_bag_coi", "scanned_din")
+SCAN_FIELDS = ("scanned_coi", "scanned_wristband", "scanned_bag_label", "scanned_din")
 
 
 class JourneyMachine(RuleBasedStateMachine):
@@ -95,6 +98,7 @@ class JourneyMachine(RuleBasedStateMachine):
         except DomainError as exc:
             self.seen["refused"] += 1
             self.seen[type(exc).__name__] += 1
+            self.seen[getattr(exc, "rule_id", "") or "no rule id"] += 1
         else:
             self.seen[self.j.state.step.value] += 1
             self.seen[self.j.log[-1]["type"]] += 1
@@ -165,6 +169,8 @@ class JourneyMachine(RuleBasedStateMachine):
             faults.append("scan")
         if "scanned_bag_id" in names:
             faults.append("bag")
+        if "performer" in names:
+            faults.extend(["own witness", "witness role", "identity"])
         if "dose_cells" in names:
             faults.append("dose")
         if "celsius" in names:
@@ -182,6 +188,14 @@ class JourneyMachine(RuleBasedStateMachine):
             return dataclasses.replace(command, **{name: OTHER_COI.barcode})
         if fault == "bag":
             return dataclasses.replace(command, scanned_bag_id="BAG-X")
+        if fault == "own witness":
+            signer = command.performer.user_id  # type: ignore[attr-defined]
+            return dataclasses.replace(command, signature=signature(Role.PHYSICIAN, j.now, signer))
+        if fault == "witness role":
+            role = data.draw(st.sampled_from([Role.PHARMACY, Role.COORDINATOR, Role.QUALITY]))
+            return dataclasses.replace(command, signature=signature(role, j.now, "someone-2"))
+        if fault == "identity":
+            return dataclasses.replace(command, identity_confirmed=False)
         if fault == "dose":
             dose = data.draw(st.sampled_from([1e6, 5e7, 2.4e8, 9e8]))
             return dataclasses.replace(command, dose_cells=dose)
@@ -224,6 +238,19 @@ class JourneyMachine(RuleBasedStateMachine):
     def next_step_at_the_ordinary_pace(self, data: st.DataObject) -> None:
         self.step_on(self.j.PACE.get(self.j.state.step, timedelta(hours=1)), data)
 
+    @rule(role=st.sampled_from([Role.PHARMACY, Role.COORDINATOR, Role.QUALITY]))
+    def someone_infuses_without_a_proper_witness(self, role: Role) -> None:
+        """At the bedside: the nurse as her own witness, a witness who may not sign, and the
+        second identifier not confirmed; each must be refused."""
+        j = self.j
+        if j.state.step is not Step.THAWED or j.state.thawed_bag is None:
+            return
+        command = j.infuse(j.state.thawed_bag)
+        own = signature(Role.PHYSICIAN, j.now, command.performer.user_id)
+        self.attempt(dataclasses.replace(command, signature=own))
+        self.attempt(dataclasses.replace(command, signature=signature(role, j.now, "someone-2")))
+        self.attempt(dataclasses.replace(command, identity_confirmed=False))
+
     @rule(delay=st.sampled_from(DELAYS), data=st.data())
     def something_else_happens(self, delay: timedelta, data: st.DataObject) -> None:
         self.wait(delay)
@@ -231,7 +258,8 @@ class JourneyMachine(RuleBasedStateMachine):
         role = data.draw(
             st.sampled_from([Role.QUALITY, Role.QUALITY, Role.PHYSICIAN, Role.PHARMACY])
         )
-        choice = data.draw(st.integers(min_value=0, max_value=11))
+        choice = data.draw(st.integers(min_value=0, max_value=14))
+        charted = j.now - data.draw(st.sampled_from(DELAYS[:6]))
         command: Command
         if choice == 0:
             celsius = data.draw(st.sampled_from([-150.0, -119.0, -110.0, -60.0]))
@@ -287,6 +315,24 @@ class JourneyMachine(RuleBasedStateMachine):
             command = WithdrawCase(actor="p", reason="patient's choice")
         elif choice == 11 and data.draw(st.integers(0, 5)) == 0:
             command = RecordDeath(actor="p", reason="disease progression")
+        elif choice == 12:
+            temperature = data.draw(st.sampled_from([37.0, 38.6, 39.5, 30.0]))
+            command = GradeCrs(
+                actor="p",
+                occurred_at=charted,
+                temperature_c=temperature,
+                hypotension=data.draw(st.sampled_from(["none", "one-vasopressor"])),
+                oxygen="none",
+            )
+        elif choice == 13:
+            command = GradeIcans(actor="p", occurred_at=charted, consciousness="alert", ice=8)
+        elif choice == 14:
+            command = RecordKineticsMeasurement(
+                actor="p",
+                day=data.draw(st.sampled_from([0.5, 7.0, 28.0])),
+                copies_per_ug=data.draw(st.sampled_from([10.0, 5000.0])),
+                lloq=50.0,
+            )
         else:
             return
         self.attempt(command)
@@ -325,3 +371,10 @@ def test_random_commands_never_produce_an_infusion_without_its_guards() -> None:
     assert seen["product.infused"] >= 5 and seen["ScanMismatch"] > 0 and seen["JourneyError"] > 0
     assert seen["quarantined"] > 0 and seen["quality.quarantine_released"] > 0
     assert seen["exception.ld_omitted"] > 0 and seen["exception.out_of_specification_accepted"] > 0
+    # ... refused observations before the infusion and recorded them after it
+    assert seen["toxicity.crs_graded"] > 0 and seen["kinetics.measured"] > 0
+    assert seen["observation.before_infusion"] > 0
+    # ... and refused the bedside's faults: a nurse as her own witness, a witness who may not
+    # sign, an unconfirmed second identifier, scans of another case
+    assert seen["bedside.witness_same_person"] > 0 and seen["bedside.witness_role"] > 0, seen
+    assert seen["bedside.identity"] > 0 and seen["bedside.wristband"] > 0
