@@ -241,6 +241,30 @@ def with_fact(
     return replace(source, products=tuple(products), version=version or source.version)
 
 
+def with_unknown_fact(source: Catalog, indication_id: str, *names: str) -> Catalog:
+    """A copy of ``source`` in which one indication's facts are unknown (UNCONFIRMED).
+
+    The label audit filled most handling facts of the US products, so the tests of what an
+    unknown fact does take a copy of a product whose journey otherwise runs.
+    """
+    from dataclasses import replace
+
+    from cartflow.domain.catalog import Fact, FactStatus, FactVersion
+
+    unknown = {
+        name: Fact(name, (FactVersion(None, FactStatus.UNKNOWN, note="UNCONFIRMED: test"),))
+        for name in names
+    }
+    products = []
+    for product in source.products:
+        indications = tuple(
+            replace(i, facts={**i.facts, **unknown}) if i.id == indication_id else i
+            for i in product.indications
+        )
+        products.append(replace(product, indications=indications))
+    return replace(source, products=tuple(products))
+
+
 def without_fact(source: Catalog, indication_id: str, name: str) -> Catalog:
     """A copy of ``source`` in which one indication lacks a fact entirely."""
     from dataclasses import replace

@@ -46,6 +46,8 @@ from tests.domain.journey_cases import (
     OTHER_COI,
     SECOND_DIN,
     Journey,
+    catalog,
+    with_unknown_fact,
 )
 
 
@@ -347,7 +349,10 @@ def test_a_shipper_received_too_warm_is_quarantined_not_received() -> None:
 
 
 def test_a_storage_temperature_for_a_product_whose_limit_is_unknown_is_refused() -> None:
-    j = Journey(indication="lisocabtagene-maraleucel/lbcl-third-line", dose_cells=1e8)
+    liso = "lisocabtagene-maraleucel/lbcl-third-line"
+    # the label audit filled liso-cel's limit (-130 °C): a copy forgets it again
+    unknown = with_unknown_fact(catalog(), liso, "storage_max_celsius")
+    j = Journey(catalog=unknown, indication=liso, dose_cells=1e8)
     j.walk_to(Step.SHIPPED)
     with pytest.raises(FactMissing) as caught:
         j.do(RecordTemperature(actor="c", celsius=-150, location="hub"))
