@@ -8,6 +8,7 @@ at or below 1x10^9/L; dose 0.6-6.0x10^8; B-ALL at or below 50 kg 0.2-5.0x10^6/kg
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -142,6 +143,43 @@ def test_a_collection_scanned_against_another_case_is_refused_as_an_identity_mis
         caught.value, Step.APHERESIS_SCHEDULED, "RecordCollection", RuleKind.SITE_POLICY, "scan"
     )
     assert j.state.step is Step.APHERESIS_SCHEDULED and j.log[-1]["type"] != "collection.recorded"
+
+
+def unflagged(barcode: str) -> str:
+    """The same barcode with flags 00 ("no flag"), as many printed labels carry it."""
+    return barcode[:-2] + "00"
+
+
+def test_a_flag_00_scan_matches_the_case_but_never_registers_a_new_identifier() -> None:
+    """Registering (a referral's chain of identity, a collection's DIN) needs a check
+    character; matching a registered identifier accepts a flag-00 scan (ISBT 128 "no flag")."""
+    j = Journey()
+    with pytest.raises(InvalidInput, match=r"00 \(no flag\).*cannot register"):
+        j.do(replace(j.refer(), coi=unflagged(COI.barcode)))
+    assert j.log == []
+    j.walk_to(Step.APHERESIS_SCHEDULED)
+    with pytest.raises(InvalidInput, match="cannot register"):
+        j.do(
+            RecordCollection(
+                actor="a", scanned_coi=COI.barcode, collection_din=unflagged(DIN.barcode)
+            )
+        )
+    j.do(
+        RecordCollection(
+            actor="a", scanned_coi=unflagged(COI.barcode), collection_din=DIN.eye_readable
+        )
+    )
+    assert j.state.step is Step.COLLECTED
+    j.do(
+        StartManufacturing(
+            actor="m",
+            scanned_coi=unflagged(COI.barcode),
+            scanned_din=unflagged(DIN.barcode),
+            weight_kg=70,
+            order_ref="O-1",
+        )
+    )
+    assert j.state.step is Step.MANUFACTURING
 
 
 def test_manufacturing_refuses_a_din_that_is_not_the_collections() -> None:
