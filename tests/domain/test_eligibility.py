@@ -24,6 +24,7 @@ from cartflow.domain.eligibility import (
     Status,
     evaluate,
     evaluate_indication,
+    matching_diagnosis_first,
 )
 from cartflow.domain.errors import InvalidInput, NotInCatalog
 from cartflow.domain.patient_facts import PatientFacts, parse_patient_facts
@@ -494,3 +495,21 @@ def test_a_malformed_site_protocol_value_is_refused_not_trusted() -> None:
     ]
     with pytest.raises(InvalidInput, match="site protocol SOP-CN-7"):
         judge(AXI_2L, site=site, **{**LBCL_2L, "region": "CN"})
+
+
+def test_indications_of_the_patients_diagnosis_come_first_in_catalog_order() -> None:
+    patient = parse_patient_facts({**MYELOMA, "region": None})
+    results = evaluate(patient, CATALOG, ON)
+    ordered = matching_diagnosis_first(results, CATALOG, patient.diagnosis)
+    assert sorted(r.indication for r in ordered) == sorted(r.indication for r in results)
+    myeloma = [i.id for i in CATALOG.indications() if "MM" in i.diseases]
+    assert [r.indication for r in ordered[: len(myeloma)]] == myeloma
+    rest = [r.indication for r in results if r.indication not in myeloma]
+    assert [r.indication for r in ordered[len(myeloma) :]] == rest
+    assert matching_diagnosis_first(results, CATALOG, None) == results
+
+
+def test_sll_finds_the_cll_sll_indication_first() -> None:
+    patient = parse_patient_facts({"diagnosis": "SLL"})
+    ordered = matching_diagnosis_first(evaluate(patient, CATALOG, ON), CATALOG, "SLL")
+    assert ordered[0].indication == "lisocabtagene-maraleucel/cll-sll"
