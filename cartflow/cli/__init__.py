@@ -16,6 +16,7 @@ from cartflow.cli.common import CliError, emit_error
 # Each module registers its own sub-commands with ``register(subparsers)``.
 COMMAND_MODULES = (
     "cartflow.cli.eligibility",
+    "cartflow.cli.catalog",
     "cartflow.cli.grade",
     "cartflow.cli.coi",
     "cartflow.cli.dosing",

@@ -33,9 +33,10 @@ def register(subparsers: Any) -> None:
 
 
 def _coi(text: str) -> str:
-    from cartflow.domain.identifiers import parse_identifier
+    from cartflow.domain.identifiers import parse_scan
 
-    return parse_identifier(text).compact
+    # names a case already registered, so an unchecked (flag 00) scan may find it
+    return parse_scan(text).din.compact
 
 
 def _human_case(report: dict[str, Any]) -> str:

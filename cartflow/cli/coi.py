@@ -14,7 +14,7 @@ from typing import Any
 
 from cartflow.cli.common import CliError, add_json_flag, emit
 from cartflow.domain.errors import InvalidInput
-from cartflow.domain.identifiers import Din, new_identifier, parse_identifier
+from cartflow.domain.identifiers import Din, new_identifier, parse_scan
 
 
 def _payload(din: Din) -> dict[str, Any]:
@@ -47,14 +47,23 @@ def _new(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     text = " ".join(args.identifier)
     try:
-        din = parse_identifier(text)
+        scan = parse_scan(text)
     except InvalidInput as exc:
         reason = str(exc)
         if args.json:
             emit(args, {"valid": False, "reason": reason})
         raise CliError(f"invalid identifier: {reason}", status=1) from exc
-    emit(args, {"valid": True, **_payload(din)}, lambda p: f"valid: {p['coi']}")
+    emit(args, {"valid": True, "checked": scan.checked, **_payload(scan.din)}, _checked_text)
     return 0
+
+
+def _checked_text(payload: dict[str, Any]) -> str:
+    if payload["checked"]:
+        return f"valid: {payload['coi']}"
+    return (
+        f"valid, unchecked (barcode flags 00 carry no check character: it can match this "
+        f"identifier, not register it): {payload['coi']}"
+    )
 
 
 def _two_digit_year(text: str) -> int:

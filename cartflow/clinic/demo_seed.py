@@ -504,7 +504,6 @@ PRODUCTS = (
         "ciltacabtagene-autoleucel/mm",
         "BCMA",
         cells_per_kg=7.5e5,
-        site_values=(("storage_max_celsius", -120.0),),
     ),
     Product("idecabtagene-vicleucel", "idecabtagene-vicleucel/mm", "BCMA", cells=4.0e8),
 )

@@ -127,13 +127,13 @@ class Approval:
     """Where and since when an indication is approved."""
 
     region: str
-    valid_from: date | None
+    valid_from: date
     valid_until: date | None
     sources: tuple[str, ...]
     note: str = ""
 
     def in_force(self, on: date) -> bool:
-        if self.valid_from is not None and on < self.valid_from:
+        if on < self.valid_from:
             return False
         return self.valid_until is None or on < self.valid_until
 
@@ -275,7 +275,8 @@ class FactName(StrEnum):
     LD_OMISSION_WBC_MAX = "ld_omission_wbc_max_per_l"  # LD may be omitted at or below
     STORAGE_MAX_CELSIUS = "storage_max_celsius"  # the product is stored at or below this
     POST_THAW_MINUTES = "post_thaw_minutes"  # infuse within this many minutes of thaw
-    MONITORING_DAYS = "monitoring_days"  # monitor at least this long after infusion
+    MONITORING_DAYS = "monitoring_days"  # the whole monitoring period after infusion
+    DAILY_MONITORING_DAYS = "daily_monitoring_days"  # its daily part, where the label states one
     PROXIMITY_DAYS = "proximity_days"  # stay near the treatment centre this long
     DRIVING_RESTRICTION_DAYS = "driving_restriction_days"
     FLUDARABINE_RENAL_ADJUSTMENT = "fludarabine_renal_adjustment"
@@ -625,6 +626,7 @@ def check_fact_value(name: str, value: object, where: str = "value") -> None:
     elif name in (
         FactName.LD_REPEAT_AFTER_DAYS,
         FactName.MONITORING_DAYS,
+        FactName.DAILY_MONITORING_DAYS,
         FactName.PROXIMITY_DAYS,
         FactName.DRIVING_RESTRICTION_DAYS,
     ):
@@ -703,6 +705,24 @@ def _refuse_overlaps(c: _Checker, versions: Sequence[FactVersion]) -> None:
                 )
 
 
+def _refuse_daily_above_whole(c: _Checker, facts: Mapping[str, Fact]) -> None:
+    """The daily part of monitoring is part of the whole period, so never longer than it."""
+    daily, whole = facts.get(FactName.DAILY_MONITORING_DAYS), facts.get(FactName.MONITORING_DAYS)
+    if daily is None or whole is None:
+        return
+    starts = {v.valid_from or date.min for v in (*daily.versions, *whole.versions)}
+    for on in sorted(starts):
+        for region in REGIONS:
+            part, total = daily.at(on, region), whole.at(on, region)
+            if part is None or total is None or not (part.known and total.known):
+                continue
+            if part.value > total.value:
+                raise c.fail(
+                    f"daily_monitoring_days ({part.value}) is longer than monitoring_days "
+                    f"({total.value}) in {region} from {on}: the daily part is within the whole"
+                )
+
+
 def _parse_facts(
     c: _Checker, raw: object, allowed: Sequence[str], sources: Mapping[str, str]
 ) -> dict[str, Fact]:
@@ -724,6 +744,13 @@ def _parse_approvals(c: _Checker, raw: object, sources: Mapping[str, str]) -> tu
         entry = ac.mapping(item, ("region", "sources"), ("from", "until", "note"))
         region = ac.one_of(entry["region"], "region", REGIONS)
         start, end = ac.dates(entry)
+        if start is None:
+            # Without a date every earlier decision would count as approved: store the earliest
+            # date a source proves the approval in force, and say so in the note.
+            raise ac.fail(
+                "from must be a date YYYY-MM-DD: the approval's day, or the earliest date a "
+                "source proves it in force, with a note saying so"
+            )
         found = ac.source_list(entry["sources"], sources, required=True)
         note = entry.get("note", "")
         if not isinstance(note, str):
@@ -753,6 +780,7 @@ def _parse_indication(
     title = c.text(entry["title"], "title")
     approvals = _parse_approvals(c, entry["approvals"], sources)
     facts = _parse_facts(c, entry["facts"], tuple(FactName), sources)
+    _refuse_daily_above_whole(c, facts)
     return Indication(ident, product_id, disease, title, approvals, facts, others)
 
 

@@ -28,7 +28,7 @@ from typing import Any, Final
 
 from cartflow.domain.errors import IdentityMismatch, InvalidInput
 from cartflow.domain.hashchain import GENESIS, ChainReport, entry_hash, link, verify_chain
-from cartflow.domain.identifiers import BagLabel, Din, parse_identifier
+from cartflow.domain.identifiers import BagLabel, Din, parse_scan
 
 ENTRY_TYPE: Final = "custody.handoff"
 SCHEMA_VERSION: Final = 1
@@ -51,9 +51,9 @@ class Handoff:
     """One hand-off of a case's bag, as recorded by the person taking it.
 
     ``scanned_coi`` is the chain-of-identity identifier as scanned or typed (any form
-    :func:`~cartflow.domain.identifiers.parse_identifier` reads); ``scanned_bag_id`` and
-    ``scanned_lot`` are the bag's manufacturer identifier and lot as scanned. ``at`` must be an
-    aware datetime (time is passed in).
+    :func:`~cartflow.domain.identifiers.parse_scan` reads, flag 00 included);
+    ``scanned_bag_id`` and ``scanned_lot`` are the bag's manufacturer identifier and lot as
+    scanned. ``at`` must be an aware datetime (time is passed in).
     """
 
     giver: str
@@ -147,7 +147,7 @@ def _kept(scan: str) -> str:
 
 def _coi_mismatch(scanned: str, case_coi: Din) -> str | None:
     try:
-        din = parse_identifier(scanned)
+        din = parse_scan(scanned).din
     except InvalidInput:
         return "the chain-of-identity scan is not a valid identifier"
     if din != case_coi:

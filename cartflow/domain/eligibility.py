@@ -429,3 +429,20 @@ def evaluate(
         evaluate_indication(patient, catalog, indication, on, site, policy)
         for indication in catalog.indications()
     ]
+
+
+def matching_diagnosis_first(
+    results: Sequence[EligibilityResult], catalog: Catalog, diagnosis: str | None
+) -> list[EligibilityResult]:
+    """The same answers, those for indications of the patient's diagnosis first.
+
+    The order is otherwise the catalog's, in both groups, so a reader finds the indications
+    that can apply at the top and the rest (each not eligible for the diagnosis) below.
+    """
+    if diagnosis is None:
+        return list(results)
+
+    def other_disease(result: EligibilityResult) -> bool:
+        return diagnosis not in catalog.indication(result.indication).diseases
+
+    return sorted(results, key=other_disease)

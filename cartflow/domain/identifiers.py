@@ -15,14 +15,23 @@ The same identifier is written three ways:
   spaces: ``G1234 98 654321 H`` (ISBT 128 labels print the check character in a box beside
   the number; the grouping follows the data structure's own parts);
 - compact, without spaces: ``G123498654321H``;
-- as scanned from an ISBT 128 barcode: ``=`` + the 13 characters + 2 flag characters, where
-  flags ``60`` to ``96`` carry the check character's value (0-36) plus 60:
-  ``=G12349865432177``.
+- as scanned from an ISBT 128 barcode: ``=`` + the 13 characters + 2 flag characters. Flags
+  ``60`` to ``96`` carry the check character's value (0-36) plus 60 (``=G12349865432177``)
+  and must match it. Flags ``00`` mean "no flag", as real labels print them
+  (``=G12349865432100``): the Code 128 symbol carries its own check, so the scan was read as
+  printed, but nothing checks the number itself against a typing error when it was printed.
+  Any other flag value is refused, with a message that names it.
 
-:func:`parse_identifier` reads all three. A barcode's flags must be 60 to 96: ISBT 128 also
-allows flag ``00`` ("no flag") and other flag uses, but a chain-of-identity scan must carry a
-check that can be verified, so those are refused. The check character itself comes from
-``stdnum.iso7064.mod_37_2``.
+Two readers, for two uses:
+
+- :func:`parse_scan` reads every form and says whether the number was *checked*
+  (``Scan.checked`` is false for a flag-00 barcode). Matching a scan against an identifier
+  already registered uses it (:func:`identifiers_match`), so a flag-00 label matches.
+- :func:`parse_identifier` is for registering a new identifier (a referral's chain of
+  identity, a collection's DIN) and for anything else that takes a number on trust: it refuses
+  a flag-00 scan, so no identifier is ever registered without a check character.
+
+The check character itself comes from ``stdnum.iso7064.mod_37_2``.
 
 A product bag is identified by the manufacturer's own identifier and lot: free-form, so they
 are only checked to be non-empty, bounded and printable (:class:`BagLabel`).
@@ -42,6 +51,9 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
 
 FLAG_OFFSET = 60
 """A barcode flag pair carries the check character's value plus 60 (60 to 96)."""
+
+NO_FLAG = "00"
+"""ISBT 128's "no flag": the pair carries no check character."""
 
 DATA_LENGTH = 13
 EYE_LENGTH = DATA_LENGTH + 1
@@ -159,7 +171,19 @@ def _parse_data(data: str) -> Din:
     return Din(data[:5], int(data[5:7]), int(data[7:13]))
 
 
-def _parse_barcode(text: str) -> Din:
+@dataclass(frozen=True)
+class Scan:
+    """An identifier as read, and whether a check character vouched for its number.
+
+    ``checked`` is false only for a flag-00 barcode: such a scan may match an identifier
+    already registered, but never registers a new one.
+    """
+
+    din: Din
+    checked: bool
+
+
+def _parse_barcode(text: str) -> Scan:
     if len(text) != BARCODE_LENGTH:
         raise InvalidInput(
             f"an ISBT 128 barcode scan has 16 characters ('=', 13 characters and 2 flag "
@@ -167,25 +191,28 @@ def _parse_barcode(text: str) -> Din:
         )
     din = _parse_data(text[1:14])
     flags = text[14:]
+    if flags == NO_FLAG:
+        return Scan(din, checked=False)
     if not _DIGITS.fullmatch(flags) or not FLAG_OFFSET <= int(flags) <= FLAG_OFFSET + 36:
         raise InvalidInput(
-            "the barcode's 2 flag characters must be 60 to 96 (the check character's value "
-            "plus 60); flag 00 and other flag uses carry no check and are not accepted"
+            f"the barcode's flag characters {flags!r} are not accepted: a chain-of-identity "
+            "barcode carries 00 (no flag) or 60 to 96 (the check character's value plus 60)"
         )
     if int(flags) != din.check_value + FLAG_OFFSET:
         raise InvalidInput(
             "the barcode's flag characters do not match the identifier: the scan is damaged "
             "or the number was altered; rescan the label"
         )
-    return din
+    return Scan(din, checked=True)
 
 
-def parse_identifier(text: str) -> Din:
-    """Read a chain-of-identity identifier or collection DIN in any of its written forms.
+def parse_scan(text: str) -> Scan:
+    """Read an identifier in any written form, to match it against one already registered.
 
     Accepted: the eye-readable form with or without spaces (``G1234 98 654321 H``,
-    ``G123498654321H``; any grouping, any case) and the scanned ISBT 128 barcode
-    (``=G12349865432177``, flags 60-96 verified). Surrounding whitespace is ignored.
+    ``G123498654321H``; any grouping, any case) and the scanned ISBT 128 barcode, with flags
+    60-96 verified against the number (``=G12349865432177``) or flags 00, "no flag"
+    (``=G12349865432100``, read as unchecked). Surrounding whitespace is ignored.
     Raises :class:`InvalidInput` saying what was wrong and what is accepted; a wrong check
     character is reported as not matching, without revealing the expected one.
     """
@@ -213,13 +240,28 @@ def parse_identifier(text: str) -> Din:
             "the check character does not match the rest of the identifier: a character was "
             "mistyped or misread; re-enter it from the label or scan the barcode"
         )
-    return din
+    return Scan(din, checked=True)
+
+
+def parse_identifier(text: str) -> Din:
+    """Read an identifier that is taken on trust, e.g. to register it: every form
+    :func:`parse_scan` reads except a flag-00 barcode, which carries no check character."""
+    scan = parse_scan(text)
+    if not scan.checked:
+        raise InvalidInput(
+            "the barcode's flag characters are 00 (no flag): they carry no check character, "
+            "so the scan can match an identifier already registered but cannot register a new "
+            "one; type the identifier with its check character (e.g. G1234 98 654321 H) or "
+            "scan a barcode whose flags carry it (60 to 96)"
+        )
+    return scan.din
 
 
 def identifiers_match(scanned_text: str, expected: Din) -> bool:
-    """Whether a scanned or typed identifier is valid and names ``expected``."""
+    """Whether a scanned or typed identifier is valid and names ``expected``; a flag-00
+    barcode counts, its symbol's own check having vouched for the read."""
     try:
-        return parse_identifier(scanned_text) == expected
+        return parse_scan(scanned_text).din == expected
     except InvalidInput:
         return False
 

@@ -108,12 +108,23 @@ def test_check_reports_a_valid_identifier_as_json(capsys: pytest.CaptureFixture[
     assert (status, payload["valid"], payload["coi"]) == (0, True, "G1234 98 654321 H")
 
 
+def test_check_reads_a_flag_00_barcode_as_valid_but_unchecked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, _ = _run(capsys, "coi", "check", "=G12349865432100", "--json")
+    payload = json.loads(out)
+    assert (status, payload["valid"], payload["checked"]) == (0, True, False)
+    assert payload["coi"] == "G1234 98 654321 H"
+    status, out, _ = _run(capsys, "coi", "check", "=G12349865432100")
+    assert out.startswith("valid, unchecked")
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [
         ("G1234 98 654321 J", "check character does not match"),
         ("G1234 98 65432", "14 are expected"),
-        ("=G12349865432100", "flag characters must be 60 to 96"),
+        ("=G12349865432150", "flag characters '50' are not accepted"),
         ("1G234 98 654321 H", "facility code"),
     ],
 )

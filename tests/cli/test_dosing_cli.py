@@ -30,9 +30,18 @@ def test_dose_gives_min_and_max_cells_for_a_weight(capsys: pytest.CaptureFixture
 
 def test_dose_prints_plain_words_without_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["dose", "--product", "axicabtagene-ciloleucel", "--indication", "fl",
-                        "--weight-kg", "70"], capsys)
+                        "--weight-kg", "70", "--region", "US"], capsys)
     assert code == 0
     assert "unknown (not in the label) to 1.4e+08" in out
+
+
+def test_axi_cel_in_the_eu_has_the_smpcs_lower_bound(capsys: pytest.CaptureFixture[str]) -> None:
+    """EU SmPC: 1 to 2x10^6 cells/kg (rxreasoner.com/monographs/yescarta/usage, label audit)."""
+    code, out, _ = run(["dose", "--product", "axicabtagene-ciloleucel", "--indication", "fl",
+                        "--weight-kg", "70", "--region", "EU", "--json"], capsys)
+    assert code == 0
+    assert (json.loads(out)["min_cells"], json.loads(out)["max_cells"]) == (70_000_000,
+                                                                            140_000_000)
 
 
 def test_dose_takes_a_region(capsys: pytest.CaptureFixture[str]) -> None:

@@ -297,6 +297,9 @@ def test_the_eligibility_page_judges_every_product_and_indication(pages: Pages) 
         assert indication.id in page
     assert "Missing information" in page
     assert "Patient-901" in page
+    # each status in words, not its identifier with the underscore cut out
+    assert ">needs information<" in page and ">not eligible<" in page
+    assert "needsinformation" not in page and "noteligible" not in page
 
 
 def _valid(prefix13: str) -> str:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from cartflow.catalog_file import load_catalog
 from cartflow.domain.catalog import Catalog
 from cartflow.domain.events import Event
-from cartflow.domain.identifiers import new_identifier
+from cartflow.domain.identifiers import Din, new_identifier
 from cartflow.domain.journey import (
     BagSpec,
     CaseState,
@@ -83,6 +83,7 @@ class Journey:
     weight_kg: float = 70.0
     dose_cells: float = 2e8
     bags: tuple[BagSpec, ...] = (BagSpec(bag_id="BAG-1", lot="LOT-7"),)
+    coi: Din = COI
     state: CaseState = field(default_factory=CaseState)
     log: list[dict[str, Any]] = field(default_factory=list)
 
@@ -110,7 +111,7 @@ class Journey:
         product = self.indication.split("/")[0]
         return ReferPatient(
             actor="physician-1",
-            coi=COI.eye_readable,
+            coi=self.coi.eye_readable,
             product_id=product,
             indication_id=self.indication,
             region=self.region,
@@ -135,7 +136,7 @@ class Journey:
             actor="nurse-1",
             scanned_wristband=RECORD_NUMBER,
             identity_confirmed=True,
-            scanned_bag_label=COI.eye_readable,
+            scanned_bag_label=self.coi.eye_readable,
             scanned_bag_id=bag_id,
             performer=Performer(user_id="nurse-1", role=Role.PHARMACY),
             signature=self.sign(Role.PHYSICIAN),
@@ -148,12 +149,12 @@ class Journey:
 
         def next_thaw() -> Command:
             bag = self.state.remaining_bags[0].bag_id
-            return ThawBag(actor="pharmacy-1", scanned_coi=COI.barcode, scanned_bag_id=bag)
+            return ThawBag(actor="pharmacy-1", scanned_coi=self.coi.barcode, scanned_bag_id=bag)
 
         def order() -> Command:
             return StartManufacturing(
                 actor="mfg-1",
-                scanned_coi=COI.barcode,
+                scanned_coi=self.coi.barcode,
                 scanned_din=DIN.barcode
                 if self.state.collection is None
                 else self.state.collection.din,
@@ -176,20 +177,20 @@ class Journey:
                 actor="coordinator-1", slot_at=self.now + timedelta(days=3)
             ),
             Step.APHERESIS_SCHEDULED: lambda: RecordCollection(
-                actor="apheresis-1", scanned_coi=COI.barcode, collection_din=DIN.eye_readable
+                actor="apheresis-1", scanned_coi=self.coi.barcode, collection_din=DIN.eye_readable
             ),
             Step.COLLECTED: order,
             Step.BRIDGING: order,
             Step.MANUFACTURING: self.release,
             Step.RELEASED: lambda: ShipProduct(
                 actor="mfg-1",
-                scanned_coi=COI.barcode,
+                scanned_coi=self.coi.barcode,
                 scanned_bag_ids=self.bag_ids(),
                 courier="courier-1",
             ),
             Step.SHIPPED: lambda: ReceiveProduct(
                 actor="pharmacy-1",
-                scanned_coi=COI.barcode,
+                scanned_coi=self.coi.barcode,
                 scanned_bag_ids=self.bag_ids(),
                 celsius=-150.0,
                 storage_location="LN2 tank 2",
@@ -246,6 +247,30 @@ def with_fact(
         )
         products.append(replace(product, indications=indications))
     return replace(source, products=tuple(products), version=version or source.version)
+
+
+def with_unknown_fact(source: Catalog, indication_id: str, *names: str) -> Catalog:
+    """A copy of ``source`` in which one indication's facts are unknown (UNCONFIRMED).
+
+    The label audit filled most handling facts of the US products, so the tests of what an
+    unknown fact does take a copy of a product whose journey otherwise runs.
+    """
+    from dataclasses import replace
+
+    from cartflow.domain.catalog import Fact, FactStatus, FactVersion
+
+    unknown = {
+        name: Fact(name, (FactVersion(None, FactStatus.UNKNOWN, note="UNCONFIRMED: test"),))
+        for name in names
+    }
+    products = []
+    for product in source.products:
+        indications = tuple(
+            replace(i, facts={**i.facts, **unknown}) if i.id == indication_id else i
+            for i in product.indications
+        )
+        products.append(replace(product, indications=indications))
+    return replace(source, products=tuple(products))
 
 
 def without_fact(source: Catalog, indication_id: str, name: str) -> Catalog:

@@ -14,6 +14,7 @@ import pytest
 
 from cartflow.catalog_file import load_catalog
 from cartflow.domain.catalog import (
+    REGIONS,
     Catalog,
     CatalogError,
     Fact,
@@ -87,11 +88,21 @@ FLU_CY_KYM_LYMPHOMA = (
 )
 
 
-def us_follow_up(subject: str, pre_monitoring: Any) -> list[tuple[Any, ...]]:
-    """The REMS-era and current US monitoring, proximity and driving periods [1][2]."""
+def us_follow_up(
+    subject: str, pre_monitoring: Any, pre_daily: int | None = None
+) -> list[tuple[Any, ...]]:
+    """The REMS-era and current US monitoring, proximity and driving periods [1][2].
+
+    ``monitoring_days`` is the whole period in both eras: the REMS-era labels said "for at
+    least 4 weeks" (label audit, section 11); ``daily_monitoring_days`` is its daily part,
+    where the label states one (7 days since 26 Jun 2025 [1]).
+    """
+    daily = [(subject, "daily_monitoring_days", "US", PRE, pre_daily)] if pre_daily else []
     return [
         (subject, "monitoring_days", "US", PRE, pre_monitoring),
         (subject, "monitoring_days", "US", NOW, 14),
+        *daily,
+        (subject, "daily_monitoring_days", "US", NOW, 7),
         (subject, "proximity_days", "US", PRE, 28),
         (subject, "proximity_days", "US", NOW, 14),
         (subject, "driving_restriction_days", "US", PRE, 56),
@@ -121,6 +132,8 @@ LISO = (
 IDE, CILTA = "idecabtagene-vicleucel/mm", "ciltacabtagene-autoleucel/mm"
 OBE, INATI = "obecabtagene-autoleucel/b-all", "inaticabtagene-autoleucel/b-all"
 RELMA_LBCL, RELMA_FL = "relmacabtagene-autoleucel/lbcl", "relmacabtagene-autoleucel/fl"
+RELMA_MCL = "relmacabtagene-autoleucel/mcl"
+ZEVOR = "zevorcabtagene-autoleucel/mm"
 EQUE = "equecabtagene-autoleucel/mm"
 KYM_DOSE_ALL = {
     "kind": "per_kg_with_weight_threshold",
@@ -130,6 +143,13 @@ KYM_DOSE_ALL = {
 }
 FLAT_KYM = {"kind": "flat_range", "min": 0.6e8, "max": 6.0e8}
 SECOND_LINE_FAIL = "any(disease_status_in=refractory, relapse_within_months=12)"
+AXI_DOSE_US = {
+    "kind": "target_per_kg_with_cap",
+    "target_per_kg": 2e6,
+    "max_total": 2e8,
+    "min_per_kg": UNK,
+}
+PROGRESSED = "clinician_confirms"
 
 
 def _liso_dose(low: float, high: float) -> dict[str, Any]:
@@ -147,7 +167,8 @@ EXPECTED: list[tuple[Any, ...]] = [
     ("tisagenlecleucel", "target_antigen", None, NOW, "CD19"),
     ("tisagenlecleucel", "costimulatory_domain", None, NOW, "4-1BB"),
     ("inaticabtagene-autoleucel", "target_antigen", None, NOW, "CD19"),
-    ("inaticabtagene-autoleucel", "costimulatory_domain", None, NOW, UNK),
+    # HI19α-4-1BB-ζ (J Hematol Oncol 2020, label audit section 2).
+    ("inaticabtagene-autoleucel", "costimulatory_domain", None, NOW, "4-1BB"),
     ("axicabtagene-ciloleucel", "target_antigen", None, NOW, "CD19"),
     ("axicabtagene-ciloleucel", "costimulatory_domain", None, NOW, "CD28"),
     ("brexucabtagene-autoleucel", "target_antigen", None, NOW, "CD19"),
@@ -164,9 +185,12 @@ EXPECTED: list[tuple[Any, ...]] = [
     ("relmacabtagene-autoleucel", "costimulatory_domain", None, NOW, UNK),
     ("equecabtagene-autoleucel", "target_antigen", None, NOW, "BCMA"),
     ("equecabtagene-autoleucel", "costimulatory_domain", None, NOW, "4-1BB"),
+    ("zevorcabtagene-autoleucel", "target_antigen", None, NOW, "BCMA"),
+    ("zevorcabtagene-autoleucel", "costimulatory_domain", None, NOW, "4-1BB"),
     # 1. Tisagenlecleucel, B-ALL up to 25 years [8], dose [12], LD [9][14], window 2-14 d.
     (K_ALL, "age", "US", NOW, (None, 26)),
-    (K_ALL, "age", "EU", NOW, UNK),
+    # EU: "up to and including 25 years of age" (ESMO report of the CHMP opinion, label audit).
+    (K_ALL, "age", "EU", NOW, (None, 26)),
     (K_ALL, "conditions", "US", NOW, "all(disease_status_in=refractory,second_or_later_relapse)"),
     (
         K_ALL,
@@ -181,12 +205,12 @@ EXPECTED: list[tuple[Any, ...]] = [
     (K_ALL, "storage_max_celsius", "US", NOW, -120),
     (K_ALL, "post_thaw_minutes", "US", NOW, 30),
     (K_ALL, "fludarabine_renal_adjustment", "US", NOW, UNK),
-    *us_follow_up(K_ALL, 7),
+    *us_follow_up(K_ALL, 28),
     # Tisagenlecleucel LBCL: adults, >=2 lines [8]; 0.6-6.0x10^8 [12]; window US 2-11, EU 2-14.
     (K_LBCL, "age", "US", NOW, (18, None)),
-    (K_LBCL, "age", "EU", NOW, UNK),
+    (K_LBCL, "age", "EU", NOW, (18, None)),  # EU: adult patients (ESMO, label audit)
     (K_LBCL, "conditions", "US", NOW, f"all({RR}, min_prior_lines=2)"),
-    (K_LBCL, "conditions", "EU", NOW, UNK),
+    (K_LBCL, "conditions", "EU", NOW, f"all({RR}, min_prior_lines=2)"),
     (K_LBCL, "dose", "US", NOW, FLAT_KYM),
     (K_LBCL, "lymphodepletion", "US", NOW, FLU_CY_KYM_LYMPHOMA),
     (K_LBCL, "infusion_window_days", "US", NOW, [2, 11]),
@@ -196,18 +220,22 @@ EXPECTED: list[tuple[Any, ...]] = [
     (K_LBCL, "storage_max_celsius", "EU", NOW, -120),
     (K_LBCL, "post_thaw_minutes", "EU", NOW, 30),
     (K_LBCL, "fludarabine_renal_adjustment", "EU", NOW, UNK),
-    *us_follow_up(K_LBCL, 7),
+    *us_follow_up(K_LBCL, 28),
     # Tisagenlecleucel FL [9][10]: window 2-6 d.
     (K_FL, "age", "US", NOW, (18, None)),
+    (K_FL, "age", "EU", NOW, (18, None)),  # EU FL (ESMO, label audit)
     (K_FL, "conditions", "US", NOW, f"all({RR}, min_prior_lines=2)"),
+    (K_FL, "conditions", "EU", NOW, f"all({RR}, min_prior_lines=2)"),
     (K_FL, "dose", "US", NOW, FLAT_KYM),
     (K_FL, "lymphodepletion", "US", NOW, FLU_CY_KYM_LYMPHOMA),
     (K_FL, "infusion_window_days", "US", NOW, [2, 6]),
+    (K_FL, "infusion_window_days", "EU", NOW, [2, 6]),  # EU SmPC [13]
+    (K_FL, "ld_repeat_after_days", "EU", NOW, 28),
     (K_FL, "ld_omission_wbc_max_per_l", "US", NOW, 1e9),
     (K_FL, "storage_max_celsius", "US", NOW, -120),
     (K_FL, "post_thaw_minutes", "US", NOW, 30),
     (K_FL, "fludarabine_renal_adjustment", "US", NOW, UNK),
-    *us_follow_up(K_FL, 7),
+    *us_follow_up(K_FL, 28),
     # 10. Inaticabtagene autoleucel: adult r/r B-ALL (NMPA 2023-11-08); the rest UNCONFIRMED.
     (INATI, "age", "CN", NOW, (18, None)),
     (INATI, "conditions", "CN", NOW, f"all({RR})"),
@@ -223,34 +251,27 @@ EXPECTED: list[tuple[Any, ...]] = [
         region="CN",
     ),
     # 2. Axicabtagene ciloleucel: 2x10^6/kg, max 2x10^8 [34]; cy 500 + flu 30 on -5..-3.
-    (AXI[0], "age", "US", NOW, (18, None)),
-    (
-        AXI[0],
-        "conditions",
-        "US",
-        NOW,
-        f"all(prior_therapies_include=chemoimmunotherapy, {SECOND_LINE_FAIL})",
-    ),
-    (AXI[1], "age", "US", NOW, (18, None)),
-    (AXI[1], "conditions", "US", NOW, f"all({RR}, min_prior_lines=2)"),
-    (AXI[2], "age", "US", NOW, (18, None)),
+    *[
+        (AXI[0], "conditions", region, NOW, f"all(prior_therapies_include=chemoimmunotherapy, "
+         f"{SECOND_LINE_FAIL})")
+        for region in ("US", "EU", "CN")
+    ],
+    *[(AXI[1], "conditions", region, NOW, f"all({RR}, min_prior_lines=2)") for region in REGIONS],
     (AXI[2], "conditions", "US", NOW, f"all({RR}, min_prior_lines=2)"),
+    (AXI[2], "conditions", "EU", NOW, f"all({RR}, min_prior_lines=3)"),  # EU SmPC (audit C4)
+    *[(subject, "age", region, NOW, (18, None)) for subject in AXI for region in ("US", "EU")],
+    *[(subject, "age", "CN", NOW, UNK) for subject in AXI[:2]],
+    # EU SmPC: a range of 1 to 2x10^6/kg (label audit D10); no Chinese insert was found.
+    *[
+        (subject, "dose", "EU", NOW, {**AXI_DOSE_US, "min_per_kg": 1e6})
+        for subject in AXI
+    ],
+    *[(subject, "dose", "CN", NOW, UNK) for subject in AXI[:2]],
     *[
         row
         for subject in AXI
         for row in [
-            (
-                subject,
-                "dose",
-                "US",
-                NOW,
-                {
-                    "kind": "target_per_kg_with_cap",
-                    "target_per_kg": 2e6,
-                    "max_total": 2e8,
-                    "min_per_kg": UNK,
-                },
-            ),
+            (subject, "dose", "US", NOW, AXI_DOSE_US),
             (
                 subject,
                 "lymphodepletion",
@@ -259,15 +280,15 @@ EXPECTED: list[tuple[Any, ...]] = [
                 "cy-flu: cyclophosphamide 500x3, fludarabine 30x3",
             ),
             (subject, "infusion_window_days", "US", NOW, UNK),
-            (subject, "storage_max_celsius", "US", NOW, UNK),
+            (subject, "storage_max_celsius", "US", NOW, -150),  # EU leaflet (label audit)
             (subject, "post_thaw_minutes", "US", NOW, UNK),
             (subject, "fludarabine_renal_adjustment", "US", NOW, UNK),
-            *us_follow_up(subject, 7),
+            *us_follow_up(subject, 28, 7),
         ]
     ],
     # 3. Brexucabtagene autoleucel: MCL 2x10^6/kg (max 2x10^8); ALL 1x10^6/kg (max 1x10^8).
     (TEC_MCL, "age", "US", NOW, (18, None)),
-    (TEC_MCL, "age", "EU", NOW, UNK),
+    (TEC_MCL, "age", "EU", NOW, (18, None)),  # EU: adult patients [46] (label audit)
     (TEC_MCL, "conditions", "US", NOW, f"all({RR})"),
     (
         TEC_MCL,
@@ -291,9 +312,11 @@ EXPECTED: list[tuple[Any, ...]] = [
     (TEC_MCL, "lymphodepletion", "US", NOW, "cy-flu: cyclophosphamide 500x3, fludarabine 30x3"),
     (TEC_MCL, "infusion_window_days", "US", NOW, UNK),
     (TEC_MCL, "storage_max_celsius", "US", NOW, -150),
-    (TEC_MCL, "post_thaw_minutes", "US", NOW, 30),
+    # 30 min is the EU/Swiss SmPC's value [48]; the US label's was not reachable (label audit).
+    (TEC_MCL, "post_thaw_minutes", "EU", NOW, 30),
+    (TEC_MCL, "post_thaw_minutes", "US", NOW, UNK),
     (TEC_MCL, "fludarabine_renal_adjustment", "US", NOW, UNK),
-    *us_follow_up(TEC_MCL, 7),
+    *us_follow_up(TEC_MCL, 28, 7),
     (TEC_ALL, "age", "US", NOW, (18, None)),
     (TEC_ALL, "age", "EU", NOW, (26, None)),
     (TEC_ALL, "conditions", "US", NOW, f"all({RR})"),
@@ -313,9 +336,10 @@ EXPECTED: list[tuple[Any, ...]] = [
     (TEC_ALL, "lymphodepletion", "US", NOW, "flu-cy: fludarabine 25x3, cyclophosphamide 900x1"),
     (TEC_ALL, "infusion_window_days", "US", NOW, UNK),
     (TEC_ALL, "storage_max_celsius", "US", NOW, -150),
-    (TEC_ALL, "post_thaw_minutes", "US", NOW, 30),
+    (TEC_ALL, "post_thaw_minutes", "EU", NOW, 30),
+    (TEC_ALL, "post_thaw_minutes", "US", NOW, UNK),
     (TEC_ALL, "fludarabine_renal_adjustment", "US", NOW, UNK),
-    *us_follow_up(TEC_ALL, 14),
+    *us_follow_up(TEC_ALL, 28, 14),
     # 4. Lisocabtagene maraleucel: flu 30 + cy 300 x3, infuse 2-7 d; doses 50-110 / 90-110x10^6.
     (
         LISO[0],
@@ -325,8 +349,16 @@ EXPECTED: list[tuple[Any, ...]] = [
         f"any(all(prior_therapies_include=chemoimmunotherapy, {SECOND_LINE_FAIL}), "
         "all(disease_status_in=refractory,first_relapse, transplant_eligible=false))",
     ),
+    (
+        LISO[0],
+        "conditions",
+        "EU",
+        NOW,
+        f"all(prior_therapies_include=chemoimmunotherapy, {SECOND_LINE_FAIL})",
+    ),
     (LISO[0], "dose", "US", NOW, UNK),
     (LISO[1], "conditions", "US", NOW, f"all({RR}, min_prior_lines=2)"),
+    (LISO[1], "conditions", "EU", NOW, f"all({RR}, min_prior_lines=2)"),
     (LISO[1], "dose", "US", NOW, _liso_dose(50e6, 110e6)),
     (
         LISO[2],
@@ -352,7 +384,7 @@ EXPECTED: list[tuple[Any, ...]] = [
         row
         for subject in LISO
         for row in [
-            (subject, "age", "US", NOW, UNK),
+            (subject, "age", "US", NOW, (18, None)),  # "adult patients" (label audit)
             (
                 subject,
                 "lymphodepletion",
@@ -361,14 +393,14 @@ EXPECTED: list[tuple[Any, ...]] = [
                 "flu-cy: fludarabine 30x3, cyclophosphamide 300x3",
             ),
             (subject, "infusion_window_days", "US", NOW, [2, 7]),
-            (subject, "storage_max_celsius", "US", NOW, UNK),
-            (subject, "post_thaw_minutes", "US", NOW, UNK),
+            (subject, "storage_max_celsius", "US", NOW, -130),  # EU leaflet (label audit)
+            (subject, "post_thaw_minutes", "US", NOW, 120),  # 2 h from storage (label audit)
             (subject, "fludarabine_renal_adjustment", "US", NOW, UNK),
             *us_follow_up(subject, UNK),
         ]
     ],
     # 5. Idecabtagene vicleucel: >=4 lines until 4 Apr 2024, >=2 from then; 300-460 -> 300-510.
-    (IDE, "age", "US", NOW, UNK),
+    (IDE, "age", "US", NOW, (18, None)),  # "adult patients" (drugs.com, ONS; label audit)
     (
         IDE,
         "conditions",
@@ -387,14 +419,34 @@ EXPECTED: list[tuple[Any, ...]] = [
     ),
     (IDE, "dose", "US", date(2024, 4, 3), {"kind": "flat_range", "min": 300e6, "max": 460e6}),
     (IDE, "dose", "US", date(2024, 4, 4), {"kind": "flat_range", "min": 300e6, "max": 510e6}),
+    # EU: 260-500x10^6, target 420x10^6 (businesswire 2021, EU leaflet; label audit).
+    (IDE, "dose", "EU", NOW, {"kind": "flat_range", "min": 260e6, "max": 500e6}),
+    (IDE, "conditions", "EU", date(2024, 2, 29), f"all({RR}, min_prior_lines=3, {PROGRESSED})"),
+    (IDE, "conditions", "EU", date(2024, 3, 15), UNK),
+    (
+        IDE,
+        "conditions",
+        "EU",
+        NOW,
+        f"all({RR}, min_prior_lines=2, prior_therapies_include="
+        f"immunomodulatory_agent,proteasome_inhibitor,anti_cd38, {PROGRESSED})",
+    ),
     (IDE, "lymphodepletion", "US", NOW, "cy-flu: cyclophosphamide 300x3, fludarabine 30x3"),
     (IDE, "infusion_window_days", "US", NOW, [2, 7]),
     (IDE, "storage_max_celsius", "US", NOW, -130),
     (IDE, "post_thaw_minutes", "US", NOW, 60),
     (IDE, "fludarabine_renal_adjustment", "US", NOW, UNK),
-    *us_follow_up(IDE, UNK),
+    *us_follow_up(IDE, 28, 7),
     # 6. Ciltacabtagene autoleucel: US 0.5-1.0x10^6/kg max 1x10^8 [78]; EU split at 100 kg [77].
-    (CILTA, "age", "US", NOW, UNK),
+    (CILTA, "age", "US", NOW, (18, None)),  # "adult patients" (FDA D.I.S.C.O.; label audit)
+    (
+        CILTA,
+        "conditions",
+        "US",
+        date(2024, 4, 4),
+        f"all({RR}, min_prior_lines=4, prior_therapies_include="
+        "proteasome_inhibitor,immunomodulatory_agent,anti_cd38)",
+    ),
     (
         CILTA,
         "conditions",
@@ -403,7 +455,25 @@ EXPECTED: list[tuple[Any, ...]] = [
         f"all({RR}, min_prior_lines=1, prior_therapies_include=proteasome_inhibitor,"
         "immunomodulatory_agent, refractory_to_include=lenalidomide)",
     ),
-    (CILTA, "conditions", "EU", NOW, f"all({RR}, min_prior_lines=3)"),
+    (CILTA, "conditions", "EU", date(2024, 2, 22), f"all({RR}, min_prior_lines=3, {PROGRESSED})"),
+    (CILTA, "conditions", "EU", date(2024, 4, 30), UNK),
+    (
+        CILTA,
+        "conditions",
+        "EU",
+        NOW,
+        f"all({RR}, min_prior_lines=1, prior_therapies_include=proteasome_inhibitor,"
+        f"immunomodulatory_agent, {PROGRESSED}, refractory_to_include=lenalidomide)",
+    ),
+    (
+        CILTA,
+        "conditions",
+        "CN",
+        NOW,
+        f"all({RR}, min_prior_lines=3, prior_therapies_include=proteasome_inhibitor,"
+        "immunomodulatory_agent)",
+    ),
+    (CILTA, "dose", "CN", NOW, UNK),
     (
         CILTA,
         "dose",
@@ -426,13 +496,15 @@ EXPECTED: list[tuple[Any, ...]] = [
     (CILTA, "lymphodepletion", "US", NOW, "cy-flu: cyclophosphamide 300x3, fludarabine 30x3"),
     (CILTA, "infusion_window_days", "US", NOW, [2, 4]),
     (CILTA, "ld_repeat_after_days", "US", NOW, 14),
-    (CILTA, "storage_max_celsius", "US", NOW, UNK),
+    (CILTA, "storage_max_celsius", "US", NOW, -120),  # EU leaflet (label audit)
     (CILTA, "post_thaw_minutes", "US", NOW, 150),
     (CILTA, "fludarabine_renal_adjustment", "US", NOW, UNK),
-    *us_follow_up(CILTA, UNK),
+    *us_follow_up(CILTA, 28, 10),
     # 7. Obecabtagene autoleucel: split Day 1 and Day 10 (±2), numbers UNCONFIRMED [86].
     (OBE, "age", "US", NOW, (18, None)),
+    (OBE, "age", "EU", NOW, (26, None)),  # EU: 26 years of age and above (EMA; label audit)
     (OBE, "conditions", "US", NOW, f"all({RR})"),
+    (OBE, "conditions", "EU", NOW, f"all({RR})"),
     (
         OBE,
         "dose",
@@ -459,6 +531,15 @@ EXPECTED: list[tuple[Any, ...]] = [
     (RELMA_LBCL, "age", "CN", NOW, (18, None)),
     (RELMA_LBCL, "conditions", "CN", NOW, f"all({RR}, min_prior_lines=2)"),
     (RELMA_FL, "age", "CN", NOW, (18, None)),
+    # MCL (NMPA; cgtlive, manufacturingchemist; label audit section 9).
+    (RELMA_MCL, "age", "CN", NOW, (18, None)),
+    (
+        RELMA_MCL,
+        "conditions",
+        "CN",
+        NOW,
+        f"all({RR}, min_prior_lines=2, prior_therapies_include=btk_inhibitor)",
+    ),
     (
         RELMA_FL,
         "conditions",
@@ -468,7 +549,7 @@ EXPECTED: list[tuple[Any, ...]] = [
     ),
     *[
         row
-        for subject in (RELMA_LBCL, RELMA_FL)
+        for subject in (RELMA_LBCL, RELMA_FL, RELMA_MCL)
         for row in unknowns(
             subject,
             "dose",
@@ -493,6 +574,28 @@ EXPECTED: list[tuple[Any, ...]] = [
     ),
     *unknowns(
         EQUE,
+        "dose",
+        "lymphodepletion",
+        "infusion_window_days",
+        "storage_max_celsius",
+        "post_thaw_minutes",
+        "monitoring_days",
+        "proximity_days",
+        region="CN",
+    ),
+    # 11. Zevorcabtagene autoleucel (NMPA 2024-02-23): >=3 lines incl. a PI and an IMiD
+    # (marketscreener, label audit section C).
+    (ZEVOR, "age", "CN", NOW, (18, None)),
+    (
+        ZEVOR,
+        "conditions",
+        "CN",
+        NOW,
+        f"all({RR}, min_prior_lines=3, prior_therapies_include=proteasome_inhibitor,"
+        "immunomodulatory_agent)",
+    ),
+    *unknowns(
+        ZEVOR,
         "dose",
         "lymphodepletion",
         "infusion_window_days",
@@ -543,7 +646,7 @@ def test_the_table_reads_every_version_of_every_fact_in_the_file() -> None:
     assert unread == []
 
 
-def test_the_catalog_lists_the_ten_products_in_the_seeds_order() -> None:
+def test_the_catalog_lists_the_eleven_products_in_the_seeds_order_then_the_audits() -> None:
     assert [p.id for p in CATALOG.products] == [
         "tisagenlecleucel",
         "inaticabtagene-autoleucel",
@@ -555,12 +658,13 @@ def test_the_catalog_lists_the_ten_products_in_the_seeds_order() -> None:
         "obecabtagene-autoleucel",
         "relmacabtagene-autoleucel",
         "equecabtagene-autoleucel",
+        "zevorcabtagene-autoleucel",  # NMPA 23 Feb 2024 (label audit, section C 15)
     ]
     assert [p.brand for p in CATALOG.products][:2] == ["KYMRIAH", "CNCT19"]
 
 
 def test_it_says_as_of_when_and_that_it_is_not_exhaustive() -> None:
-    assert CATALOG.as_of == date(2026, 11, 1)
+    assert CATALOG.as_of == date(2026, 11, 30)
     assert "not exhaustive" in _raw()["disclaimer"].lower()
 
 
@@ -581,39 +685,42 @@ def test_every_known_version_names_a_source_and_every_unknown_says_unconfirmed()
                     assert version.note.startswith("UNCONFIRMED"), f"{subject.id} {name}"
 
 
+# Every approval has a date: the approval day where a source gives it, else the earliest day a
+# source proves it in force (a month's or a year's last day), with a note (label audit).
 APPROVALS = {
-    K_ALL: [("US", None), ("EU", None)],
-    K_LBCL: [("US", None), ("EU", None)],
-    K_FL: [("US", date(2022, 5, 31))],
+    K_ALL: [("US", date(2017, 8, 30)), ("EU", date(2018, 8, 27))],
+    K_LBCL: [("US", date(2018, 5, 31)), ("EU", date(2018, 8, 27))],
+    K_FL: [("US", date(2022, 5, 27)), ("EU", date(2022, 5, 4))],
     INATI: [("CN", date(2023, 11, 8))],
-    AXI[0]: [("US", date(2022, 4, 1))],
-    AXI[1]: [("US", None)],
-    AXI[2]: [("US", None)],
-    TEC_MCL: [("US", date(2020, 7, 31)), ("EU", None)],
-    TEC_ALL: [("US", date(2021, 10, 1)), ("EU", None)],
-    LISO[0]: [("US", None)],
-    LISO[1]: [("US", None)],
-    LISO[2]: [("US", date(2024, 3, 19))],
+    AXI[0]: [("US", date(2022, 4, 1)), ("EU", date(2022, 10, 31)), ("CN", date(2023, 12, 31))],
+    AXI[1]: [("US", date(2017, 10, 18)), ("EU", date(2018, 8, 27)), ("CN", date(2021, 6, 23))],
+    AXI[2]: [("US", date(2021, 3, 5)), ("EU", date(2026, 11, 30))],
+    TEC_MCL: [("US", date(2020, 7, 24)), ("EU", date(2020, 12, 31))],
+    TEC_ALL: [("US", date(2021, 10, 1)), ("EU", date(2022, 9, 30))],
+    LISO[0]: [("US", date(2022, 6, 24)), ("EU", date(2023, 6, 6))],
+    LISO[1]: [("US", date(2021, 2, 5)), ("EU", date(2022, 4, 5))],
+    LISO[2]: [("US", date(2024, 3, 14))],
     LISO[3]: [("US", date(2024, 5, 15))],
-    LISO[4]: [("US", None)],
-    LISO[5]: [("US", date(2026, 1, 31))],
-    IDE: [("US", date(2021, 3, 27))],
-    CILTA: [("US", None), ("EU", None)],
-    OBE: [("US", date(2024, 11, 8))],
+    LISO[4]: [("US", date(2024, 5, 30))],
+    LISO[5]: [("US", date(2025, 12, 4))],
+    IDE: [("US", date(2021, 3, 27)), ("EU", date(2021, 8, 31))],
+    CILTA: [("US", date(2022, 2, 28)), ("EU", date(2022, 12, 31)), ("CN", date(2024, 8, 27))],
+    OBE: [("US", date(2024, 11, 8)), ("EU", date(2025, 7, 21))],
     RELMA_LBCL: [("CN", date(2021, 9, 30))],
     RELMA_FL: [("CN", date(2022, 10, 31))],
+    RELMA_MCL: [("CN", date(2026, 11, 30))],
     EQUE: [("CN", date(2023, 6, 30))],
+    ZEVOR: [("CN", date(2024, 2, 23))],
 }
 
 
-def test_each_indication_is_approved_where_and_since_when_the_reference_says() -> None:
+def test_each_indication_is_approved_where_and_since_when_the_sources_say() -> None:
     found = {i.id: [(a.region, a.valid_from) for a in i.approvals] for i in CATALOG.indications()}
     assert found == APPROVALS
     for indication in CATALOG.indications():
         for approval in indication.approvals:
             assert approval.sources and approval.valid_until is None
-            if approval.valid_from is None:
-                assert "not in the reference" in approval.note
+            assert all(s in CATALOG.sources for s in approval.sources)
 
 
 def test_an_approval_counts_from_its_date_not_before() -> None:
@@ -750,8 +857,8 @@ MALFORMED = [
     ),
     (
         "an unknown without UNCONFIRMED",
-        _set([*FACTS0, "age", 1, "note"], "no idea"),
-        ["tisagenlecleucel/b-all", "age", "UNCONFIRMED"],
+        _set([*FACTS0, "fludarabine_renal_adjustment", 0, "note"], "no idea"),
+        ["tisagenlecleucel/b-all", "fludarabine_renal_adjustment", "UNCONFIRMED"],
     ),
     (
         "a bad date",
@@ -830,6 +937,11 @@ MALFORMED = [
         "an approval without a source",
         _set([*IND0, "approvals", 0, "sources"], []),
         ["tisagenlecleucel/b-all", "approval 1", "source"],
+    ),
+    (
+        "an approval without a date",
+        _set([*IND0, "approvals", 0, "from"], KeyError),
+        ["tisagenlecleucel/b-all", "approval 1", "from", "earliest date"],
     ),
     (
         "a version with an extra key",

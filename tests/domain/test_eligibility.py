@@ -24,6 +24,7 @@ from cartflow.domain.eligibility import (
     Status,
     evaluate,
     evaluate_indication,
+    matching_diagnosis_first,
 )
 from cartflow.domain.errors import InvalidInput, NotInCatalog
 from cartflow.domain.patient_facts import PatientFacts, parse_patient_facts
@@ -92,7 +93,10 @@ def test_first_relapse_is_not_enough_for_tisagenlecleucel_in_the_us() -> None:
     ]
 
 
-def test_in_the_eu_relapse_after_transplant_also_qualifies_but_the_age_bound_is_unknown() -> None:
+def test_in_the_eu_relapse_after_transplant_also_qualifies() -> None:
+    """EU: "up to and including 25 years of age" (ESMO report of the CHMP opinion of 24 Mar
+    2022, esmo.org/oncology-news/ema-recommends-extension-of-therapeutic-indications-for-
+    tisagenlecleucel; label audit section 1)."""
     facts = {
         **CHILD_ALL,
         "region": "EU",
@@ -100,26 +104,35 @@ def test_in_the_eu_relapse_after_transplant_also_qualifies_but_the_age_bound_is_
         "relapsed_after_transplant": True,
     }
     result = judge("tisagenlecleucel/b-all", **facts)
-    assert result.status is Status.NEEDS_INFORMATION
-    assert result.unmet == ()
-    assert [i.text for i in result.missing] == [
-        f"tisagenlecleucel/b-all: age bound: {NOT_IN_CATALOG}"
+    assert result.status is Status.ELIGIBLE
+    assert (result.unmet, result.missing) == ((), ())
+
+
+def test_a_site_protocol_age_bound_lets_a_decision_through_where_the_label_is_silent() -> None:
+    # No NMPA notice the label audit found states an age bound for axi-cel in China.
+    site = [
+        SiteProtocolValue(
+            AXI_2L, "age", {"min": 18, "below": None}, "SOP-CN-7", "physician", date(2026, 2, 1)
+        )
     ]
+    facts = {**LBCL_2L, "region": "CN", "months_from_first_line_to_relapse": 6}
+    assert judge(AXI_2L, **facts).missing[0].text == f"{AXI_2L}: age bound: {NOT_IN_CATALOG}"
+    assert judge(AXI_2L, site=site, **facts).status is Status.ELIGIBLE
 
 
-def test_a_site_protocol_age_bound_lets_the_eu_decision_through() -> None:
+def test_a_known_label_age_bound_wins_over_a_site_protocol_value() -> None:
     site = [
         SiteProtocolValue(
             "tisagenlecleucel/b-all",
             "age",
-            {"min": None, "below": 26},
+            {"min": None, "below": 40},
             "SOP-EU-7",
             "physician",
             date(2026, 2, 1),
         )
     ]
-    facts = {**CHILD_ALL, "region": "EU"}
-    assert judge("tisagenlecleucel/b-all", site=site, **facts).status is Status.ELIGIBLE
+    facts = {**CHILD_ALL, "region": "EU", "age_years": 30}
+    assert judge("tisagenlecleucel/b-all", site=site, **facts).status is Status.NOT_ELIGIBLE
 
 
 # --- the antigen test: a site policy, on by default --------------------------------------------
@@ -163,24 +176,27 @@ def test_another_diagnosis_is_not_eligible_and_says_why() -> None:
     result = judge("tisagenlecleucel/b-all", **{**CHILD_ALL, "diagnosis": "LBCL"})
     assert result.status is Status.NOT_ELIGIBLE
     assert texts(result.unmet) == ["diagnosis is LBCL; this indication is for B-ALL"]
-    assert result.unmet[0].source == "label [8]"
+    assert result.unmet[0].source == "label [8] [ons-kymriah-2017]"
 
 
 def test_a_region_where_the_indication_is_not_approved_is_not_eligible() -> None:
-    result = judge("tisagenlecleucel/fl", **{**CHILD_ALL, "region": "EU", "diagnosis": "FL"})
+    # liso-cel FL: the CHMP's opinion is found, the EC's decision is not (label audit C 9)
+    facts = {**CHILD_ALL, "region": "EU", "diagnosis": "FL"}
+    result = judge("lisocabtagene-maraleucel/fl", **facts)
     assert result.status is Status.NOT_ELIGIBLE
     assert texts(result.unmet)[0].startswith("not approved in EU on 2026-11-01 (approved in: US)")
 
 
 def test_without_a_region_each_approved_region_is_judged_and_one_suffices() -> None:
-    facts = {**CHILD_ALL}
+    # brexu-cel ALL: adults in the US [44][45], 26 years and older in the EU [47]
+    facts = {**CHILD_ALL, "age_years": 20}
     del facts["region"]
-    result = judge("tisagenlecleucel/b-all", **facts)
+    result = judge("brexucabtagene-autoleucel/b-all", **facts)
     assert result.approved_in == ("EU", "US")
     assert result.eligible_in == ("US",)
     assert result.status is Status.ELIGIBLE and result.unmet == () and result.missing == ()
     by_region = {r.region: r.status for r in result.by_region}
-    assert by_region == {"EU": Status.NEEDS_INFORMATION, "US": Status.ELIGIBLE}
+    assert by_region == {"EU": Status.NOT_ELIGIBLE, "US": Status.ELIGIBLE}
 
 
 def test_a_china_only_product_is_judged_in_china_when_no_region_is_given() -> None:
@@ -220,7 +236,7 @@ def test_ide_cel_prior_lines_follow_the_label_in_force_on_the_date(
     unmet = [t for t in texts(result.unmet) if "prior line" in t]
     if status == "met":
         assert unmet == []
-        assert result.status is Status.NEEDS_INFORMATION  # the age bound is UNCONFIRMED
+        assert result.status is Status.ELIGIBLE  # "adult patients" (label audit section 6)
     else:
         assert result.status is Status.NOT_ELIGIBLE
         needed = 4 if on < date(2024, 4, 4) else 2
@@ -249,14 +265,17 @@ def test_cilta_cel_in_the_us_needs_lenalidomide_refractory_disease() -> None:
     )
 
 
-def test_cilta_cel_in_the_eu_needs_three_prior_lines() -> None:
-    result = judge("ciltacabtagene-autoleucel/mm", **{**MYELOMA, "region": "EU", "prior_lines": 2})
+def test_cilta_cel_in_the_eu_needed_three_prior_lines_in_2023() -> None:
+    """EU 2022: three or more prior therapies, worsened since the last (elixi-int.com, [77])."""
+    facts = {**MYELOMA, "region": "EU", "prior_lines": 2}
+    result = judge("ciltacabtagene-autoleucel/mm", on=date(2023, 6, 1), **facts)
     assert texts(result.unmet) == ["at least 3 prior lines of systemic therapy (2 prior line(s))"]
-    assert result.unmet[0].source == "label [77]"
+    assert result.unmet[0].source == "label [elixi-carvykti-eu], [77]"
 
 
 # --- second-line LBCL: refractory to, or relapse within 12 months of, first-line therapy -------
 
+AXI_2L = "axicabtagene-ciloleucel/lbcl-second-line"
 LBCL_2L = {
     "age_years": 58,
     "diagnosis": "LBCL",
@@ -388,8 +407,11 @@ def test_equecabtagene_needs_three_lines_including_a_pi_and_an_imid() -> None:
 
 
 def test_an_unknown_eu_condition_blocks_with_the_not_in_catalog_message() -> None:
-    result = judge("tisagenlecleucel/lbcl", **{**LBCL_2L, "region": "EU", "prior_lines": 3})
-    assert f"tisagenlecleucel/lbcl: eligibility conditions: {NOT_IN_CATALOG}" in texts(
+    # Between the CHMP opinion (23 Feb 2024) and the EC's 67-day limit, either EU wording of
+    # cilta-cel may hold: the catalog does not guess (label audit section 7).
+    facts = {**MYELOMA, "region": "EU", "prior_lines": 4}
+    result = judge("ciltacabtagene-autoleucel/mm", on=date(2024, 3, 15), **facts)
+    assert f"ciltacabtagene-autoleucel/mm: eligibility conditions: {NOT_IN_CATALOG}" in texts(
         result.missing
     )
     assert result.status is Status.NEEDS_INFORMATION
@@ -468,13 +490,26 @@ def test_a_patient_missing_a_fact_is_never_eligible_where_a_rule_needs_it(
 def test_a_malformed_site_protocol_value_is_refused_not_trusted() -> None:
     site = [
         SiteProtocolValue(
-            "tisagenlecleucel/b-all",
-            "age",
-            {"min": "adult"},
-            "SOP-EU-7",
-            "physician",
-            date(2026, 2, 1),
+            AXI_2L, "age", {"min": "adult"}, "SOP-CN-7", "physician", date(2026, 2, 1)
         )
     ]
-    with pytest.raises(InvalidInput, match="site protocol SOP-EU-7"):
-        judge("tisagenlecleucel/b-all", site=site, **{**CHILD_ALL, "region": "EU"})
+    with pytest.raises(InvalidInput, match="site protocol SOP-CN-7"):
+        judge(AXI_2L, site=site, **{**LBCL_2L, "region": "CN"})
+
+
+def test_indications_of_the_patients_diagnosis_come_first_in_catalog_order() -> None:
+    patient = parse_patient_facts({**MYELOMA, "region": None})
+    results = evaluate(patient, CATALOG, ON)
+    ordered = matching_diagnosis_first(results, CATALOG, patient.diagnosis)
+    assert sorted(r.indication for r in ordered) == sorted(r.indication for r in results)
+    myeloma = [i.id for i in CATALOG.indications() if "MM" in i.diseases]
+    assert [r.indication for r in ordered[: len(myeloma)]] == myeloma
+    rest = [r.indication for r in results if r.indication not in myeloma]
+    assert [r.indication for r in ordered[len(myeloma) :]] == rest
+    assert matching_diagnosis_first(results, CATALOG, None) == results
+
+
+def test_sll_finds_the_cll_sll_indication_first() -> None:
+    patient = parse_patient_facts({"diagnosis": "SLL"})
+    ordered = matching_diagnosis_first(evaluate(patient, CATALOG, ON), CATALOG, "SLL")
+    assert ordered[0].indication == "lisocabtagene-maraleucel/cll-sll"

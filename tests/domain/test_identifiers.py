@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 from stdnum.iso7064 import mod_37_2
 
@@ -14,10 +14,12 @@ from cartflow.domain.identifiers import (
     ALPHABET,
     BagLabel,
     Din,
+    Scan,
     check_character,
     identifiers_match,
     new_identifier,
     parse_identifier,
+    parse_scan,
 )
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -151,10 +153,10 @@ def test_the_substitution_check_would_notice_an_accepted_typo() -> None:
         ("G1234 9X 654321 H", "year (characters 6-7) must be 2 digits"),
         ("G1234 98 65432A H", "sequence (characters 8-13) must be 6 digits"),
         ("G1234 98 654321 J", "check character does not match"),
-        ("=G12349865432100", "flag characters must be 60 to 96"),
-        ("=G12349865432159", "flag characters must be 60 to 96"),
-        ("=G12349865432197", "flag characters must be 60 to 96"),
-        ("=G1234986543217X", "flag characters must be 60 to 96"),
+        ("=G12349865432100", "flag characters are 00 (no flag)"),
+        ("=G12349865432159", "flag characters '59' are not accepted"),
+        ("=G12349865432197", "flag characters '97' are not accepted"),
+        ("=G1234986543217X", "flag characters '7X' are not accepted"),
         ("=G12349865432178", "flag characters do not match"),
         ("=G123498654321", "16 characters"),
         ("=1G2349865432177", "facility code"),
@@ -208,6 +210,83 @@ def test_a_scan_of_another_or_an_invalid_identifier_does_not_match() -> None:
     assert not identifiers_match(other.barcode, WORKED)
     assert not identifiers_match("G1234 98 654321 J", WORKED)
     assert not identifiers_match("", WORKED)
+
+
+# --- barcode flags: 00 means "no flag", 60-96 carry the check, nothing else is accepted ------
+# ISBT 128 labels print flags 00 when they carry no flag; the Code 128 symbol checks its own
+# read, so a flag-00 scan matches, but it carries no check against a typing error made when
+# the number was printed, so no new identifier is registered from it.
+
+FLAG_SETTINGS = settings(deadline=None, max_examples=200)
+FLAG_SEED = 20261130
+
+
+def test_a_flag_00_scan_of_the_worked_example_matches_it() -> None:
+    assert identifiers_match("=G12349865432100", WORKED)
+    assert parse_scan("=G12349865432100") == Scan(WORKED, checked=False)
+    assert parse_scan("G1234 98 654321 H") == Scan(WORKED, checked=True)
+
+
+@seed(FLAG_SEED)
+@FLAG_SETTINGS
+@given(dins)
+def test_a_flag_00_scan_matches_its_identifier_unchecked_and_never_registers(din: Din) -> None:
+    unflagged = f"={din.data}00"
+    scan = parse_scan(unflagged)
+    assert (scan.din, scan.checked) == (din, False)
+    assert identifiers_match(unflagged, din)
+    with pytest.raises(InvalidInput, match=r"00 \(no flag\).*cannot register"):
+        parse_identifier(unflagged)
+
+
+@seed(FLAG_SEED)
+@FLAG_SETTINGS
+@given(dins)
+def test_every_checked_form_reads_as_checked(din: Din) -> None:
+    for text in (din.barcode, din.eye_readable, din.compact):
+        assert parse_scan(text) == parse_scan(din.barcode)
+        assert parse_scan(text).checked
+
+
+@seed(FLAG_SEED)
+@FLAG_SETTINGS
+@given(dins, st.integers(min_value=60, max_value=96))
+def test_flags_60_to_96_must_carry_the_check_character(din: Din, flags: int) -> None:
+    text = f"={din.data}{flags:02d}"
+    if flags == din.check_value + 60:
+        assert parse_scan(text).checked and parse_identifier(text) == din
+    else:
+        with pytest.raises(InvalidInput, match="do not match the identifier"):
+            parse_scan(text)
+        assert not identifiers_match(text, din)
+
+
+@seed(FLAG_SEED)
+@FLAG_SETTINGS
+@given(
+    dins,
+    st.one_of(
+        st.integers(min_value=1, max_value=59).map(lambda n: f"{n:02d}"),
+        st.integers(min_value=97, max_value=99).map(str),
+        st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789*-", min_size=2, max_size=2).filter(
+            lambda f: not f.isdigit()
+        ),
+    ),
+)
+def test_any_other_flag_value_is_refused_naming_it(din: Din, flags: str) -> None:
+    text = f"={din.data}{flags}"
+    for read in (parse_scan, parse_identifier):
+        with pytest.raises(InvalidInput) as caught:
+            read(text)
+        assert f"flag characters {flags!r} are not accepted" in str(caught.value)
+    assert not identifiers_match(text, din)
+
+
+@seed(FLAG_SEED)
+@FLAG_SETTINGS
+@given(dins, dins)
+def test_a_flag_00_scan_of_another_identifier_does_not_match(din: Din, other: Din) -> None:
+    assert identifiers_match(f"={other.data}00", din) is (other == din)
 
 
 # --- bag labels ---------------------------------------------------------------------------

@@ -49,7 +49,9 @@ from tests.domain.journey_cases import (
     RECORD_NUMBER,
     SECOND_DIN,
     Journey,
+    catalog,
     signature,
+    with_unknown_fact,
 )
 
 
@@ -137,6 +139,43 @@ def test_a_collection_scanned_against_another_case_is_refused_as_an_identity_mis
         caught.value, Step.APHERESIS_SCHEDULED, "RecordCollection", RuleKind.SITE_POLICY, "scan"
     )
     assert j.state.step is Step.APHERESIS_SCHEDULED and j.log[-1]["type"] != "collection.recorded"
+
+
+def unflagged(barcode: str) -> str:
+    """The same barcode with flags 00 ("no flag"), as many printed labels carry it."""
+    return barcode[:-2] + "00"
+
+
+def test_a_flag_00_scan_matches_the_case_but_never_registers_a_new_identifier() -> None:
+    """Registering (a referral's chain of identity, a collection's DIN) needs a check
+    character; matching a registered identifier accepts a flag-00 scan (ISBT 128 "no flag")."""
+    j = Journey()
+    with pytest.raises(InvalidInput, match=r"00 \(no flag\).*cannot register"):
+        j.do(replace(j.refer(), coi=unflagged(COI.barcode)))
+    assert j.log == []
+    j.walk_to(Step.APHERESIS_SCHEDULED)
+    with pytest.raises(InvalidInput, match="cannot register"):
+        j.do(
+            RecordCollection(
+                actor="a", scanned_coi=COI.barcode, collection_din=unflagged(DIN.barcode)
+            )
+        )
+    j.do(
+        RecordCollection(
+            actor="a", scanned_coi=unflagged(COI.barcode), collection_din=DIN.eye_readable
+        )
+    )
+    assert j.state.step is Step.COLLECTED
+    j.do(
+        StartManufacturing(
+            actor="m",
+            scanned_coi=unflagged(COI.barcode),
+            scanned_din=unflagged(DIN.barcode),
+            weight_kg=70,
+            order_ref="O-1",
+        )
+    )
+    assert j.state.step is Step.MANUFACTURING
 
 
 def test_manufacturing_refuses_a_din_that_is_not_the_collections() -> None:
@@ -401,7 +440,10 @@ def test_a_shipper_received_too_warm_is_quarantined_not_received() -> None:
 
 
 def test_a_storage_temperature_for_a_product_whose_limit_is_unknown_is_refused() -> None:
-    j = Journey(indication="lisocabtagene-maraleucel/lbcl-third-line", dose_cells=1e8)
+    liso = "lisocabtagene-maraleucel/lbcl-third-line"
+    # the label audit filled liso-cel's limit (-130 °C): a copy forgets it again
+    unknown = with_unknown_fact(catalog(), liso, "storage_max_celsius")
+    j = Journey(catalog=unknown, indication=liso, dose_cells=1e8)
     j.walk_to(Step.SHIPPED)
     with pytest.raises(FactMissing) as caught:
         j.do(RecordTemperature(actor="c", celsius=-150, location="hub"))
@@ -475,3 +517,20 @@ def test_disposal_needs_unused_product_and_a_pharmacy_or_quality_signature() -> 
     j.do(DisposeProduct(actor="ph", reason="unused", signature=j.sign(Role.PHARMACY)))
     assert j.state.step is Step.WITHDRAWN and j.state.product_disposed
     assert j.state.next_actions == () and j.state.waiting_for == ""
+
+
+def test_a_barcode_without_flag_matches_at_the_bedside_and_a_wrong_flag_is_refused() -> None:
+    """ISBT 128: flag characters 00 mean "no flag" (the Code 128 symbol checks itself), so
+    ``=G12349865432100`` names G1234 98 654321 H; flag 78 does not carry its check character."""
+    from cartflow.domain.identifiers import parse_identifier as parse
+
+    coi = parse("G1234 98 654321 H")
+    j = Journey(coi=coi).walk_to(Step.THAWED)
+    refused = replace(j.infuse(), scanned_wristband="=G12349865432178")
+    assert refusal(j, refused).rule_id == "bedside.wristband"
+    j.do(
+        replace(
+            j.infuse(), scanned_wristband="=G12349865432100", scanned_bag_label="=G12349865432100"
+        )
+    )
+    assert j.state.bedside_checks[-1].bag_label == "chain of identity"

@@ -19,9 +19,18 @@ from cartflow.domain.journey import (
     replay,
 )
 from cartflow.domain.roles import Role
-from tests.domain.journey_cases import Journey
+from tests.domain.journey_cases import Journey, catalog, with_unknown_fact
 
-LISO = "lisocabtagene-maraleucel/lbcl-third-line"  # storage temperature UNCONFIRMED
+LISO = "lisocabtagene-maraleucel/lbcl-third-line"
+# The label audit filled liso-cel's storage (-130 °C) and thaw (2 h) limits: these tests take a
+# copy of the catalog in which both are unknown again, so a site's value has a gap to fill.
+UNKNOWN_LIMITS = with_unknown_fact(
+    catalog(), LISO, "storage_max_celsius", "post_thaw_minutes"
+)
+
+
+def liso() -> Journey:
+    return Journey(catalog=UNKNOWN_LIMITS, indication=LISO, dose_cells=1e8)
 
 
 def site_value(j: Journey, fact: str, value: object, role: Role = Role.PHYSICIAN) -> None:
@@ -38,7 +47,7 @@ def site_value(j: Journey, fact: str, value: object, role: Role = Role.PHYSICIAN
 
 
 def test_a_site_protocol_value_fills_an_unknown_fact_and_is_shown_as_site_protocol() -> None:
-    j = Journey(indication=LISO, dose_cells=1e8).walk_to(Step.SHIPPED)
+    j = liso().walk_to(Step.SHIPPED)
     with pytest.raises(FactMissing, match="not in the catalog"):
         j.do(RecordTemperature(actor="c", celsius=-150, location="hub"))
     site_value(j, "storage_max_celsius", -130)
@@ -59,7 +68,7 @@ def test_a_site_protocol_value_fills_an_unknown_fact_and_is_shown_as_site_protoc
 
 
 def test_a_refusal_under_a_site_value_is_site_policy_not_label() -> None:
-    j = Journey(indication=LISO, dose_cells=1e8).walk_to(Step.SHIPPED)
+    j = liso().walk_to(Step.SHIPPED)
     site_value(j, "storage_max_celsius", -130)
     j.walk_to(Step.THAWED)
     # post-thaw limit is UNCONFIRMED for liso-cel: the site's value decides, as site policy
@@ -84,14 +93,14 @@ def test_a_site_value_for_a_fact_the_label_gives_is_refused() -> None:
 
 
 def test_a_site_value_is_held_to_the_shape_the_label_uses() -> None:
-    j = Journey(indication=LISO, dose_cells=1e8).walk_to(Step.REFERRED)
+    j = liso().walk_to(Step.REFERRED)
     with pytest.raises(InvalidInput):
         site_value(j, "storage_max_celsius", "cold")
     assert j.state.site_values == ()
 
 
 def test_a_site_value_needs_a_physician_or_quality_signature() -> None:
-    j = Journey(indication=LISO, dose_cells=1e8).walk_to(Step.REFERRED)
+    j = liso().walk_to(Step.REFERRED)
     with pytest.raises(JourneyError, match="physician or a quality"):
         site_value(j, "storage_max_celsius", -130, Role.COORDINATOR)
     site_value(j, "storage_max_celsius", -130, Role.QUALITY)

@@ -15,7 +15,7 @@ from typing import Final
 
 from cartflow.domain.catalog import RuleKind
 from cartflow.domain.errors import InvalidInput
-from cartflow.domain.identifiers import identifiers_match, parse_identifier
+from cartflow.domain.identifiers import identifiers_match, parse_identifier, parse_scan
 from cartflow.domain.journey.commands import Performer, Signature
 from cartflow.domain.journey.errors import JourneyError, ScanMismatch
 from cartflow.domain.journey.guards import CHAIN_OF_IDENTITY, SIGNATURES
@@ -101,7 +101,8 @@ def check_bag_label(state: CaseState, scanned: str) -> str:
     text = str(scanned or "").strip()
     if text:
         try:
-            din = parse_identifier(text)
+            # A scan matches what is registered: an ISBT 128 barcode's "no flag" (00) reads.
+            din = parse_scan(text).din
         except InvalidInput:
             din = None
         if din is not None:
