@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -58,6 +58,16 @@ B_ALL = "tisagenlecleucel/b-all"  # <=50 kg 0.2-5.0x10^6/kg; >50 kg 0.1-2.5x10^8
 START = datetime(2026, 1, 5, 9, 0, tzinfo=NEW_YORK)
 
 
+def elapsed(now: datetime, delta: timedelta) -> datetime:
+    """``delta`` of real time after ``now``, in ``now``'s zone.
+
+    Python adds a timedelta to the wall clock, so a walk across a spring-forward night could
+    land on a local time that never existed (02:41 on 8 March in New York), which does not
+    survive a round trip through its ISO form.
+    """
+    return (now.astimezone(UTC) + delta).astimezone(now.tzinfo)
+
+
 def catalog() -> Catalog:
     return load_catalog()
 
@@ -88,7 +98,7 @@ class Journey:
     log: list[dict[str, Any]] = field(default_factory=list)
 
     def later(self, **delta: float) -> Journey:
-        self.now = self.now + timedelta(**delta)
+        self.now = elapsed(self.now, timedelta(**delta))
         return self
 
     def at(self, when: datetime) -> Journey:

@@ -45,7 +45,15 @@ from cartflow.domain.journey import (
     replay,
 )
 from cartflow.domain.roles import Role
-from tests.domain.journey_cases import B_ALL, LBCL, OTHER_COI, Journey, catalog, signature
+from tests.domain.journey_cases import (
+    B_ALL,
+    LBCL,
+    OTHER_COI,
+    Journey,
+    catalog,
+    elapsed,
+    signature,
+)
 from tests.domain.journey_checker import check_log
 
 CATALOG = catalog()
@@ -104,7 +112,7 @@ class JourneyMachine(RuleBasedStateMachine):
             self.seen[self.j.log[-1]["type"]] += 1
 
     def wait(self, delay: timedelta) -> None:
-        self.j.now += delay
+        self.j.now = elapsed(self.j.now, delay)
 
     def ordinary(self) -> Command | None:
         """The next command a careful team would record; an out-of-range product goes to
@@ -240,8 +248,8 @@ class JourneyMachine(RuleBasedStateMachine):
 
     @rule(role=st.sampled_from([Role.PHARMACY, Role.COORDINATOR, Role.QUALITY]))
     def someone_infuses_without_a_proper_witness(self, role: Role) -> None:
-        """At the bedside: the nurse as her own witness, a witness who may not sign, and the
-        second identifier not confirmed; each must be refused."""
+        """At the bedside: the nurse as her own witness, a witness who may not sign, the
+        second identifier not confirmed, another patient's wristband; each must be refused."""
         j = self.j
         if j.state.step is not Step.THAWED or j.state.thawed_bag is None:
             return
@@ -250,6 +258,7 @@ class JourneyMachine(RuleBasedStateMachine):
         self.attempt(dataclasses.replace(command, signature=own))
         self.attempt(dataclasses.replace(command, signature=signature(role, j.now, "someone-2")))
         self.attempt(dataclasses.replace(command, identity_confirmed=False))
+        self.attempt(dataclasses.replace(command, scanned_wristband=OTHER_COI.barcode))
 
     @rule(delay=st.sampled_from(DELAYS), data=st.data())
     def something_else_happens(self, delay: timedelta, data: st.DataObject) -> None:
@@ -327,9 +336,11 @@ class JourneyMachine(RuleBasedStateMachine):
         elif choice == 13:
             command = GradeIcans(actor="p", occurred_at=charted, consciousness="alert", ice=8)
         elif choice == 14:
+            by_day = data.draw(st.booleans())
             command = RecordKineticsMeasurement(
                 actor="p",
-                day=data.draw(st.sampled_from([0.5, 7.0, 28.0])),
+                occurred_at=None if by_day else charted,
+                day=data.draw(st.sampled_from([0.5, 7.0, 28.0])) if by_day else None,
                 copies_per_ug=data.draw(st.sampled_from([10.0, 5000.0])),
                 lloq=50.0,
             )
@@ -372,7 +383,8 @@ def test_random_commands_never_produce_an_infusion_without_its_guards() -> None:
     assert seen["quarantined"] > 0 and seen["quality.quarantine_released"] > 0
     assert seen["exception.ld_omitted"] > 0 and seen["exception.out_of_specification_accepted"] > 0
     # ... refused observations before the infusion and recorded them after it
-    assert seen["toxicity.crs_graded"] > 0 and seen["kinetics.measured"] > 0
+    observed = ("toxicity.crs_graded", "toxicity.icans_graded", "kinetics.measured")
+    assert sum(seen[kind] for kind in observed) > 0
     assert seen["observation.before_infusion"] > 0
     # ... and refused the bedside's faults: a nurse as her own witness, a witness who may not
     # sign, an unconfirmed second identifier, scans of another case
