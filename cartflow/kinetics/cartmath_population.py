@@ -61,3 +61,27 @@ def accuracy(candidate: NDArray[np.float64], ref: NDArray[np.float64]) -> dict[s
     ratio = err / allowed
     return {"worst_ratio": float(np.nanmax(ratio)), "failures": int(np.sum(~(ratio <= 1.0))),
             "values": int(ratio.size), "passes": bool(np.all(ratio <= 1.0))}
+
+
+def summary(states: NDArray[np.float64], days: NDArray[np.float64]) -> dict[str, object]:
+    """What a population's runs show: who cleared the tumour, when, and what stays behind."""
+    tumour = states[:, :, 2]
+    gone = tumour == 0.0
+    cleared = gone[:, -1]
+    first = np.argmax(gone, axis=1)
+    clearance_days = days[first[cleared]]
+    pcts = (5, 25, 50, 75, 95)
+
+    def pct(x: NDArray[np.float64]) -> dict[str, float] | None:
+        if x.size == 0:
+            return None
+        return {f"p{q}": float(v) for q, v in zip(pcts, np.percentile(x, pcts), strict=True)}
+
+    return {
+        "n": int(states.shape[0]),
+        "days": [float(days[0]), float(days[-1])],
+        "tumour_cleared_fraction": float(cleared.mean()),
+        "clearance_day": pct(clearance_days),
+        "effector_last_day": pct(states[:, -1, 0]),
+        "memory_last_day": pct(states[:, -1, 1]),
+    }
