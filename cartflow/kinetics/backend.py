@@ -60,9 +60,11 @@ def detect() -> Available:
         return Available(jax_installed=False, jax_gpu=False)
     try:
         import jax
-
+    except ImportError:  # present but unusable (a missing jaxlib): as good as absent
+        return Available(jax_installed=False, jax_gpu=False)
+    try:
         gpu = any(d.platform == "gpu" for d in jax.devices())
-    except RuntimeError:  # a broken or half-configured accelerator runtime: treat as none
+    except RuntimeError:  # a half-configured accelerator runtime: no GPU to use
         gpu = False
     return Available(jax_installed=True, jax_gpu=gpu)
 
