@@ -34,8 +34,8 @@ _LIBC = ctypes.CDLL(None)
 _PASSES = 3
 
 
-@nb.cfunc(lsoda_sig)  # type: ignore[untyped-decorator]
-def _rhs(_t, y, dy, p):  # type: ignore[no-untyped-def]
+@nb.cfunc(lsoda_sig)
+def _rhs(_t, y, dy, p):
     c, m, tu = y[0], y[1], y[2]
     phi, rho, alpha, eps, mu, theta, r, b, gamma = (p[0], p[1], p[2], p[3], p[4], p[5], p[6],
                                                     p[7], p[8])
@@ -47,14 +47,14 @@ def _rhs(_t, y, dy, p):  # type: ignore[no-untyped-def]
 _RHS = _rhs.address
 
 
-@nb.njit(cache=False)  # type: ignore[untyped-decorator]
-def _fell(before, after):  # type: ignore[no-untyped-def]
+@nb.njit(cache=False)
+def _fell(before, after):
     return ((before[0] >= 1.0 and after[0] < 1.0) or (before[1] >= 1.0 and after[1] < 1.0)
             or (before[2] >= 1.0 and after[2] < 1.0))
 
 
-@nb.njit(cache=False)  # type: ignore[untyped-decorator]
-def _one(y0, grid, p, rtol, atol):  # type: ignore[no-untyped-def]
+@nb.njit(cache=False)
+def _one(y0, grid, p, rtol, atol):
     """One patient from day 0 on the output days ``grid``; (states, success)."""
     out = np.empty((grid.size, 3))
     y = y0.copy()
@@ -103,8 +103,8 @@ def _one(y0, grid, p, rtol, atol):  # type: ignore[no-untyped-def]
     return out, True
 
 
-@nb.njit(cache=False)  # type: ignore[untyped-decorator]
-def _all(y0s, grid, params, rtol, atol):  # type: ignore[no-untyped-def]
+@nb.njit(cache=False)
+def _all(y0s, grid, params, rtol, atol):
     n = y0s.shape[0]
     out = np.empty((n, grid.size, 3))
     failed = 0

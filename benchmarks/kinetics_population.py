@@ -128,7 +128,7 @@ def main() -> int:
         def compiled(rtol: float, atol: float) -> np.ndarray:
             out, failed, warnings = cl.solve_patients(ref_pop, days, rtol, atol)
             counters.update(failed_patients=failed, lsoda_warnings=warnings)
-            return out  # type: ignore[no-any-return]
+            return out
 
         s = sweep("baseline: compiled LSODA (numbalsoda + numba, extinction by restart)",
                   compiled, ref, extra=lambda: dict(counters))
