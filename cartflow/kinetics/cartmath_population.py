@@ -33,9 +33,12 @@ def benchmark_population(n: int, seed: int = 2021, sd: float = BENCHMARK_SD) -> 
     return make_population(cm.HDLM2, BENCHMARK_INITIAL, n, overrides)
 
 
-def subset(pop: Population, n: int) -> Population:
-    """The first ``n`` patients (a smaller benchmark_population draws different patients)."""
-    return Population({k: v[:n] for k, v in pop.params.items()}, pop.initial[:n])
+def subset(pop: Population, n: int, start: int = 0) -> Population:
+    """Patients ``start`` to ``start + n`` (a smaller benchmark_population draws different
+    patients, so a part of a population is taken, never redrawn)."""
+    stop = start + n
+    return Population({k: v[start:stop] for k, v in pop.params.items()},
+                      pop.initial[start:stop])
 
 
 def patient(pop: Population, i: int) -> cm.CartmathParameters:
@@ -63,13 +66,21 @@ def accuracy(candidate: NDArray[np.float64], ref: NDArray[np.float64]) -> dict[s
             "values": int(ratio.size), "passes": bool(np.all(ratio <= 1.0))}
 
 
-def summary(states: NDArray[np.float64], days: NDArray[np.float64]) -> dict[str, object]:
-    """What a population's runs show: who cleared the tumour, when, and what stays behind."""
-    tumour = states[:, :, 2]
-    gone = tumour == 0.0
+def outcomes(states: NDArray[np.float64],
+             days: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+    """Per patient, what a summary needs (so a large population can be solved in chunks):
+    the first day the tumour is zero (NaN if it is not zero on the last day), and the effector
+    and memory cells on the last day."""
+    gone = states[:, :, 2] == 0.0
     cleared = gone[:, -1]
-    first = np.argmax(gone, axis=1)
-    clearance_days = days[first[cleared]]
+    first = days[np.argmax(gone, axis=1)]
+    return {"clearance_day": np.where(cleared, first, np.nan),
+            "effector_last_day": states[:, -1, 0], "memory_last_day": states[:, -1, 1]}
+
+
+def summary(per_patient: dict[str, NDArray[np.float64]],
+            days: NDArray[np.float64]) -> dict[str, object]:
+    """What a population's runs show: who cleared the tumour, when, and what stays behind."""
     pcts = (5, 25, 50, 75, 95)
 
     def pct(x: NDArray[np.float64]) -> dict[str, float] | None:
@@ -77,11 +88,13 @@ def summary(states: NDArray[np.float64], days: NDArray[np.float64]) -> dict[str,
             return None
         return {f"p{q}": float(v) for q, v in zip(pcts, np.percentile(x, pcts), strict=True)}
 
+    clearance = per_patient["clearance_day"]
+    cleared = ~np.isnan(clearance)
     return {
-        "n": int(states.shape[0]),
+        "n": int(clearance.size),
         "days": [float(days[0]), float(days[-1])],
         "tumour_cleared_fraction": float(cleared.mean()),
-        "clearance_day": pct(clearance_days),
-        "effector_last_day": pct(states[:, -1, 0]),
-        "memory_last_day": pct(states[:, -1, 1]),
+        "clearance_day": pct(clearance[cleared]),
+        "effector_last_day": pct(per_patient["effector_last_day"]),
+        "memory_last_day": pct(per_patient["memory_last_day"]),
     }

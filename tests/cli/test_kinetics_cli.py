@@ -95,6 +95,7 @@ def test_plot_writes_the_figure(capsys, tmp_path: Path, suffix: str):
         (("simulate", "--model", "stein2019", "--days", "a,b"), "numbers"),
         (("simulate", "--model", "stein2019", "--plot", "x.pdf"), ".png or .svg"),
         (("population", "--model", "stein2019", "--n", "0"), "at least 1"),
+        (("population", "--model", "cartmath", "--plot", "x.png"), "no figure"),
         (("fit", "--model", "stein2019", "--observations", "/nonexistent.csv"), "no such"),
     ],
 )
@@ -159,3 +160,14 @@ def test_the_stein_population_reports_its_numpy_backend_and_refuses_jax(capsys):
     assert out["backend"] == "numpy"
     assert main(["kinetics", "population", "--model", "stein2019", "--backend", "jax"]) == 2
     assert "numpy only" in capsys.readouterr().err
+
+
+def test_a_cartmath_population_in_chunks_gives_the_same_summary(capsys, monkeypatch):
+    from cartflow.cli import kinetics as cli_kinetics
+
+    args = ("kinetics", "population", "--model", "cartmath", "--n", "30", "--seed", "4",
+            "--backend", "numpy", "--json")
+    _, whole, _ = run(capsys, *args)
+    monkeypatch.setattr(cli_kinetics, "CARTMATH_CHUNK", 7)
+    _, chunked, _ = run(capsys, *args)
+    assert chunked == whole
