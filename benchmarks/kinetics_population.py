@@ -56,12 +56,40 @@ def _compiled_lsoda() -> Any:
     return compiled_lsoda
 
 
+def _jax_on_cpu(pop: Any, days: np.ndarray, ours: dict[str, Any],
+                ref: np.ndarray) -> dict[str, Any]:
+    try:
+        from cartflow.kinetics.cartmath_jax import solve_population_jax
+    except ImportError as exc:
+        print(f"\nJAX on the CPU skipped: {exc} (pip install 'cartflow[jax]')", file=sys.stderr)
+        return {"skipped": str(exc)}
+    import jax
+
+    c = ours["chosen"]
+    t = time.perf_counter()
+    solve_population_jax(pop, days, rtol=c["rtol"], atol=c["atol"], chunk=pop.n)
+    compile_s = time.perf_counter() - t
+    t = time.perf_counter()
+    out, _ = solve_population_jax(pop, days, rtol=c["rtol"], atol=c["atol"], chunk=pop.n)
+    seconds = time.perf_counter() - t
+    result = {"device": str(jax.devices()[0]), "jax": jax.__version__, "rtol": c["rtol"],
+              "compile_and_first_call_s": compile_s, "time_s": seconds,
+              "ratio_to_numpy": seconds / ours["time_s"],
+              "accuracy": cp.accuracy(out[: ref.shape[0]], ref)}
+    print(f"\nour JAX backend on {result['device']}: {seconds:.3f} s for {pop.n} patients, "
+          f"{result['ratio_to_numpy']:.1f}x the numpy solver's time", file=sys.stderr)
+    return result
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--ref-n", type=int, default=1000)
     ap.add_argument("--loop-n", type=int, help="time the solve_ivp loop on this many (default n)")
     ap.add_argument("--stein-n", type=int, default=1_000_000)
+    ap.add_argument("--jax-cpu", action="store_true",
+                    help="also time our JAX backend on this CPU at ours' tolerance (the jax "
+                         "extra), against numpy: why the population command picks numpy here")
     ap.add_argument("--out", help="also write the JSON result to this file")
     args = ap.parse_args()
     if args.ref_n > args.n:
@@ -94,6 +122,9 @@ def main() -> int:
                                                              atol=c["atol"]))
         s["timed_on"] = args.n
     solvers.append(s)
+
+    if args.jax_cpu and "time_s" in s:
+        res["jax_on_cpu"] = _jax_on_cpu(pop, days, s, ref)
 
     # What the closed form after extinction is worth: ours stepping on instead. Shown, not a
     # baseline.
