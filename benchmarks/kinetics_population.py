@@ -1,7 +1,7 @@
 """CPU speed of the kinetics models: CARTmath populations against the strongest fair baselines.
 
     .venv/bin/python benchmarks/kinetics_population.py [--n 10000] [--ref-n 1000]
-        [--loop-n N] [--out results.json]
+        [--loop-n N] [--jax-cpu] [--out results.json]
 
 What it measures, in one run on this machine:
 
@@ -24,6 +24,7 @@ What it measures, in one run on this machine:
   solve_ivp loop once, on ``--loop-n`` patients scaled per patient to ``--n`` when smaller),
   and the ratio of each baseline's time to ours; the headline ratio is against the fastest
   baseline that passes;
+* with ``--jax-cpu``, our JAX backend on this CPU beside the numpy solver;
 * the Stein 2019 closed form for 1,000,000 patients, and one patient's MAP fit.
 """
 
