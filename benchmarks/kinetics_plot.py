@@ -1,7 +1,7 @@
 """Draw the kinetics benchmark figures for docs/kinetics.md from the benchmarks' JSON output.
 
     .venv/bin/python benchmarks/kinetics_population.py --out cpu.json
-    PYTHONPATH=. python benchmarks/kinetics_gpu.py            # on a GPU machine: kinetics_gpu.json
+    PYTHONPATH=. python3 benchmarks/kinetics_gpu.py           # on a GPU machine: kinetics_gpu.json
     .venv/bin/python benchmarks/kinetics_plot.py --cpu cpu.json --gpu kinetics_gpu.json \\
         --out-dir docs/figures
 """
@@ -29,6 +29,11 @@ def _bars(ax, labels, seconds, title):  # type: ignore[no-untyped-def]
     ax.set_xlim(right=max(seconds) * 8)
 
 
+def _short(name: str) -> str:
+    """'ours: vectorised Rosenbrock (numpy)' -> 'vectorised Rosenbrock'."""
+    return name.split(": ", 1)[-1].split(" (", 1)[0]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cpu", required=True)
@@ -38,21 +43,23 @@ def main() -> int:
     args = ap.parse_args()
     out = Path(args.out_dir)
     cpu = json.loads(Path(args.cpu).read_text())
-    fig, ax = plt.subplots(figsize=(7, 2.8), dpi=120)
+    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=120)
     n = cpu["n"]
-    _bars(ax, [f"LSODA loop, rtol {cpu['loop_rtol']:g}\n(scaled from {cpu['loop_n']})",
-               "vectorised Rosenbrock\n(numpy)"],
-          [cpu["loop_scaled_s"], cpu["vectorised_s"]],
-          f"CARTmath HDLM-2 population, {n:,} patients, CPU "
-          f"({cpu['speedup_vectorised_vs_loop']:.0f}x)")
+    timed = [s for s in cpu["solvers"] if "time_s" in s]
+    _bars(ax, [f"{_short(s['name'])}\nrtol {s['chosen']['rtol']:g}"
+               for s in timed], [s["time_s"] for s in timed],
+          f"CARTmath HDLM-2, {n:,} patients, CPU: ours "
+          f"{cpu.get('speedup_vs_strongest_baseline', float('nan')):.1f}x the fastest baseline")
     fig.tight_layout()
     fig.savefig(out / "kinetics-benchmark-cpu.png")
     if args.gpu:
         gpu = json.loads(Path(args.gpu).read_text())
         fig, ax = plt.subplots(figsize=(7, 2.8), dpi=120)
-        _bars(ax, ["diffrax Kvaerno5\n(jit + vmap, rtol 1e-6)", "cartflow JAX Rosenbrock"],
-              [gpu["diffrax_s"], gpu["ours_s"]],
-              f"{gpu['n']:,} patients on {args.gpu_name} ({gpu['speedup_ours_vs_diffrax']:.0f}x)")
+        timed = [s for s in gpu["solvers"] if "time_s" in s]
+        _bars(ax, [f"{_short(s['name'])}\nrtol {s['chosen']['rtol']:g}"
+                   for s in timed], [s["time_s"] for s in timed],
+              f"{gpu['n']:,} patients on {args.gpu_name}: ours "
+              f"{gpu.get('speedup_vs_strongest_baseline', float('nan')):.1f}x diffrax")
         fig.tight_layout()
         fig.savefig(out / "kinetics-benchmark-gpu.png")
     return 0

@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 
 from cartflow.cli.common import CliError, add_json_flag, domain_errors_as_cli, emit
+from cartflow.kinetics import backend as kbackend
 from cartflow.kinetics import cartmath as cm
+from cartflow.kinetics import cartmath_population as cmpop
 from cartflow.kinetics import fit as kfit
 from cartflow.kinetics import population as kpop
 from cartflow.kinetics import stein2019 as stein
@@ -27,6 +29,7 @@ CARTMATH_DEFAULT_END = {"hdlm2": 200.0, "raji": 15.0}
 # One patient is cheap: tighter than the population default, which RAJI's effector crash needs
 # to stay within 1e-4 relative of the LSODA reference (tests/kinetics/test_cartmath.py).
 CLI_RTOL, CLI_ATOL = 1e-7, 1e-4
+CARTMATH_CHUNK = 100_000  # patients solved at once: 100,000 x 201 days x 3 states is 480 MB
 PROGRESS_FROM = 200_000  # patients; smaller runs finish before a bar is worth drawing
 
 
@@ -209,11 +212,28 @@ def simulate(args: argparse.Namespace) -> int:
 # --- population ---------------------------------------------------------------------------
 
 
-@domain_errors_as_cli
-def population(args: argparse.Namespace) -> int:
-    _model(args.model, ("stein2019",))
-    if args.n < 1:
-        raise CliError(f"--n must be at least 1, got {args.n}")
+def _cartmath_population(args: argparse.Namespace) -> dict[str, Any]:
+    if args.plot:
+        raise CliError("--plot draws the Stein 2019 band; the cartmath population has no figure")
+    choice = kbackend.choose_backend(args.backend, kbackend.detect())
+    pop = cmpop.benchmark_population(args.n, seed=args.seed)
+    days = cmpop.BENCHMARK_DAYS
+    # Each patient's 201 days x 3 states are reduced chunk by chunk, so memory stays bounded.
+    parts = [cmpop.outcomes(kbackend.solve_on(choice.name, cmpop.subset(pop, CARTMATH_CHUNK, lo),
+                                              days), days)
+             for lo in range(0, args.n, CARTMATH_CHUNK)]
+    per_patient = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+    return {"model": "cartmath", "cell_line": "hdlm2", "seed": args.seed,
+            "backend": choice.name, "backend_reason": choice.reason,
+            "population": "HDLM-2 defaults from the CAR-T dose (effector 1.5e6, tumour 2e6), "
+                          "log-normal SD 0.2 on phi, rho, gamma and r",
+            **cmpop.summary(per_patient, days)}
+
+
+def _stein_population(args: argparse.Namespace) -> dict[str, Any]:
+    if args.backend.strip().lower() == "jax":
+        raise CliError("the Stein 2019 closed form runs on numpy only; --backend jax is for "
+                       "--model cartmath")
     bar = None
     if args.n >= PROGRESS_FROM:
         from tqdm import tqdm
@@ -225,7 +245,8 @@ def population(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    payload = {"model": "stein2019", **summary.as_dict()}
+    payload = {"model": "stein2019", "backend": "numpy",
+               "backend_reason": "a closed form, written for numpy only", **summary.as_dict()}
     target = _plot_target(args.plot)
     if target:
         grid = np.linspace(0.0, 90.0, 361)
@@ -240,11 +261,28 @@ def population(args: argparse.Namespace) -> int:
         ax.set_title("Stein 2019 forecast band (inter-individual variability)")
         ax.legend()
         _save(fig, target)
+    return payload
+
+
+@domain_errors_as_cli
+def population(args: argparse.Namespace) -> int:
+    model = _model(args.model)
+    if args.n < 1:
+        raise CliError(f"--n must be at least 1, got {args.n}")
+    payload = _stein_population(args) if model == "stein2019" else _cartmath_population(args)
 
     def human(p: dict[str, Any]) -> str:
-        return (f"{p['n']} virtual patients (seed {p['seed']}): Tmax median "
-                f"{p['tmax_median']:.3g} d, Cmax geomean {p['cmax_geomean']:.4g} copies/ug, "
-                f"AUC0-28 geomean {p['auc_0_28_geomean']:.4g} copies/ug x day")
+        backend = f"backend: {p['backend']} ({p['backend_reason']})"
+        if p["model"] == "stein2019":
+            return (f"{p['n']} virtual patients (seed {p['seed']}): Tmax median "
+                    f"{p['tmax_median']:.3g} d, Cmax geomean {p['cmax_geomean']:.4g} copies/ug, "
+                    f"AUC0-28 geomean {p['auc_0_28_geomean']:.4g} copies/ug x day\n{backend}")
+        day = p["clearance_day"]
+        cleared = (f", median day {day['p50']:.0f} (5th-95th {day['p5']:.0f}-{day['p95']:.0f})"
+                   if day else "")
+        return (f"{p['n']} CARTmath HDLM-2 patients (seed {p['seed']}), days 0-"
+                f"{p['days'][1]:.0f}: tumour cleared in {100 * p['tumour_cleared_fraction']:.1f}%"
+                f"{cleared}\n{backend}")
 
     emit(args, payload, human)
     return 0
@@ -367,7 +405,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     sim.set_defaults(handler=simulate)
 
     pop = actions.add_parser("population", help="a virtual population's exposure")
-    pop.add_argument("--model", required=True, help="stein2019")
+    pop.add_argument("--model", required=True, help="stein2019 or cartmath (the HDLM-2 "
+                     "benchmark population)")
+    pop.add_argument("--backend", default="auto", choices=kbackend.REQUESTS,
+                     help="cartmath solver: auto (JAX where it sees a GPU, else numpy), "
+                          "numpy or jax")
     pop.add_argument("--n", type=int, default=1000, help="number of virtual patients")
     pop.add_argument("--seed", type=int, default=0, help="random seed (same seed, same answer)")
     pop.add_argument("--plot", help="draw the forecast band to FILE.png or FILE.svg")

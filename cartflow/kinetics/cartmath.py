@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -135,6 +136,47 @@ def check_days(days: ArrayLike) -> NDArray[np.float64]:
     return d
 
 
+class _Extinction:
+    """The downward crossing of one cell by state ``i``: a terminal event for solve_ivp."""
+
+    terminal = True  # solve_ivp reads these two off the event function
+    direction = -1.0
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+    def __call__(self, _t: float, yy: NDArray[np.float64]) -> float:
+        return float(yy[self.i]) - EXTINCTION_CELLS
+
+
+def scalar_system(p: CartmathParameters) -> tuple[
+        Callable[[float, NDArray[np.float64]], list[float]],
+        Callable[[float, NDArray[np.float64]], list[list[float]]]]:
+    """The right-hand side and Jacobian of one patient, in plain float arithmetic.
+
+    For one patient of three states, numpy's per-call cost (building arrays with np.stack)
+    outweighs the arithmetic: these scalar versions make an LSODA loop about twice as fast,
+    which is what a fair per-patient baseline has to use.
+    """
+    phi, rho, alpha, eps, mu, theta, r, b, gamma = (
+        float(v) for v in (p.phi, p.rho, p.alpha, p.epsilon, p.mu, p.theta, p.r, p.b, p.gamma))
+    a = phi - rho
+
+    def f(_t: float, yy: NDArray[np.float64]) -> list[float]:
+        c, m, tu = yy.tolist()
+        return [a * c + theta * tu * m - alpha * tu * c,
+                eps * c - theta * tu * m - mu * m,
+                r * tu * (1.0 - b * tu) - gamma * tu * c]
+
+    def jac(_t: float, yy: NDArray[np.float64]) -> list[list[float]]:
+        c, m, tu = yy.tolist()
+        return [[a - alpha * tu, theta * tu, theta * m - alpha * c],
+                [eps, -theta * tu - mu, -theta * m],
+                [-gamma * tu, 0.0, r * (1.0 - 2.0 * b * tu) - gamma * c]]
+
+    return f, jac
+
+
 def solve_reference(
     p: CartmathParameters,
     initial: ArrayLike,
@@ -143,7 +185,7 @@ def solve_reference(
     *,
     rtol: float = 1e-10,
     atol: float = 1e-8,
-    method: str = "LSODA",
+    method: Literal["LSODA", "BDF", "Radau"] = "LSODA",
 ) -> NDArray[np.float64]:
     """One patient with scipy's ``solve_ivp``; states on ``days`` (len(days) x 3).
 
@@ -161,23 +203,9 @@ def solve_reference(
     for dose in [d for d in pending if d.day <= t0]:
         y += (dose.effector, 0.0, dose.tumour)
     pending = [d for d in pending if d.day > t0]
-    end = grid[-1]
-
-    def crossing(i: int) -> Callable[[float, NDArray[np.float64]], float]:
-        def event(_t: float, yy: NDArray[np.float64]) -> float:
-            return yy[i] - EXTINCTION_CELLS
-
-        event.terminal = True  # type: ignore[attr-defined]
-        event.direction = -1  # type: ignore[attr-defined]
-        return event
-
-    events = [crossing(i) for i in range(3)]
-
-    def f(_t: float, yy: NDArray[np.float64]) -> NDArray[np.float64]:
-        return rhs(yy, p)
-
-    def jac(_t: float, yy: NDArray[np.float64]) -> NDArray[np.float64]:
-        return jacobian(yy, p)
+    end = float(grid[-1])
+    events = [_Extinction(i) for i in range(3)]
+    f, jac = scalar_system(p)
 
     if grid[0] == t0:
         out[0] = y
@@ -192,9 +220,9 @@ def solve_reference(
         on_grid = np.isin(sol.t, grid)
         out[np.searchsorted(grid, sol.t[on_grid])] = sol.y.T[on_grid]
         if sol.status == 1:  # an extinction: zero the state that fell, restart at that time
-            i = next(k for k, te in enumerate(sol.t_events) if te.size)
-            t0 = float(sol.t_events[i][0])
-            y = sol.y_events[i][0].copy()
+            i = next(k for k, te in enumerate(sol.t_events or []) if te.size)
+            t0 = float(sol.t_events[i][0]) if sol.t_events else t1
+            y = np.array(sol.y_events[i][0] if sol.y_events else sol.y[:, -1], dtype=float)
             y[i] = 0.0
             continue
         t0, y = t1, sol.y[:, -1].copy()

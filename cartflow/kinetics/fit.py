@@ -24,7 +24,7 @@ from cartflow.kinetics.observations import Observations
 PRIOR_MEAN = np.log(stein.TYPICAL.as_array())
 PRIOR_PRECISION = 1.0 / stein.OMEGA_SQUARED
 POOR_EXPANSION_PERCENTILE = 10.0
-_LOG_2PI_HALF = 0.5 * np.log(2.0 * np.pi)
+_LOG_2PI_HALF = float(0.5 * np.log(2.0 * np.pi))
 
 
 def log_concentration_and_jacobian(
@@ -61,7 +61,8 @@ def log_concentration_and_jacobian(
 
 def _inverse_mills(z: NDArray[np.float64]) -> NDArray[np.float64]:
     """phi(z)/Phi(z), computed on the log scale so it stays finite far in the tail."""
-    return np.exp(-0.5 * z * z - _LOG_2PI_HALF - log_ndtr(z))
+    log_cdf: NDArray[np.float64] = log_ndtr(z)
+    return np.exp(-0.5 * z * z - _LOG_2PI_HALF - log_cdf)
 
 
 class _Posterior:
@@ -287,9 +288,11 @@ def _polish(post: _Posterior, u: NDArray[np.float64], f: float
             continue
         break
     bounds = list(zip(lo, hi, strict=True))
-    simplex = np.clip(np.vstack([u, u + 1e-3 * np.eye(6)]), lo, hi)
-    search = minimize(lambda v: post.value_and_grad(v)[0], u, method="Nelder-Mead",
-                      bounds=bounds,
+    simplex: NDArray[np.float64] = np.clip(np.vstack([u, u + 1e-3 * np.eye(6)]), lo, hi)
+    def posterior_value(v: NDArray[np.float64]) -> float:
+        return post.value_and_grad(v)[0]
+
+    search = minimize(posterior_value, u, method="Nelder-Mead", bounds=bounds,
                       options={"initial_simplex": simplex, "xatol": 1e-7,
                                "fatol": 1e-12 * (1.0 + abs(f)), "maxfev": 4000})
     if search.success and f - float(search.fun) <= 1e-8 * (1.0 + abs(f)):

@@ -149,7 +149,8 @@ def sample_parameters(n: int, rng: np.random.Generator,
     """
     if n < 1:
         raise KineticsError(f"the number of patients must be at least 1, got {n}")
-    eta = rng.standard_normal((n, len(PARAMETER_NAMES))) * np.sqrt(OMEGA_SQUARED)
+    eta: NDArray[np.float64] = (rng.standard_normal((n, len(PARAMETER_NAMES)))
+                                * np.sqrt(OMEGA_SQUARED))
     return np.exp(np.log(typical.as_array()) + eta)
 
 

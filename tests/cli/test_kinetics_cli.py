@@ -95,6 +95,7 @@ def test_plot_writes_the_figure(capsys, tmp_path: Path, suffix: str):
         (("simulate", "--model", "stein2019", "--days", "a,b"), "numbers"),
         (("simulate", "--model", "stein2019", "--plot", "x.pdf"), ".png or .svg"),
         (("population", "--model", "stein2019", "--n", "0"), "at least 1"),
+        (("population", "--model", "cartmath", "--plot", "x.png"), "no figure"),
         (("fit", "--model", "stein2019", "--observations", "/nonexistent.csv"), "no such"),
     ],
 )
@@ -114,3 +115,59 @@ def test_bad_observation_files_exit_2(capsys, tmp_path: Path, content: str, mess
     csv.write_text(content)
     assert main(["kinetics", "fit", "--model", "stein2019", "--observations", str(csv)]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_cartmath_population_says_which_backend_ran_it(capsys):
+    code, out, _ = run(capsys, "kinetics", "population", "--model", "cartmath", "--n", "40",
+                       "--seed", "1", "--backend", "numpy", "--json")
+    assert code == 0
+    assert out["backend"] == "numpy" and "asked for" in out["backend_reason"]
+    assert out["n"] == 40 and 0.0 <= out["tumour_cleared_fraction"] <= 1.0
+    assert main(["kinetics", "population", "--model", "cartmath", "--n", "40",
+                 "--backend", "numpy"]) == 0
+    assert "backend: numpy" in capsys.readouterr().out
+
+
+def test_auto_runs_a_cartmath_population_on_jax_where_a_gpu_is_visible(capsys, monkeypatch):
+    from cartflow.kinetics import backend
+
+    calls = []
+
+    def fake_solve(name, pop, days):
+        calls.append(name)
+        return backend.solve_population(pop, days)[0]
+
+    monkeypatch.setattr(backend, "detect", lambda: backend.Available(True, True))
+    monkeypatch.setattr(backend, "solve_on", fake_solve)
+    code, out, _ = run(capsys, "kinetics", "population", "--model", "cartmath", "--n", "10",
+                       "--json")
+    assert code == 0 and calls == ["jax"]
+    assert out["backend"] == "jax" and "GPU" in out["backend_reason"]
+
+
+def test_auto_runs_a_cartmath_population_on_numpy_without_a_gpu(capsys, monkeypatch):
+    from cartflow.kinetics import backend
+
+    monkeypatch.setattr(backend, "detect", lambda: backend.Available(True, False))
+    code, out, _ = run(capsys, "kinetics", "population", "--model", "cartmath", "--n", "10",
+                       "--json")
+    assert code == 0 and out["backend"] == "numpy" and "no GPU" in out["backend_reason"]
+
+
+def test_the_stein_population_reports_its_numpy_backend_and_refuses_jax(capsys):
+    _, out, _ = run(capsys, "kinetics", "population", "--model", "stein2019", "--n", "50",
+                    "--json")
+    assert out["backend"] == "numpy"
+    assert main(["kinetics", "population", "--model", "stein2019", "--backend", "jax"]) == 2
+    assert "numpy only" in capsys.readouterr().err
+
+
+def test_a_cartmath_population_in_chunks_gives_the_same_summary(capsys, monkeypatch):
+    from cartflow.cli import kinetics as cli_kinetics
+
+    args = ("kinetics", "population", "--model", "cartmath", "--n", "30", "--seed", "4",
+            "--backend", "numpy", "--json")
+    _, whole, _ = run(capsys, *args)
+    monkeypatch.setattr(cli_kinetics, "CARTMATH_CHUNK", 7)
+    _, chunked, _ = run(capsys, *args)
+    assert chunked == whole

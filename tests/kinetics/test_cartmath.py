@@ -84,3 +84,13 @@ def test_bad_input_is_refused():
         cm.check_days([3.0, 2.0])
     with pytest.raises(KineticsError, match="unknown CARTmath parameter"):
         make_population(cm.HDLM2, (1.0, 0.0, 1.0), 2, {"kappa": np.ones(2)})
+
+
+def test_stepping_on_after_extinction_gives_what_the_closed_form_gives():
+    pop = cp.benchmark_population(20, seed=7)
+    ref = cp.reference(pop)
+    stepped, stats = solve_population(pop, cp.BENCHMARK_DAYS, closed_form=False)
+    closed, closed_stats = solve_population(pop, cp.BENCHMARK_DAYS)
+    assert cp.accuracy(stepped, ref)["passes"]
+    assert cp.accuracy(closed, ref)["passes"]
+    assert closed_stats["accepted"] < stats["accepted"]  # the closed form saves steps
