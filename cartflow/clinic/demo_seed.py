@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -230,7 +231,9 @@ def _screening(w: Walk, admin: Any) -> None:
 
 def _schedule(w: Walk, admin: Any) -> None:
     planned = w.clock + 3 * D
-    chair = w.slot(w.crew.unit, SlotKind.APHERESIS_CHAIR, planned.date(), admin)
+    # The chair is booked for the collection's day on the case's calendar (its site's zone).
+    day = planned.astimezone(ZoneInfo(w.case.treating_site.time_zone)).date()
+    chair = w.slot(w.crew.unit, SlotKind.APHERESIS_CHAIR, day, admin)
     w.do(collection.schedule_apheresis, w.crew.coordinator, slot=chair, slot_at=planned)
 
 

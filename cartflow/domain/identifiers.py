@@ -231,8 +231,7 @@ def parse_scan(text: str) -> Scan:
         )
     if any(c not in ALPHABET for c in compact):
         raise InvalidInput(
-            f"the identifier may hold only letters, digits and, as check character, '*'; "
-            f"{EXPECTED}"
+            f"the identifier may hold only letters, digits and, as check character, '*'; {EXPECTED}"
         )
     din = _parse_data(compact[:DATA_LENGTH])
     if compact[DATA_LENGTH] != din.check_character:

@@ -165,7 +165,7 @@ def journey(net: Network, coi_barcode: str) -> list[PageStep]:
             },
             at(17, 12),
         ),
-        PageStep("coordinator", "BookManufacturingSlot", {"slot_id": FIRST_CHOICE}),
+        PageStep("coordinator", "BookManufacturingSlot", {"slot_id": FIRST_CHOICE}, at(17, 13)),
         PageStep(
             "maker",
             "StartManufacturing",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -314,16 +315,15 @@ def test_two_bookings_of_the_last_chair_leave_one_booking_and_a_conflict(
     net.later(days=1).do(
         referral.record_infectious_disease_screening, net.coordinator, cleared=True, tests=("HIV",)
     )
+    planned = net.now + timedelta(days=3)
+    zone = ZoneInfo(CaseProjection.objects.get(case=net.case).state["site_timezone"])
     chair = services.open_slot(
-        net.unit, "apheresis_chair", date(2030, 1, 7), 1, acting_user=admin_user
+        net.unit, "apheresis_chair", planned.astimezone(zone).date(), 1, acting_user=admin_user
     )
     Slot.objects.filter(pk=chair.pk).update(booked=1)  # someone else took it a moment ago
     with pytest.raises(services.Conflict, match="fully booked"):
         net.later(hours=1).do(
-            collection.schedule_apheresis,
-            net.coordinator,
-            slot=chair,
-            slot_at=net.now + timedelta(days=3),
+            collection.schedule_apheresis, net.coordinator, slot=chair, slot_at=planned
         )
     assert CaseProjection.objects.get(case=net.case).step == "screened"
 
@@ -331,6 +331,13 @@ def test_two_bookings_of_the_last_chair_leave_one_booking_and_a_conflict(
 def test_a_manufacturing_slot_booking_is_an_event_of_the_case(
     net: Network, admin_user: Any
 ) -> None:
+    _to_eligible(net)
+    net.later(days=1).do(
+        referral.record_infectious_disease_screening, net.coordinator, cleared=True, tests=("HIV",)
+    )
+    net.later(hours=1).do(
+        collection.schedule_apheresis, net.coordinator, slot_at=net.now + timedelta(days=3)
+    )
     slot = services.open_slot(
         net.factory, "manufacturing", date(2030, 1, 8), 1, acting_user=admin_user
     )

@@ -20,8 +20,8 @@ from cartflow.domain.events import Event
 from cartflow.domain.journey import CaseState, apply
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "demo_events_before_typed_state.json"
-STORE_ONLY = {"signature.applied", "slot.booked"}
-"""Written by the store itself (signatures, slot places); never folded by the journey."""
+STORE_ONLY = {"signature.applied"}
+"""Written by the store itself (signatures); never folded by the journey."""
 
 CASES: list[dict[str, Any]] = json.loads(FIXTURE.read_text(encoding="utf-8"))["cases"]
 
@@ -78,7 +78,12 @@ def test_every_field_of_the_old_projection_keeps_its_value(case: dict[str, Any])
         "icans_grades",
         "measurements",
         "deviations",
+        "bookings",
     }
+    booked = _of(case, "slot.booked")
+    assert [(b["slot"], b["kind"], b["site"], b["day"]) for b in now["bookings"]] == [
+        (e["data"]["slot"], e["data"]["kind"], e["data"]["site"], e["data"]["day"]) for e in booked
+    ]
     assert now["anomalies"] == []
 
 

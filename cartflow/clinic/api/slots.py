@@ -113,5 +113,6 @@ def book_manufacturing_slot(request: HttpRequest, coi: CoiPath, payload: Booking
         acting_user=acting_user(request),
         request_meta=meta(request),
         expected_version=payload.expected_version,
+        occurred_at=payload.occurred_at,
     )
     return Status(201, step_out(result))

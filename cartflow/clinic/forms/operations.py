@@ -246,7 +246,7 @@ def _book_manufacturing_slot(
     slot = Slot.objects.select_related("site").filter(public_id=slot_id).first()
     if slot is None:
         raise NotFound("no such manufacturing slot: choose one of the list")
-    return manufacturing.book_manufacturing_slot(case, slot, **kwargs)
+    return manufacturing.book_manufacturing_slot(case, slot, occurred_at=occurred_at, **kwargs)
 
 
 def _crs(payload: Any, case: TherapyCase) -> dict[str, Any]:
@@ -343,7 +343,6 @@ OPERATIONS: dict[str, Operation] = {
             (Field("slot_id", "Manufacturing slot", "choice"),),
             button="Book the slot",
             choices=_manufacturing_choices,
-            clinical_time=False,
         ),
         Operation(
             "StartManufacturing",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from cartflow.clinic.models import Collection, Slot, TherapyCase
+from cartflow.clinic.models import Collection, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services.append import AppendResult
 from cartflow.clinic.services.cases import add_participant
 from cartflow.clinic.services.operations import operation, perform, user_site
 from cartflow.clinic.services.slots import take_place
 from cartflow.domain import journey
+from cartflow.domain.errors import InvalidInput
 from cartflow.domain.identifiers import parse_identifier
 from cartflow.domain.roles import SiteKind
 
@@ -28,6 +29,10 @@ def schedule_apheresis(
             take_place(slot, result.case, result.head, result.now)
             add_participant(result.case, slot.site, result.now)
 
+    if slot is not None:
+        if slot.kind != SlotKind.APHERESIS_CHAIR:
+            raise InvalidInput("slot: an apheresis chair slot is needed")
+        kwargs["chair_day"] = slot.day
     return perform(
         case, journey.ScheduleApheresis, acting_user=acting_user, side_rows=side_rows, **kwargs
     )

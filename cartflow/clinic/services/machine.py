@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from cartflow.domain.events import Event
 
-STORE_EVENT_TYPES = frozenset({"signature.applied", "slot.booked"})
+STORE_EVENT_TYPES = frozenset({"signature.applied"})
 """Events the store itself writes into a case's chain; the journey does not fold them."""
 
 

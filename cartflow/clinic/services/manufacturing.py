@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
 from cartflow.clinic.models import ProductBag, Slot, SlotKind, TherapyCase
-from cartflow.clinic.services.append import AppendResult, append
+from cartflow.clinic.services.append import AppendResult
 from cartflow.clinic.services.cases import add_participant
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
-from cartflow.clinic.services.operations import operation, user_site
+from cartflow.clinic.services.operations import operation, perform, user_site
 from cartflow.clinic.services.slots import take_place
 from cartflow.domain import journey
 from cartflow.domain.errors import InvalidInput
-from cartflow.domain.events import Event
 from cartflow.domain.roles import SiteKind
 
 
@@ -25,46 +22,34 @@ def book_manufacturing_slot(
     acting_user: Any,
     request_meta: RequestMeta = NO_REQUEST,
     expected_version: int | None = None,
+    occurred_at: Any = None,
     now: Any = None,
 ) -> AppendResult:
     """Take a place of a manufacturing slot for the case; :class:`Conflict` when it is full.
 
-    The booking is an event of the case's chain (``slot.booked``, written by the store, not a
-    journey step) and a place taken by one conditional UPDATE, in one transaction.
+    The booking is the journey's ``BookManufacturingSlot`` (its day checked against the
+    collection and the day it is booked) and a place taken by one conditional UPDATE, in one
+    transaction.
     """
     if slot.kind != SlotKind.MANUFACTURING:
         raise InvalidInput("slot: a manufacturing slot is needed")
 
-    def booked(state: Any, now: Any) -> list[Event]:
-        return [
-            Event(
-                type="slot.booked",
-                occurred_at=now,
-                actor=acting_user.get_username(),
-                data={
-                    "slot": str(slot.public_id),
-                    "kind": slot.kind,
-                    "day": str(slot.day),
-                    "site": slot.site.slug,
-                },
-            )
-        ]
-
-    def then(result: AppendResult) -> None:
+    def then(result: AppendResult, command: Any, user: Any) -> None:
         take_place(slot, result.case, result.head, result.now)
         add_participant(result.case, slot.site, result.now)
 
-    return append(
+    return perform(
         case,
-        None,
+        journey.BookManufacturingSlot,
         acting_user=acting_user,
         request_meta=request_meta,
         expected_version=expected_version,
-        operation="book_manufacturing_slot",
-        extra_events=booked,
-        then=then,
-        summary={"slot": str(slot.public_id)},
-        now=now or timezone.now(),
+        now=now,
+        occurred_at=occurred_at,
+        side_rows=then,
+        slot_id=str(slot.public_id),
+        site=slot.site.slug,
+        day=slot.day,
     )
 
 

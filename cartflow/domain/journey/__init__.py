@@ -5,6 +5,7 @@ from cartflow.domain.journey.apply import apply, replay
 from cartflow.domain.journey.commands import (
     ALL_COMMANDS,
     BagSpec,
+    BookManufacturingSlot,
     Command,
     CompleteFollowUp,
     CompleteLymphodepletion,
@@ -62,6 +63,7 @@ __all__ = [
     "TERMINAL",
     "TRANSITIONS",
     "BagSpec",
+    "BookManufacturingSlot",
     "CaseState",
     "Command",
     "CompleteFollowUp",

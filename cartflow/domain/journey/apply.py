@@ -20,6 +20,7 @@ from cartflow.domain.journey.state import (
     AntigenResult,
     Bag,
     BedsideCheck,
+    Booking,
     CaseState,
     Collection,
     Deviation,
@@ -602,6 +603,13 @@ def _measured(s: CaseState, e: Event, d: Data) -> CaseState:
     return dataclasses.replace(s, measurements=(*s.measurements, measurement))
 
 
+def _slot_booked(s: CaseState, e: Event, d: Data) -> CaseState:
+    booking = Booking(
+        _str(d, "slot"), _str(d, "kind"), _str(d, "site"), _date(d, "day"), e.occurred_at
+    )
+    return dataclasses.replace(s, bookings=(*s.bookings, booking))
+
+
 def _deviation_opened(s: CaseState, e: Event, d: Data) -> CaseState:
     raw = d.get("details") or {}
     if not isinstance(raw, Mapping):
@@ -653,6 +661,7 @@ HANDLERS: dict[str, Handler] = {
     T.ICANS_GRADED: _icans_graded,
     T.KINETICS_MEASURED: _measured,
     T.DEVIATION_OPENED: _deviation_opened,
+    T.SLOT_BOOKED: _slot_booked,
 }
 
 

@@ -91,7 +91,21 @@ class RecordInfectiousDiseaseScreening(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class ScheduleApheresis(Command):
+    """The collection is planned for ``slot_at``; ``chair_day`` is the day of the apheresis
+    chair slot booked for it, when the unit's capacity is managed (the service puts it in)."""
+
     slot_at: datetime
+    chair_day: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookManufacturingSlot(Command):
+    """A place in a manufacturing site's slot on ``day`` (the service puts in the slot's id,
+    site and day from the slot chosen)."""
+
+    slot_id: str
+    site: str
+    day: date
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -373,6 +387,7 @@ ALL_COMMANDS: tuple[type[Command], ...] = (
     SignEligibility,
     RecordInfectiousDiseaseScreening,
     ScheduleApheresis,
+    BookManufacturingSlot,
     RecordCollection,
     RecordWeight,
     RecordBridgingTherapy,

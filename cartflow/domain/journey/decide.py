@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final
 
 from cartflow.domain.catalog import (
@@ -28,7 +28,7 @@ from cartflow.domain.journey import bedside, observations
 from cartflow.domain.journey import commands as C
 from cartflow.domain.journey import event_types as T
 from cartflow.domain.journey.apply import FOLLOW_UP_YEARS
-from cartflow.domain.journey.errors import FactMissing, ScanMismatch
+from cartflow.domain.journey.errors import FactMissing, JourneyError, ScanMismatch
 from cartflow.domain.journey.guards import (
     CHAIN_OF_IDENTITY,
     FOLLOW_UP_SOURCE,
@@ -52,6 +52,10 @@ from cartflow.domain.journey.time_windows import (
 )
 from cartflow.domain.roles import Role
 
+SLOT_SOURCE: Final = (
+    "booking policy: a slot lies on or after the day it is booked, a chair on the day of the "
+    "collection, manufacturing on or after the collection (docs/journey.md, Slots)"
+)
 LD_SCHEDULE_SOURCE: Final = (
     "the regimen's schedule as recorded when it started (label regimen, docs/journey.md, "
     "Lymphodepletion)"
@@ -165,12 +169,68 @@ def _screening(d: _Decision, c: C.RecordInfectiousDiseaseScreening) -> list[Even
     return [d.event(T.SCREENING_RECORDED, data)]
 
 
+def _refuse_slot(d: _Decision, rule: str, rule_id: str) -> JourneyError:
+    error = d.ctx.refuse(rule, SLOT_SOURCE)
+    error.rule_id = rule_id
+    return error
+
+
+def _not_in_the_past(d: _Decision, day: date, what: str) -> None:
+    """A booking is made for a day still to come: not before the day it is made (its clinical
+    time, which a booking charted late carries)."""
+    today = d.ctx.on
+    if day < today:
+        raise _refuse_slot(
+            d,
+            f"the {what} is on {day.isoformat()}, before the day it is booked "
+            f"({today.isoformat()}); choose a day from {today.isoformat()} on",
+            "slot.in_the_past",
+        )
+
+
 def _apheresis(d: _Decision, c: C.ScheduleApheresis) -> list[Event]:
     if c.slot_at.tzinfo is None or c.slot_at.utcoffset() is None:
         raise InvalidInput("the apheresis slot must be a date and time with a time zone")
+    planned = local_date(c.slot_at, d.ctx.zone)
+    _not_in_the_past(d, planned, "planned collection")
+    if c.chair_day is not None and c.chair_day != planned:
+        raise _refuse_slot(
+            d,
+            f"the apheresis chair slot is on {c.chair_day.isoformat()} but the collection is "
+            f"planned for {planned.isoformat()}: book a chair on the day of the collection",
+            "slot.chair_day",
+        )
     re_collection = d.ctx.state.step is not Step.SCREENED
-    data = {"slot_at": c.slot_at.isoformat(), "re_collection": re_collection}
+    data: dict[str, Any] = {"slot_at": c.slot_at.isoformat(), "re_collection": re_collection}
+    if c.chair_day is not None:
+        data["chair_day"] = c.chair_day.isoformat()
     return [d.event(T.APHERESIS_SCHEDULED, data)]
+
+
+def _book_manufacturing(d: _Decision, c: C.BookManufacturingSlot) -> list[Event]:
+    state = d.ctx.state
+    _not_in_the_past(d, c.day, "manufacturing slot")
+    collection = state.collection
+    if collection is not None:
+        collected, what = local_date(collection.at, d.ctx.zone), "collected"
+    elif state.apheresis_slots:
+        collected, what = local_date(state.apheresis_slots[-1], d.ctx.zone), "planned"
+    else:
+        raise d.ctx.refuse("a manufacturing slot is booked once the collection is planned")
+    if c.day < collected:
+        raise _refuse_slot(
+            d,
+            f"the manufacturing slot is on {c.day.isoformat()}, before the collection "
+            f"({what} for {collected.isoformat()}): the cells are made after they are collected",
+            "slot.before_collection",
+        )
+    data = {
+        "slot": require_text("slot", c.slot_id),
+        "kind": "manufacturing",
+        "site": require_text("site", c.site),
+        "day": c.day.isoformat(),
+    }
+    return [d.event(T.SLOT_BOOKED, data)]
 
 
 def _collection(d: _Decision, c: C.RecordCollection) -> list[Event]:
@@ -817,6 +877,7 @@ HANDLERS: dict[type[C.Command], Handler] = {
     C.SignEligibility: _eligibility,
     C.RecordInfectiousDiseaseScreening: _screening,
     C.ScheduleApheresis: _apheresis,
+    C.BookManufacturingSlot: _book_manufacturing,
     C.RecordCollection: _collection,
     C.RecordBridgingTherapy: _bridging,
     C.RecordWeight: _weight,

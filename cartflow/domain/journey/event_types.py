@@ -49,13 +49,15 @@ CRS_GRADED: Final = "toxicity.crs_graded"
 ICANS_GRADED: Final = "toxicity.icans_graded"
 KINETICS_MEASURED: Final = "kinetics.measured"
 DEVIATION_OPENED: Final = "deviation.opened"
+SLOT_BOOKED: Final = "slot.booked"
 
 OBSERVATION_TYPES: Final = frozenset(
-    {BEDSIDE_VERIFIED, CRS_GRADED, ICANS_GRADED, KINETICS_MEASURED, DEVIATION_OPENED}
+    {BEDSIDE_VERIFIED, CRS_GRADED, ICANS_GRADED, KINETICS_MEASURED, DEVIATION_OPENED, SLOT_BOOKED}
 )
-"""Records beside the steps: ``apply`` folds them into their own fields and leaves the steps'
-count (``events_applied``) and clock (``last_occurred_at``) as they were, as it did when
-the clinic wrote them beside the journey."""
+"""Records beside the steps (observations, the bedside check, deviations, slot bookings):
+``apply`` folds them into their own fields and leaves the steps' count (``events_applied``)
+and clock (``last_occurred_at``) as they were, as it did when the clinic wrote them beside
+the journey."""
 
 CURRENT_VERSION: Final[dict[str, int]] = {
     CASE_REFERRED: 2,  # v1 named the time zone "tz"; v2 names it "site_timezone"
@@ -91,6 +93,7 @@ CURRENT_VERSION: Final[dict[str, int]] = {
     ICANS_GRADED: 1,
     KINETICS_MEASURED: 1,
     DEVIATION_OPENED: 1,
+    SLOT_BOOKED: 1,  # the clinic wrote the same fields before booking was a command
     MONITORING_STARTED: 1,
     MONITORING_COMPLETED: 1,
     FOLLOW_UP_VISIT: 1,

@@ -171,6 +171,17 @@ class Measurement:
 
 
 @dataclass(frozen=True)
+class Booking:
+    """A place taken in a site's slot: which slot, its kind, site and day."""
+
+    slot: str
+    kind: str
+    site: str
+    day: date
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Deviation:
     """A departure from procedure recorded for quality (its review is a signature on it)."""
 
@@ -254,6 +265,7 @@ class CaseState:
     icans_grades: tuple[ToxicityGrade, ...] = ()
     measurements: tuple[Measurement, ...] = ()
     deviations: tuple[Deviation, ...] = ()
+    bookings: tuple[Booking, ...] = ()
     monitoring_started_at: datetime | None = None
     monitoring_completed_at: datetime | None = None
     follow_up_until: date | None = None

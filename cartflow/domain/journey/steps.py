@@ -138,6 +138,7 @@ COMMAND_STEPS: dict[str, frozenset[Step]] = {
     "SignEligibility": frozenset({Step.ANTIGEN_TESTED}),
     "RecordInfectiousDiseaseScreening": frozenset({Step.ELIGIBLE}),
     "ScheduleApheresis": frozenset({Step.SCREENED, Step.COLLECTION_FAILED, Step.PRODUCT_DISPOSED}),
+    "BookManufacturingSlot": frozenset({Step.APHERESIS_SCHEDULED, Step.COLLECTED, Step.BRIDGING}),
     "RecordCollection": frozenset({Step.APHERESIS_SCHEDULED}),
     "RecordWeight": _OPEN,
     "RecordBridgingTherapy": frozenset(
