@@ -10,7 +10,7 @@ chain for each courier lane, keeping the earliest infusion.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cartflow.scheduling.network import Lane
 from cartflow.scheduling.plan import Case, Plan, Usage
@@ -79,7 +79,25 @@ def earliest_plan(
             f"no feasible plan within {problem.horizon} days: manufacturing, courier, bed or "
             "monitoring capacity is full",
         )
+    if fixed.apheresis is None:
+        best = collect_late(problem, best, usage, floor)
     return best
+
+
+def collect_late(problem: Problem, plan: Plan, usage: Usage, floor: int = 0) -> Plan:
+    """The same plan with the collection as late as its run allows (a free chair, open day).
+
+    The infusion does not move, but the cells no longer wait for a manufacturing slot and the
+    patient is not collected weeks before a run can start. ``usage`` must not hold ``plan``.
+    """
+    lane = next(
+        ln for ln in problem.network.lanes if ln.site == plan.site and ln.centre == plan.centre
+    )
+    latest = plan.manufacturing_start - lane.transit_days
+    for day in range(latest, max(plan.apheresis, floor) - 1, -1):
+        if _free(problem, usage, ("chair", plan.centre), day, 1):
+            return replace(plan, apheresis=day)
+    return plan
 
 
 def _first(days: Iterable[int], ok: object) -> int | None:

@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from ortools.sat.python import cp_model
 
-from cartflow.scheduling.earliest import greedy_plans
-from cartflow.scheduling.plan import Case, Plan
+from cartflow.scheduling.earliest import collect_late, greedy_plans
+from cartflow.scheduling.plan import Case, Plan, Usage
 from cartflow.scheduling.problem import Problem
 from cartflow.scheduling.timings import NoPlan
 
@@ -213,6 +213,14 @@ def plan_network(
             monitoring_days=t.monitoring_days,
             post_thaw_minutes=t.post_thaw_minutes,
         )
+    # Only the infusion day counts in the objective, so the solver may collect early and leave
+    # the cells waiting for a slot; moving each collection to the latest free chair before its
+    # run keeps every constraint and every infusion day.
+    usage = Usage(plans.values())
+    for cid in sorted(plans):
+        usage.remove(plans[cid])
+        plans[cid] = collect_late(problem, plans[cid], usage)
+        usage.add(plans[cid])
     return NetworkPlan(
         plans=plans,
         refused=refused,
