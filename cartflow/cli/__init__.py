@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "cartflow.cli.coi",
     "cartflow.cli.dosing",
     "cartflow.cli.kinetics",
+    "cartflow.cli.scheduling",
     "cartflow.cli.demo",
     "cartflow.cli.walkthrough",
     "cartflow.cli.serve",

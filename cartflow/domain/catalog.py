@@ -285,6 +285,16 @@ class FactName(StrEnum):
 class ProductFactName(StrEnum):
     TARGET_ANTIGEN = "target_antigen"  # "CD19" | "BCMA"
     COSTIMULATORY_DOMAIN = "costimulatory_domain"  # "4-1BB" | "CD28"
+    # {"min": days, "max": days, "span": one of TURNAROUND_SPANS}; optional (absent = unknown)
+    MANUFACTURING_TURNAROUND_DAYS = "manufacturing_turnaround_days"
+
+
+REQUIRED_PRODUCT_FACTS: Final = (
+    ProductFactName.TARGET_ANTIGEN,
+    ProductFactName.COSTIMULATORY_DOMAIN,
+)
+"""Facts every product states (as unknown if need be); the turnaround came later and is
+optional, so catalogs written before it still parse and simply get no plan."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,6 +304,13 @@ class ProductFactName(StrEnum):
 ANTIGENS: Final = ("CD19", "BCMA")
 COSTIMULATORY_DOMAINS: Final = ("4-1BB", "CD28")
 LD_DRUGS: Final = ("fludarabine", "cyclophosphamide", "bendamustine")
+TURNAROUND_SPANS: Final = (
+    "leukapheresis_to_release",
+    "manufacture_and_release",
+    "receipt_to_delivery",
+    "not_stated",
+)
+"""What a published turnaround figure measures: sources differ, so each version says which."""
 DISEASE_STATUSES: Final = (
     "newly_diagnosed",
     "refractory",
@@ -600,6 +617,15 @@ def _check_window(c: _Checker, raw: object) -> None:
         raise c.fail(f"max ({high}) is below min ({low})")
 
 
+def _check_turnaround(c: _Checker, raw: object) -> None:
+    value = c.mapping(raw, ("min", "max", "span"))
+    low = c.integer(value["min"], "min", 1, 120)
+    high = c.integer(value["max"], "max", 1, 120)
+    if high < low:
+        raise c.fail(f"max ({high}) is below min ({low})")
+    c.one_of(value["span"], "span", TURNAROUND_SPANS)
+
+
 def _check_renal(c: _Checker, raw: object) -> None:
     value = c.mapping(raw, ("crcl_below", "reduce_by_percent"))
     c.number(value["crcl_below"], "crcl_below", 1, 250)
@@ -643,6 +669,8 @@ def check_fact_value(name: str, value: object, where: str = "value") -> None:
         c.one_of(value, name, ANTIGENS)
     elif name == ProductFactName.COSTIMULATORY_DOMAIN:
         c.one_of(value, name, COSTIMULATORY_DOMAINS)
+    elif name == ProductFactName.MANUFACTURING_TURNAROUND_DAYS:
+        _check_turnaround(c, value)
     else:
         raise c.fail(f"unknown fact {name!r}")
 
@@ -820,7 +848,7 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
         brand = pc.text(entry["brand"], "brand")
         manufacturer = pc.text(entry["manufacturer"], "manufacturer")
         facts = _parse_facts(pc, entry["facts"], tuple(ProductFactName), sources)
-        for needed in ProductFactName:
+        for needed in REQUIRED_PRODUCT_FACTS:
             if needed not in facts:
                 raise pc.fail(f"missing fact {needed.value!r} (store it as unknown if not known)")
         indications_raw = entry["indications"]

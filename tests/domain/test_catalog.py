@@ -161,6 +161,14 @@ def _liso_dose(low: float, high: float) -> dict[str, Any]:
     }
 
 
+MT = "manufacturing_turnaround_days"
+AXI_16 = {"min": 16, "max": 16, "span": "leukapheresis_to_release"}
+
+
+def turn(low: int, high: int, span: str) -> dict[str, Any]:
+    return {"min": low, "max": high, "span": span}
+
+
 # (subject, fact, region, date, expected value in the label's terms)
 EXPECTED: list[tuple[Any, ...]] = [
     # Product facts: target antigen and costimulatory domain.
@@ -187,6 +195,21 @@ EXPECTED: list[tuple[Any, ...]] = [
     ("equecabtagene-autoleucel", "costimulatory_domain", None, NOW, "4-1BB"),
     ("zevorcabtagene-autoleucel", "target_antigen", None, NOW, "BCMA"),
     ("zevorcabtagene-autoleucel", "costimulatory_domain", None, NOW, "4-1BB"),
+    # Manufacturing turnaround (section 12 of the reference): (min, max, what it measures).
+    ("tisagenlecleucel", MT, None, NOW, turn(21, 28, "manufacture_and_release")),
+    ("inaticabtagene-autoleucel", MT, None, NOW, UNK),
+    # US median 16 days, 14 after the process change approved in January 2024 [114].
+    ("axicabtagene-ciloleucel", MT, "US", date(2024, 1, 29), AXI_16),
+    ("axicabtagene-ciloleucel", MT, "US", NOW, turn(14, 14, "leukapheresis_to_release")),
+    ("axicabtagene-ciloleucel", MT, "EU", NOW, turn(21, 28, "not_stated")),
+    ("brexucabtagene-autoleucel", MT, None, NOW, UNK),
+    ("lisocabtagene-maraleucel", MT, None, NOW, turn(21, 28, "receipt_to_delivery")),
+    ("idecabtagene-vicleucel", MT, None, NOW, turn(28, 28, "not_stated")),
+    ("ciltacabtagene-autoleucel", MT, None, NOW, UNK),
+    ("obecabtagene-autoleucel", MT, None, NOW, UNK),
+    ("relmacabtagene-autoleucel", MT, None, NOW, UNK),
+    ("equecabtagene-autoleucel", MT, None, NOW, UNK),
+    ("zevorcabtagene-autoleucel", MT, None, NOW, UNK),
     # 1. Tisagenlecleucel, B-ALL up to 25 years [8], dose [12], LD [9][14], window 2-14 d.
     (K_ALL, "age", "US", NOW, (None, 26)),
     # EU: "up to and including 25 years of age" (ESMO report of the CHMP opinion, label audit).
@@ -977,3 +1000,19 @@ def test_every_fact_name_is_documented_with_its_value_shape() -> None:
     text = (Path(__file__).parents[2] / "docs" / "catalog.md").read_text("utf-8")
     for name in (*FactName, *ProductFactName):
         assert f"`{name.value}`" in text, name
+
+
+def test_a_turnaround_is_a_day_range_with_what_it_measures() -> None:
+    check_fact_value(MT, turn(14, 21, "not_stated"))
+    with pytest.raises(CatalogError, match=r"max \(14\) is below min"):
+        check_fact_value(MT, turn(21, 14, "not_stated"))
+    with pytest.raises(CatalogError, match="span must be one of"):
+        check_fact_value(MT, turn(14, 14, "weeks"))
+
+
+def test_a_product_without_a_turnaround_still_parses() -> None:
+    data = _raw()
+    for product in data["products"]:
+        product["facts"].pop("manufacturing_turnaround_days")
+    catalog = parse_catalog(data)
+    assert catalog.product("tisagenlecleucel").fact("manufacturing_turnaround_days", NOW) is None

@@ -10,7 +10,7 @@ import pytest
 import cartflow
 
 PACKAGE_ROOT = Path(cartflow.__file__).parent
-PURE_PACKAGES = ("domain", "kinetics")
+PURE_PACKAGES = ("domain", "kinetics", "scheduling")
 FORBIDDEN_MODULES = {
     "django", "ninja", "sqlite3", "psycopg", "psycopg2", "sqlalchemy", "requests", "httpx",
     "urllib", "http", "socket", "flask", "fastapi", "cartflow.clinic", "cartflow.cli",
