@@ -78,6 +78,9 @@ def test_every_field_of_the_old_projection_keeps_its_value(case: dict[str, Any])
         "icans_grades",
         "measurements",
         "deviations",
+        "labels",
+        "responses",
+        "toxicity_resolutions",
     }
     assert now["anomalies"] == []
 

@@ -49,9 +49,23 @@ CRS_GRADED: Final = "toxicity.crs_graded"
 ICANS_GRADED: Final = "toxicity.icans_graded"
 KINETICS_MEASURED: Final = "kinetics.measured"
 DEVIATION_OPENED: Final = "deviation.opened"
+LABEL_PRINTED: Final = "label.printed"
+LABEL_APPLIED: Final = "label.applied"
+LABEL_REPRINTED: Final = "label.reprinted"
+LABEL_VOIDED: Final = "label.voided"
+RESPONSE_ASSESSED: Final = "response.assessed"
+TOXICITY_RESOLVED: Final = "toxicity.resolved"
 
 OBSERVATION_TYPES: Final = frozenset(
-    {BEDSIDE_VERIFIED, CRS_GRADED, ICANS_GRADED, KINETICS_MEASURED, DEVIATION_OPENED}
+    {
+        BEDSIDE_VERIFIED,
+        CRS_GRADED,
+        ICANS_GRADED,
+        KINETICS_MEASURED,
+        DEVIATION_OPENED,
+        RESPONSE_ASSESSED,
+        TOXICITY_RESOLVED,
+    }
 )
 """Records beside the steps: ``apply`` folds them into their own fields and leaves the steps'
 count (``events_applied``) and clock (``last_occurred_at``) as they were, as it did when
@@ -99,6 +113,12 @@ CURRENT_VERSION: Final[dict[str, int]] = {
     CASE_DECEASED: 1,
     PRODUCT_EXPIRED: 1,
     PRODUCT_DISPOSED: 1,
+    LABEL_PRINTED: 1,
+    LABEL_APPLIED: 1,
+    LABEL_REPRINTED: 1,
+    LABEL_VOIDED: 1,
+    RESPONSE_ASSESSED: 1,
+    TOXICITY_RESOLVED: 1,
 }
 
 READABLE_VERSIONS: Final[dict[str, frozenset[int]]] = {
