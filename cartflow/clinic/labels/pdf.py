@@ -51,9 +51,21 @@ def _eye_readable(canvas: Canvas, content: LabelContent, x: float, y: float) -> 
 
 def render(content: LabelContent) -> bytes:
     """The label's PDF."""
+    return render_all([content])
+
+
+def render_all(contents: list[LabelContent]) -> bytes:
+    """One PDF, a page per label, in the order given (a print run)."""
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=PAGE, pageCompression=0)
-    canvas.setTitle(f"{content.kind.value} label {content.label_id}")
+    canvas.setTitle(", ".join(f"{c.kind.value} label {c.label_id}" for c in contents))
+    for content in contents:
+        _draw(canvas, content)
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _draw(canvas: Canvas, content: LabelContent) -> None:
     width, height = PAGE
     top = height - MARGIN
 
@@ -93,5 +105,3 @@ def render(content: LabelContent) -> bytes:
             canvas.drawString(MARGIN + 2 * mm, y, line)
             y -= 3 * mm
     canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
