@@ -30,9 +30,7 @@ def _grade_one_infused_case() -> None:
             toxicity.record_crs_grade(
                 case, temperature_c=39.2, hypotension="none", oxygen="none", acting_user=physician
             )
-            toxicity.record_icans_grade(
-                case, consciousness="voice", ice=8, acting_user=physician
-            )
+            toxicity.record_icans_grade(case, consciousness="voice", ice=8, acting_user=physician)
             return
     raise AssertionError("no infused demo case for the demo physician")
 
@@ -71,3 +69,16 @@ def test_a_pseudonymised_export_names_no_patient(seeded: demo_seed.SeedReport) -
     for secret in (patient.family_name, patient.record_number, patient.birth_date.isoformat()):
         assert secret not in text
     assert case.coi in text
+
+
+def test_the_command_line_prints_the_pseudonymised_bundle(
+    seeded: demo_seed.SeedReport, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cartflow.cli import main
+
+    case = TherapyCase.objects.select_related("patient").order_by("coi").first()
+    assert case is not None
+    assert main(["export", "fhir", case.coi]) == 0
+    text = capsys.readouterr().out
+    assert read_bundle(text) == facts_of(case)
+    assert case.patient.family_name not in text
