@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install lock test lint typecheck pytest demo clean
+.PHONY: install lock test lint typecheck pytest demo samples clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ test: lint typecheck pytest
 # `make demo PORT=8080` serves elsewhere.
 demo: install
 	$(BIN)/cartflow demo --port $(PORT)
+
+# Sample label PNGs and a sample FHIR Bundle in docs/samples (tests never write them).
+samples: install
+	$(BIN)/python scripts/make_samples.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -89,6 +89,12 @@ class Action(StrEnum):
     VIEW_SLOTS = "view_slots"
     OPEN_SLOT = "open_slot"
     VERIFY_AUDIT = "verify_audit"
+    PRINT_LABELS = "print_labels"
+    RECONCILE_LABELS = "reconcile_labels"
+    EXPORT_FHIR = "export_fhir"
+    EXPORT_REGISTRY = "export_registry"
+    RECORD_RESPONSE_ASSESSMENT = "record_response_assessment"
+    RESOLVE_TOXICITY = "resolve_toxicity"
 
 
 A = Action
@@ -124,6 +130,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.RECORD_DEATH,
             A.SIGN_EVENT,
             A.VIEW_SLOTS,
+            A.EXPORT_FHIR,
+            A.RECORD_RESPONSE_ASSESSMENT,
+            A.RESOLVE_TOXICITY,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -140,6 +149,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.WITHDRAW_CASE,
             A.VIEW_SLOTS,
             A.OPEN_SLOT,
+            A.EXPORT_FHIR,
         }
     ),
     Role.APHERESIS: frozenset(
@@ -150,6 +160,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.RECORD_WEIGHT,
             A.VIEW_SLOTS,
             A.OPEN_SLOT,
+            A.PRINT_LABELS,
+            A.RECONCILE_LABELS,
         }
     ),
     Role.MANUFACTURING: frozenset(
@@ -164,6 +176,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.SIGN_EVENT,
             A.VIEW_SLOTS,
             A.OPEN_SLOT,
+            A.PRINT_LABELS,
+            A.RECONCILE_LABELS,
+            A.EXPORT_FHIR,
         }
     ),
     Role.COURIER: frozenset({A.VIEW_CASE, A.RECORD_TEMPERATURE}),
@@ -179,6 +194,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.EXPIRE_PRODUCT,
             A.DISPOSE_PRODUCT,
             A.SIGN_EVENT,
+            A.EXPORT_FHIR,
         }
     ),
     Role.QUALITY: frozenset(
@@ -193,10 +209,15 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.DISPOSE_PRODUCT,
             A.SIGN_EVENT,
             A.VERIFY_AUDIT,
+            A.RECONCILE_LABELS,
+            A.EXPORT_FHIR,
+            A.EXPORT_REGISTRY,
         }
     ),
-    Role.AUDITOR: frozenset({A.VIEW_CASE, A.VIEW_PATIENT, A.VIEW_SLOTS, A.VERIFY_AUDIT}),
-    Role.ADMIN: frozenset({A.VIEW_SLOTS, A.OPEN_SLOT, A.VERIFY_AUDIT}),
+    Role.AUDITOR: frozenset(
+        {A.VIEW_CASE, A.VIEW_PATIENT, A.VIEW_SLOTS, A.VERIFY_AUDIT, A.EXPORT_FHIR}
+    ),
+    Role.ADMIN: frozenset({A.VIEW_SLOTS, A.OPEN_SLOT, A.VERIFY_AUDIT, A.EXPORT_REGISTRY}),
 }
 """Which role may do what, at the sites where the user holds the role.
 

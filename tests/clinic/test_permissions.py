@@ -117,6 +117,14 @@ GET  /api/slots                                                  A A A A F F F A
 POST /api/sites/{site}/slots                                     F A F F F F F F A  F 401
 GET  /api/audit/verify                                           F F F F F F A A A  = 401
 GET  /api/cases/{coi}/audit/verify                               F F F F F F A A A  H 401
+POST /api/cases/{coi}/labels                                     F F A A F F F F F  H 401
+POST /api/cases/{coi}/labels/reprints                            F F A A F F F F F  H 401
+POST /api/cases/{coi}/labels/applied                             F F A A F F A F F  H 401
+POST /api/cases/{coi}/labels/voided                              F F A A F F A F F  H 401
+POST /api/cases/{coi}/response-assessments                       A F F F F F F F F  H 401
+POST /api/cases/{coi}/toxicity/resolution                        A F F F F F F F F  H 401
+GET  /api/cases/{coi}/fhir                                       A A F A F A A A F  H 401
+GET  /api/sites/{site}/registry-export                           F F F F F F A F A  F 401
 """
 
 ALLOWED = {200, 201, 400, 409, 422}

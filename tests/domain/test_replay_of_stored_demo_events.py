@@ -79,6 +79,9 @@ def test_every_field_of_the_old_projection_keeps_its_value(case: dict[str, Any])
         "measurements",
         "deviations",
         "bookings",
+        "labels",
+        "responses",
+        "toxicity_resolutions",
     }
     booked = _of(case, "slot.booked")
     assert [(b["slot"], b["kind"], b["site"], b["day"]) for b in now["bookings"]] == [

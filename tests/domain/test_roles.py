@@ -39,6 +39,7 @@ def test_an_auditor_reads_and_verifies_but_records_nothing_on_a_case() -> None:
         Action.VIEW_PATIENT,
         Action.VIEW_SLOTS,
         Action.VERIFY_AUDIT,
+        Action.EXPORT_FHIR,  # reading, in FHIR
     }
 
 
@@ -63,6 +64,7 @@ def test_a_role_that_acts_on_a_case_may_also_see_it(role: Role) -> None:
         Action.VERIFY_AUDIT,
         Action.ASSESS_ELIGIBILITY,
         Action.REGISTER_PATIENT,
+        Action.EXPORT_REGISTRY,  # a site's export, not one case
     }
     if acts:
         assert can(role, Action.VIEW_CASE)

@@ -23,6 +23,7 @@ from cartflow.clinic.api import (
     exceptions,
     kinetics,
     patients,
+    records_out,
     signatures,
     slots,
     steps,
@@ -49,5 +50,6 @@ for area in (
     kinetics,
     slots,
     audit,
+    records_out,
 ):
     api.add_router("/", area.router)

@@ -17,6 +17,10 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone name (e.g. Europe/Berlin)")
 
 
+def default_apheresis_label_fields() -> list[str]:
+    return ["collection_din", "collected_on"]
+
+
 class Site(models.Model):
     """A treatment center, apheresis unit, manufacturing site or courier.
 
@@ -32,6 +36,12 @@ class Site(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     facility_code = models.CharField(max_length=5, unique=True, null=True, blank=True)
     region = models.CharField(max_length=2, default="US")
+    # Labels say "ISBT 128" only under a facility identification number ICCBBA assigned;
+    # a demo or unregistered site prints "ISBT 128 structure" with its placeholder code.
+    iccbba_assigned = models.BooleanField(default=False)
+    # What the apheresis collection bag's label names besides the chain of identity: a
+    # per-site choice among APHERESIS_LABEL_FIELDS (cartflow/clinic/labels/content.py).
+    apheresis_label_fields = models.JSONField(default=default_apheresis_label_fields, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -16,6 +16,7 @@ from typing import Any
 from cartflow.domain.catalog import SiteProtocolValue
 from cartflow.domain.events import Event
 from cartflow.domain.journey import event_types as T
+from cartflow.domain.journey import labels, outcomes
 from cartflow.domain.journey.state import (
     AntigenResult,
     Bag,
@@ -662,6 +663,12 @@ HANDLERS: dict[str, Handler] = {
     T.KINETICS_MEASURED: _measured,
     T.DEVIATION_OPENED: _deviation_opened,
     T.SLOT_BOOKED: _slot_booked,
+    T.LABEL_PRINTED: labels.fold_printed,
+    T.LABEL_APPLIED: labels.fold_applied,
+    T.LABEL_REPRINTED: labels.fold_reprinted,
+    T.LABEL_VOIDED: labels.fold_voided,
+    T.RESPONSE_ASSESSED: outcomes.fold_response,
+    T.TOXICITY_RESOLVED: outcomes.fold_resolution,
 }
 
 

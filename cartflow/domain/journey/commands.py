@@ -381,6 +381,56 @@ class OpenDeviation(Command):
     details: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
+class PrintLabels(Command):
+    """Labels printed for the case: ``kind`` is ``collection_bag``, ``product_bag`` or
+    ``shipper``; ``count`` labels (a product's bags are numbered 1 to ``count``)."""
+
+    kind: str
+    count: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplyLabels(Command):
+    """Printed labels put on their bag or shipper."""
+
+    label_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReprintLabel(Command):
+    """A printed label replaced by a new one (damaged, misprinted), with the reason."""
+
+    label_id: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoidLabels(Command):
+    """Printed labels destroyed unused, with the reason."""
+
+    label_ids: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordResponseAssessment(Command):
+    """The disease's response after the infusion, by ``method``, assessed on ``assessed_on``."""
+
+    response: str
+    method: str
+    assessed_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolveToxicity(Command):
+    """A CRS or ICANS episode resolved (``syndrome``: ``crs`` or ``icans``) at ``occurred_at``,
+    with what was given for it (``treatments``: tocilizumab, corticosteroids, ...)."""
+
+    syndrome: str
+    treatments: tuple[str, ...] = ()
+
+
 ALL_COMMANDS: tuple[type[Command], ...] = (
     ReferPatient,
     RecordAntigenTest,
@@ -420,10 +470,23 @@ ALL_COMMANDS: tuple[type[Command], ...] = (
     GradeIcans,
     RecordKineticsMeasurement,
     OpenDeviation,
+    PrintLabels,
+    ApplyLabels,
+    ReprintLabel,
+    VoidLabels,
+    RecordResponseAssessment,
+    ResolveToxicity,
 )
 
 OBSERVATIONS: frozenset[type[Command]] = frozenset(
-    {GradeCrs, GradeIcans, RecordKineticsMeasurement, OpenDeviation}
+    {
+        GradeCrs,
+        GradeIcans,
+        RecordKineticsMeasurement,
+        OpenDeviation,
+        RecordResponseAssessment,
+        ResolveToxicity,
+    }
 )
 """Commands that record what was seen rather than move the case: they may carry a clinical
 time earlier than the case's last event (charted late), and never change its step."""

@@ -24,7 +24,7 @@ from cartflow.domain.custody import check_temperature
 from cartflow.domain.errors import InvalidInput, NotInCatalog
 from cartflow.domain.events import Event
 from cartflow.domain.identifiers import parse_identifier
-from cartflow.domain.journey import bedside, observations
+from cartflow.domain.journey import bedside, labels, observations, outcomes
 from cartflow.domain.journey import commands as C
 from cartflow.domain.journey import event_types as T
 from cartflow.domain.journey.apply import FOLLOW_UP_YEARS
@@ -350,6 +350,7 @@ def _release_data(
 
 def _release(d: _Decision, c: C.ReleaseProduct) -> list[Event]:
     require_signature(d.ctx, c.signature, (Role.MANUFACTURING, Role.QUALITY), "product release")
+    labels.require_reconciled(d.ctx)
     data, dose, inside = _release_data(d, c.dose_cells, c.bags, c.signature)
     if data["dose_range"]["min"] is None and float(c.dose_cells) <= data["dose_range"]["max"]:
         raise d.ctx.refuse_by(
@@ -910,6 +911,12 @@ HANDLERS: dict[type[C.Command], Handler] = {
     C.GradeIcans: _grade_icans,
     C.RecordKineticsMeasurement: _measurement,
     C.OpenDeviation: _deviation,
+    C.PrintLabels: lambda d, c: [labels.print_labels(d.ctx, c, d.event)],
+    C.ApplyLabels: lambda d, c: [labels.apply_labels(d.ctx, c, d.event)],
+    C.ReprintLabel: lambda d, c: [labels.reprint_label(d.ctx, c, d.event)],
+    C.VoidLabels: lambda d, c: [labels.void_labels(d.ctx, c, d.event)],
+    C.RecordResponseAssessment: lambda d, c: [outcomes.assess_response(d.ctx, c, d.event)],
+    C.ResolveToxicity: lambda d, c: [outcomes.resolve_toxicity(d.ctx, c, d.event)],
 }
 
 _BEFORE_AVAILABLE: Final = frozenset(

@@ -50,9 +50,24 @@ ICANS_GRADED: Final = "toxicity.icans_graded"
 KINETICS_MEASURED: Final = "kinetics.measured"
 DEVIATION_OPENED: Final = "deviation.opened"
 SLOT_BOOKED: Final = "slot.booked"
+LABEL_PRINTED: Final = "label.printed"
+LABEL_APPLIED: Final = "label.applied"
+LABEL_REPRINTED: Final = "label.reprinted"
+LABEL_VOIDED: Final = "label.voided"
+RESPONSE_ASSESSED: Final = "response.assessed"
+TOXICITY_RESOLVED: Final = "toxicity.resolved"
 
 OBSERVATION_TYPES: Final = frozenset(
-    {BEDSIDE_VERIFIED, CRS_GRADED, ICANS_GRADED, KINETICS_MEASURED, DEVIATION_OPENED, SLOT_BOOKED}
+    {
+        BEDSIDE_VERIFIED,
+        CRS_GRADED,
+        ICANS_GRADED,
+        KINETICS_MEASURED,
+        DEVIATION_OPENED,
+        SLOT_BOOKED,
+        RESPONSE_ASSESSED,
+        TOXICITY_RESOLVED,
+    }
 )
 """Records beside the steps (observations, the bedside check, deviations, slot bookings):
 ``apply`` folds them into their own fields and leaves the steps' count (``events_applied``)
@@ -102,6 +117,12 @@ CURRENT_VERSION: Final[dict[str, int]] = {
     CASE_DECEASED: 1,
     PRODUCT_EXPIRED: 1,
     PRODUCT_DISPOSED: 1,
+    LABEL_PRINTED: 1,
+    LABEL_APPLIED: 1,
+    LABEL_REPRINTED: 1,
+    LABEL_VOIDED: 1,
+    RESPONSE_ASSESSED: 1,
+    TOXICITY_RESOLVED: 1,
 }
 
 READABLE_VERSIONS: Final[dict[str, frozenset[int]]] = {

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from cartflow.domain.catalog import SiteProtocolValue
+from cartflow.domain.journey.records import PrintedLabel, ResponseAssessment, ToxicityResolution
 from cartflow.domain.journey.steps import COMMAND_STEPS, TERMINAL, Step
 
 
@@ -279,6 +280,9 @@ class CaseState:
     anomalies: tuple[str, ...] = ()
     last_occurred_at: datetime | None = None
     events_applied: int = 0
+    labels: tuple[PrintedLabel, ...] = ()
+    responses: tuple[ResponseAssessment, ...] = ()
+    toxicity_resolutions: tuple[ToxicityResolution, ...] = ()
 
     # --- questions the guards and the pages ask -------------------------------------------
 

@@ -131,6 +131,24 @@ _OPEN: frozenset[Step] = frozenset(Step) - TERMINAL - {Step.NEW}
 _PRODUCT_STORED: frozenset[Step] = frozenset(
     {Step.RECEIVED, Step.AVAILABLE, Step.LYMPHODEPLETING, Step.LYMPHODEPLETED}
 )
+# From the collection to the product's receipt: labels are printed, applied and voided while
+# a bag or shipper of the case is being labelled (labels.py says which kind when).
+_LABELLING: frozenset[Step] = frozenset(
+    {
+        Step.APHERESIS_SCHEDULED,
+        Step.COLLECTION_FAILED,
+        Step.COLLECTED,
+        Step.BRIDGING,
+        Step.MANUFACTURING,
+        Step.OUT_OF_SPECIFICATION,
+        Step.RELEASED,
+        Step.SHIPPED,
+        Step.QUARANTINED,
+        Step.RECEIVED,
+        Step.PRODUCT_REJECTED,
+        Step.PRODUCT_EXPIRED,
+    }
+)
 
 COMMAND_STEPS: dict[str, frozenset[Step]] = {
     "ReferPatient": frozenset({Step.NEW}),
@@ -181,6 +199,12 @@ COMMAND_STEPS: dict[str, frozenset[Step]] = {
     "DisposeProduct": frozenset(
         {Step.PRODUCT_REJECTED, Step.PRODUCT_EXPIRED, Step.WITHDRAWN, Step.DECEASED}
     ),
+    "PrintLabels": _LABELLING,
+    "ApplyLabels": _LABELLING,
+    "ReprintLabel": _LABELLING,
+    "VoidLabels": _LABELLING,
+    "RecordResponseAssessment": _OPEN,
+    "ResolveToxicity": _OPEN,
 }
 """Which commands each step accepts (by command class name); ``decide`` enforces it and
 ``CaseState.next_actions`` lists it for the pages."""

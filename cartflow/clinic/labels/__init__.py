@@ -1,0 +1,1 @@
+"""Printed labels: what each label says (``content``) and its PDF (``pdf``)."""

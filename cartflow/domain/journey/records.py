@@ -1,0 +1,74 @@
+"""The records the label and outcome commands fold into the case state.
+
+They live apart from ``state.py`` so the labels and the registry's facts can grow without
+touching the state every other operation shares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class LabelKind(StrEnum):
+    """What a printed label goes on."""
+
+    COLLECTION_BAG = "collection_bag"
+    PRODUCT_BAG = "product_bag"
+    SHIPPER = "shipper"
+
+
+class LabelStatus(StrEnum):
+    """Where a printed label is: only ``printed`` is unaccounted for."""
+
+    PRINTED = "printed"
+    APPLIED = "applied"
+    VOIDED = "voided"
+    REPRINTED = "reprinted"  # replaced by a new label, the reason recorded
+
+
+@dataclass(frozen=True)
+class PrintedLabel:
+    """One printed label: ``number`` of ``of`` (a product's bag n of N; 1 of 1 otherwise)."""
+
+    label_id: str
+    kind: str
+    number: int
+    of: int
+    printed_at: datetime
+    printed_by: str
+    status: str = LabelStatus.PRINTED.value
+    settled_at: datetime | None = None
+    settled_by: str = ""
+    reason: str = ""
+    replaces: str = ""
+
+    @property
+    def unaccounted(self) -> bool:
+        return self.status == LabelStatus.PRINTED.value
+
+
+@dataclass(frozen=True)
+class ResponseAssessment:
+    """The disease's response after the infusion, as assessed on a date by a method."""
+
+    response: str
+    method: str
+    assessed_on: date
+    day: int
+    at: datetime
+    actor: str
+
+
+@dataclass(frozen=True)
+class ToxicityResolution:
+    """A CRS or ICANS episode: onset (its first grade of 1 or more), resolution, worst grade,
+    and what was given for it."""
+
+    syndrome: str
+    onset_at: datetime
+    resolved_at: datetime
+    max_grade: int
+    actor: str
+    treatments: tuple[str, ...] = field(default_factory=tuple)
