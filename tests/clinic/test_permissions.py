@@ -46,6 +46,7 @@ GET  /                                                           A A A A A A A A
 GET  /login/                                                     R R R R R R R R R  = 200
 POST /login/                                                     R R R R R R R R R  = 200
 POST /logout/                                                    R R R R R R R R R  = 302
+POST /i18n/setlang/                                              R R R R R R R R R  = 302
 GET  /patients/                                                  A A A F F A F A F  = 302
 GET  /patients/new/                                              A A F F F F F F F  = 302
 POST /patients/new/                                              A A F F F F F F F  = 302
