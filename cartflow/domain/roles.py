@@ -89,6 +89,8 @@ class Action(StrEnum):
     VIEW_SLOTS = "view_slots"
     OPEN_SLOT = "open_slot"
     VERIFY_AUDIT = "verify_audit"
+    MANAGE_PATIENT_ACCESS = "manage_patient_access"
+    RECORD_PLANNED_DATES = "record_planned_dates"
 
 
 A = Action
@@ -140,6 +142,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.WITHDRAW_CASE,
             A.VIEW_SLOTS,
             A.OPEN_SLOT,
+            A.MANAGE_PATIENT_ACCESS,
+            A.RECORD_PLANNED_DATES,
         }
     ),
     Role.APHERESIS: frozenset(

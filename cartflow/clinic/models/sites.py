@@ -32,6 +32,10 @@ class Site(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     facility_code = models.CharField(max_length=5, unique=True, null=True, blank=True)
     region = models.CharField(max_length=2, default="US")
+    # Kept by the admin; printed on the patient view and the wallet card after an infusion.
+    emergency_phone = models.CharField(max_length=40, blank=True, default="")
+    # From this age a minor patient gets their own access beside their guardian's.
+    own_access_age = models.PositiveSmallIntegerField(default=16)
 
     class Meta:
         ordering = ["name"]
