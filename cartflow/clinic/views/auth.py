@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
+from django.shortcuts import resolve_url
+
+from cartflow.clinic.services.patient_access import is_patient_login
 
 
 class LoginView(auth_views.LoginView):
+    """One sign-in for staff and for patient and family logins: the same session rules."""
+
     template_name = "registration/login.html"
     redirect_authenticated_user = True
     next_page = "home"
+
+    def get_default_redirect_url(self) -> str:
+        if is_patient_login(self.request.user):
+            return resolve_url("patient_home")
+        return super().get_default_redirect_url()
+
+    def get_redirect_url(self) -> str:
+        # A patient login goes to its own page, never to a staff page a ?next= names.
+        if is_patient_login(self.request.user):
+            return ""
+        return super().get_redirect_url()
 
 
 class LogoutView(auth_views.LogoutView):
