@@ -45,8 +45,8 @@ test: lint typecheck pytest
 # target (and the test that the .mo files are current) needs msgfmt, which
 # scripts/ensure-chromium.sh installs with the browser.
 messages: install
-	cd cartflow && ../$(BIN)/django-admin makemessages --settings=cartflow.settings -l zh_Hans --no-obsolete --add-location file
-	cd cartflow && ../$(BIN)/django-admin compilemessages --settings=cartflow.settings
+	cd cartflow && CARTFLOW_DATA=$(CURDIR)/data ../$(BIN)/django-admin makemessages --settings=cartflow.settings -l zh_Hans --no-obsolete --add-location file
+	cd cartflow && CARTFLOW_DATA=$(CURDIR)/data ../$(BIN)/django-admin compilemessages --settings=cartflow.settings
 
 # `make demo PORT=8080` serves elsewhere.
 demo: install

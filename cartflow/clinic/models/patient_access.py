@@ -23,6 +23,8 @@ class PatientAccess(models.Model):
     case = models.ForeignKey(TherapyCase, on_delete=models.PROTECT, related_name="patient_accesses")
     holder = models.CharField(max_length=16)  # patient | guardian
     holder_name = models.CharField(max_length=200, blank=True, default="")
+    # The holder's language: their pages open in it until they choose another.
+    language = models.CharField(max_length=16, blank=True, default="")
     token_hash = models.CharField(max_length=64, unique=True)
     issued_at = models.DateTimeField()
     issued_by = models.ForeignKey(

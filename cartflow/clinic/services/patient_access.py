@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -60,6 +61,7 @@ def issue_patient_access(
     *,
     holder: str,
     holder_name: str = "",
+    language: str = "",
     days: int = LINK_DAYS,
     acting_user: Any,
     request_meta: RequestMeta = NO_REQUEST,
@@ -91,6 +93,7 @@ def issue_patient_access(
                 case=case,
                 holder=holder,
                 holder_name=holder_name if holder == rules.GUARDIAN else "",
+                language=language if language in dict(settings.LANGUAGES) else "",
                 token_hash=token_hash(token),
                 issued_at=now,
                 issued_by=acting_user,
@@ -251,6 +254,14 @@ def case_for_patient(user: Any) -> PatientCase | None:
     if not rules.is_open(state, str(access.public_id)):
         return None
     return PatientCase(access, access.case, state)
+
+
+def language_of(user: Any) -> str:
+    """The language the holder's access was issued in ("" when none was chosen)."""
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    found = PatientAccess.objects.filter(user=user).values_list("language", flat=True).first()
+    return found or ""
 
 
 def is_patient_login(user: Any) -> bool:

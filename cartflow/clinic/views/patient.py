@@ -28,6 +28,7 @@ from cartflow.clinic.services import patient_access as service
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.errors import NotFound
 from cartflow.clinic.services.machine import journey_machine
+from cartflow.clinic.views.auth import remember_language
 from cartflow.clinic.views.common import guarded
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import JourneyError
@@ -108,7 +109,9 @@ def access_setup(request: HttpRequest, token: str) -> HttpResponse:
                 context["error"] = str(exc)
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                return redirect("patient_home")
+                response = redirect("patient_home")
+                remember_language(response, found.language)
+                return response
         context["username"] = username
         return render(request, "clinic/patient_setup.html", context, status=400)
     return render(request, "clinic/patient_setup.html", context)
@@ -141,6 +144,7 @@ def patient_access_page(request: HttpRequest, coi: str) -> HttpResponse:
                 case,
                 holder=holder,
                 holder_name=request.POST.get("holder_name", ""),
+                language=request.POST.get("language", ""),
                 acting_user=request.user,
                 request_meta=RequestMeta.from_request(request),
             )
