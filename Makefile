@@ -48,6 +48,12 @@ messages: install
 	cd cartflow && CARTFLOW_DATA=$(CURDIR)/data ../$(BIN)/django-admin makemessages --settings=cartflow.settings -l zh_Hans --no-obsolete --add-location file
 	cd cartflow && CARTFLOW_DATA=$(CURDIR)/data ../$(BIN)/django-admin compilemessages --settings=cartflow.settings
 
+# The patient view at phone width in English and Chinese, into docs/screenshots (tracked
+# files: only this target writes them, never the tests).
+screenshots: install
+	./scripts/ensure-chromium.sh
+	$(BIN)/python scripts/patient_screenshots.py
+
 # `make demo PORT=8080` serves elsewhere.
 demo: install
 	$(BIN)/cartflow demo --port $(PORT)

@@ -10,6 +10,7 @@ out-of-specification product is "being made and checked".
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -86,12 +87,28 @@ class NextDate:
     planned: bool
 
 
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence with one date in it, split around the date so the page can mark the date
+    up (``<time datetime=...>``) wherever the language puts it."""
+
+    before: str
+    on: date | None
+    after: str
+
+
+def sentence(text: str, on: date | None) -> Sentence:
+    if on is None or "%(date)s" not in text:
+        return Sentence(re.sub(r"\s*(?:on |for |于)?%\(date\)s\s*", "", text), None, "")
+    before, _, after = text.partition("%(date)s")
+    return Sentence(before, on, after)
+
+
 @dataclass
 class PatientPage:
     steps: list[StepLine]
     now_number: int
-    where: str
-    where_on: date | None
+    where: Sentence
     next: NextDate | None
     infused_on: date | None
     stay_near_until: date | None
@@ -190,11 +207,13 @@ def _where(state: Any, zone: ZoneInfo) -> tuple[str, date | None]:
         ), None
     if step is Step.APHERESIS_SCHEDULED:
         slot = state.apheresis_slots[-1] if state.apheresis_slots else None
-        return _("Your cell collection is booked."), _day(slot, zone)
+        return _("Your cell collection is booked for %(date)s."), _day(slot, zone)
     if step is Step.COLLECTION_FAILED:
         return _("Your care team will book another cell collection with you."), None
     if step in (Step.COLLECTED, Step.BRIDGING):
-        return _("Your cells were collected."), _day(collection.at if collection else None, zone)
+        return _("Your cells were collected on %(date)s."), _day(
+            collection.at if collection else None, zone
+        )
     if step in (Step.MANUFACTURING, Step.OUT_OF_SPECIFICATION, Step.RELEASED):
         return _("Your cells are being made into CAR-T cells and checked."), None
     if step in (Step.PRODUCT_REJECTED, Step.PRODUCT_EXPIRED, Step.PRODUCT_DISPOSED):
@@ -202,19 +221,21 @@ def _where(state: Any, zone: ZoneInfo) -> tuple[str, date | None]:
     if step in (Step.SHIPPED, Step.QUARANTINED):
         return _("Your cells are on their way to the hospital, frozen."), None
     if step in (Step.RECEIVED, Step.AVAILABLE):
-        return _("Your cells arrived frozen at the hospital."), _day(state.received_at, zone)
+        return _("Your cells arrived frozen at the hospital on %(date)s."), _day(
+            state.received_at, zone
+        )
     if step is Step.LYMPHODEPLETING:
         course = state.ld_course
-        return _("Your chemotherapy has started."), _day(
+        return _("Your chemotherapy started on %(date)s."), _day(
             course.started_at if course else None, zone
         )
     if step is Step.LYMPHODEPLETED:
-        return _("Your chemotherapy is finished."), _day(state.ld_completed_at, zone)
+        return _("Your chemotherapy finished on %(date)s."), _day(state.ld_completed_at, zone)
     if step in (Step.THAWED, Step.INFUSING):
         return _("Your cells are being given back to you."), None
     if step in (Step.INFUSED, Step.MONITORING):
-        return _("You got your CAR-T cells."), _day(state.first_infusion_at, zone)
-    return _("You got your CAR-T cells. Now come your check-ups."), _day(
+        return _("You got your CAR-T cells on %(date)s."), _day(state.first_infusion_at, zone)
+    return _("You got your CAR-T cells on %(date)s. Now come your check-ups."), _day(
         state.first_infusion_at, zone
     )
 
@@ -252,7 +273,7 @@ def build(case: Any, state: Any, holder: str, now: datetime) -> PatientPage:
         )
         for number, (title, about) in enumerate(_titles(), start=1)
     ]
-    where, where_on = _where(state, zone)
+    where = sentence(*_where(state, zone))
     infused_on = _day(state.first_infusion_at, zone)
     # The facts in force on the infusion's day, or today's before it.
     near = _fact_days(state, FactName.PROXIMITY_DAYS, infused_on or today)
@@ -263,7 +284,6 @@ def build(case: Any, state: Any, holder: str, now: datetime) -> PatientPage:
         steps=steps,
         now_number=now_number,
         where=where,
-        where_on=where_on,
         next=_next(state, zone, today),
         infused_on=infused_on,
         stay_near_until=stay,
