@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install lock test lint typecheck pytest demo samples clean
+.PHONY: install lock test lint typecheck pytest demo samples clean messages screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,22 @@ pytest: install
 	CARTFLOW_TEST_DB=postgres $(BIN)/pytest tests/clinic
 
 test: lint typecheck pytest
+
+# The translation catalogues: gather the marked strings into the .po sources, then compile
+# them. The compiled .mo files are committed, so serving Chinese needs no GNU gettext; this
+# target (and the test that the .mo files are current) needs msgfmt, which
+# scripts/ensure-chromium.sh installs with the browser.
+messages: install
+	cd cartflow && CARTFLOW_DATA=$(CURDIR)/data ../$(BIN)/django-admin makemessages --settings=cartflow.settings -l zh_Hans --no-obsolete --add-location file
+	cd cartflow && CARTFLOW_DATA=$(CURDIR)/data ../$(BIN)/django-admin compilemessages --settings=cartflow.settings
+
+# The staff pages (from the browser journey) and the patient view at phone width in English
+# and Chinese, into docs/screenshots (tracked files: only this target writes them, never
+# the tests).
+screenshots: install
+	./scripts/ensure-chromium.sh
+	CARTFLOW_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest tests/browser/test_journey.py
+	$(BIN)/python scripts/patient_screenshots.py
 
 # `make demo PORT=8080` serves elsewhere.
 demo: install

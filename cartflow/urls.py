@@ -8,5 +8,7 @@ from cartflow.clinic.api import api
 
 urlpatterns = [
     path("api/", api.urls),
+    # Django's set_language: POST a language code, the choice is kept in a cookie.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cartflow.clinic.urls")),
 ]

@@ -36,6 +36,10 @@ def demo(args: argparse.Namespace) -> int:
     width = max(len(u) for u, _, _ in report.logins)
     for username, password, role in report.logins:
         out.write(f"  {username:<{width}}  {password:<{width + 5}}  {role}\n")
+    if report.patient_logins:
+        out.write("\nThe patient and family view (synthetic patients), one login per language:\n")
+        for username, password, role in report.patient_logins:
+            out.write(f"  {username:<{width}}  {password:<{width + 5}}  {role}\n")
     base = address(args.port)
     out.write(f"\nAPI docs: {base}api/docs  (schema: {base}api/openapi.json)\n")
     if args.no_serve:

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from cartflow.clinic import services
+from cartflow.clinic import demo_patients, services
 from cartflow.clinic.models import Site, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services import collection, custody, manufacturing, referral, treatment
 from cartflow.domain.identifiers import Din, new_identifier, parse_identifier
@@ -548,6 +548,7 @@ class SeedReport:
     created: bool
     cases: int
     logins: tuple[tuple[str, str, str], ...]  # user name, password, role and sites
+    patient_logins: tuple[tuple[str, str, str], ...] = ()  # user name, password, language
 
 
 def logins() -> tuple[tuple[str, str, str], ...]:
@@ -564,11 +565,13 @@ def is_seeded() -> bool:
 def seed(now: datetime | None = None) -> SeedReport:
     """Seed the demo network once; a second call finds it and changes nothing."""
     if is_seeded():
-        return SeedReport(False, TherapyCase.objects.count(), logins())
+        return SeedReport(False, TherapyCase.objects.count(), logins(), demo_patients.logins())
     now = now or timezone.now()
     with fast_hashing(), transaction.atomic():
         count = _seed(now)
-    return SeedReport(True, count, logins())
+        coordinator = get_user_model().objects.get(username="coordinator")
+        demo_patients.seed_patient_logins(now, coordinator)
+    return SeedReport(True, count, logins(), demo_patients.logins())
 
 
 def _user(username: str, printed: str) -> Any:

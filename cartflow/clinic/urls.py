@@ -21,6 +21,19 @@ urlpatterns = [
     path("cases/<str:coi>/bedside/", views.bedside, name="bedside"),
     path("cases/<str:coi>/deviations/review/", views.review, name="deviation_review"),
     path("cases/<str:coi>/audit/", views.case_audit, name="case_audit"),
+    path(
+        "cases/<str:coi>/patient-access/", views.patient_access_page, name="patient_access"
+    ),
+    path(
+        "cases/<str:coi>/patient-access/<uuid:access_id>/revoke/",
+        views.patient_access_revoke,
+        name="patient_access_revoke",
+    ),
+    path("cases/<str:coi>/planned-dates/", views.planned_dates, name="planned_dates"),
+    # The patient and family view: its set-up link (a long random token) and its pages.
+    path("access/<str:token>/", views.access_setup, name="patient_access_setup"),
+    path("my/", views.patient_home, name="patient_home"),
+    path("my/card/", views.patient_card, name="patient_card"),
     path("quality/", views.quality_page, name="quality"),
     path("audit/", views.audit_page, name="audit"),
 ]

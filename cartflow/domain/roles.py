@@ -95,6 +95,8 @@ class Action(StrEnum):
     EXPORT_REGISTRY = "export_registry"
     RECORD_RESPONSE_ASSESSMENT = "record_response_assessment"
     RESOLVE_TOXICITY = "resolve_toxicity"
+    MANAGE_PATIENT_ACCESS = "manage_patient_access"
+    RECORD_PLANNED_DATES = "record_planned_dates"
 
 
 A = Action
@@ -150,6 +152,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.VIEW_SLOTS,
             A.OPEN_SLOT,
             A.EXPORT_FHIR,
+            A.MANAGE_PATIENT_ACCESS,
+            A.RECORD_PLANNED_DATES,
         }
     ),
     Role.APHERESIS: frozenset(

@@ -25,7 +25,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CARTFLOW_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Tests never rewrite tracked files: the journey's screenshots go to a scratch folder unless
+# `make screenshots` asks for the docs' own (CARTFLOW_SCREENSHOTS=docs/screenshots).
+SCREENSHOTS = Path(
+    os.environ.get("CARTFLOW_SCREENSHOTS") or tempfile.mkdtemp(prefix="cartflow-screenshots-")
+)
 
 
 def _free_port() -> int:

@@ -154,3 +154,21 @@ def test_the_demo_command_seeds_once_and_prints_one_login_per_role() -> None:
     assert "http://127.0.0.1:8123/api/docs" in second.getvalue()
     for role in Role:
         assert f"demo-{role.value}" in first.getvalue()
+
+
+def test_each_patient_login_opens_one_case_in_its_own_language(
+    seeded: demo_seed.SeedReport,
+) -> None:
+    from django.test import Client
+
+    assert [u for u, _, _ in seeded.patient_logins] == ["family-en", "family-zh"]
+    pages = {}
+    for username, password, _ in seeded.patient_logins:
+        client = Client()
+        answer = client.post("/login/", {"username": username, "password": password})
+        assert answer.status_code == 302 and answer["Location"] == "/my/", username
+        pages[username] = client.get("/my/").content.decode()
+    assert "Your cells arrived frozen at the hospital on <time" in pages["family-en"]
+    assert "Chemotherapy" in pages["family-en"] and "(planned" in pages["family-en"]
+    assert "你已于<time" in pages["family-zh"] and "回输了 CAR-T 细胞" in pages["family-zh"]
+    assert "+1 555 0100" in pages["family-zh"] and "立即致电" in pages["family-zh"]

@@ -46,6 +46,7 @@ GET  /                                                           A A A A A A A A
 GET  /login/                                                     R R R R R R R R R  = 200
 POST /login/                                                     R R R R R R R R R  = 200
 POST /logout/                                                    R R R R R R R R R  = 302
+POST /i18n/setlang/                                              R R R R R R R R R  = 302
 GET  /patients/                                                  A A A F F A F A F  = 302
 GET  /patients/new/                                              A A F F F F F F F  = 302
 POST /patients/new/                                              A A F F F F F F F  = 302
@@ -59,6 +60,14 @@ GET  /cases/{coi}/bedside/                                       A F F F F A F F
 POST /cases/{coi}/bedside/                                       A F F F F A F F F  H 302
 POST /cases/{coi}/deviations/review/                             F F F F F F A F F  H 302
 GET  /cases/{coi}/audit/                                         F F F F F F A A A  H 302
+GET  /cases/{coi}/patient-access/                                F A F F F F F F F  H 302
+POST /cases/{coi}/patient-access/                                F A F F F F F F F  H 302
+POST /cases/{coi}/patient-access/{access_id}/revoke/             F H F F F F F F F  H 302
+POST /cases/{coi}/planned-dates/                                 F A F F F F F F F  H 302
+GET  /access/{token}/                                            H H H H H H H H H  = 404
+POST /access/{token}/                                            H H H H H H H H H  = 404
+GET  /my/                                                        H H H H H H H H H  = 302
+GET  /my/card/                                                   H H H H H H H H H  = 302
 GET  /quality/                                                   F F F F F F A F F  = 302
 GET  /audit/                                                     F F F F F F A A A  = 302
 GET  /api/                                                       H H H H H H H H H  = 404
@@ -236,6 +245,9 @@ def _url(route: str, net: ApiNetwork) -> str:
         "patient_id": str(net.patient.public_id),
         "site": net.sites["center"].slug,
         "event_hash": net.last_event().hash,
+        # No access exists: a guessed access id or link token answers as absent.
+        "access_id": "00000000-0000-4000-8000-000000000000",
+        "token": "not-a-link-token",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], route)
 

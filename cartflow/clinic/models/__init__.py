@@ -8,6 +8,7 @@ from cartflow.clinic.models.cases import (
 )
 from cartflow.clinic.models.log import AuditRow, Event, LedgerEntry, LedgerHead
 from cartflow.clinic.models.materials import Collection, ProductBag
+from cartflow.clinic.models.patient_access import PatientAccess
 from cartflow.clinic.models.patients import AntigenTest, Diagnosis, Patient
 from cartflow.clinic.models.signatures import ApiToken, Signature
 from cartflow.clinic.models.sites import Membership, Site
@@ -27,6 +28,7 @@ __all__ = [
     "LedgerHead",
     "Membership",
     "Patient",
+    "PatientAccess",
     "ProductBag",
     "Signature",
     "Site",

@@ -42,6 +42,10 @@ class Site(models.Model):
     # What the apheresis collection bag's label names besides the chain of identity: a
     # per-site choice among APHERESIS_LABEL_FIELDS (cartflow/clinic/labels/content.py).
     apheresis_label_fields = models.JSONField(default=default_apheresis_label_fields, blank=True)
+    # Kept by the admin; printed on the patient view and the wallet card after an infusion.
+    emergency_phone = models.CharField(max_length=40, blank=True, default="")
+    # From this age a minor patient gets their own access beside their guardian's.
+    own_access_age = models.PositiveSmallIntegerField(default=16)
 
     class Meta:
         ordering = ["name"]

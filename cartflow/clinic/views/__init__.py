@@ -10,6 +10,14 @@ from cartflow.clinic.views.bedside import bedside
 from cartflow.clinic.views.board import board
 from cartflow.clinic.views.cases import case_page, case_step
 from cartflow.clinic.views.eligibility import eligibility_page
+from cartflow.clinic.views.patient import (
+    access_setup,
+    patient_access_page,
+    patient_access_revoke,
+    patient_card,
+    patient_home,
+    planned_dates,
+)
 from cartflow.clinic.views.patients import patient_list, patient_new, patient_page, patient_refer
 from cartflow.clinic.views.quality import quality_page, review
 
@@ -18,6 +26,7 @@ home = board
 __all__ = [
     "LoginView",
     "LogoutView",
+    "access_setup",
     "audit_page",
     "bedside",
     "board",
@@ -26,10 +35,15 @@ __all__ = [
     "case_step",
     "eligibility_page",
     "home",
+    "patient_access_page",
+    "patient_access_revoke",
+    "patient_card",
+    "patient_home",
     "patient_list",
     "patient_new",
     "patient_page",
     "patient_refer",
+    "planned_dates",
     "quality_page",
     "review",
 ]

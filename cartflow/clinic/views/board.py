@@ -7,11 +7,12 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from cartflow.clinic import access
 from cartflow.clinic.models import CaseProjection, Membership, TherapyCase
+from cartflow.clinic.services.patient_access import is_patient_login
 from cartflow.domain.journey import Step
 from cartflow.domain.roles import PSEUDONYMISED_KINDS, Action, can
 
@@ -130,6 +131,8 @@ def _names(user: Any, case_ids: list[int]) -> dict[int, str]:
 
 @login_required(login_url="login")
 def board(request: HttpRequest) -> HttpResponse:
+    if is_patient_login(request.user):
+        return redirect("patient_home")
     rows = board_rows(request.user)
     by_step: dict[str, list[dict[str, Any]]] = {}
     for row in rows:

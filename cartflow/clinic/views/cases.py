@@ -251,6 +251,7 @@ def case_context(
         "signer": printed_name(user),
         "may_assess": may(roles, Action.ASSESS_ELIGIBILITY),
         "may_verify": may(roles, Action.VERIFY_AUDIT),
+        "may_patient_access": may(roles, Action.MANAGE_PATIENT_ACCESS),
         "may_review": may(roles, Action.SIGN_EVENT) and Role.QUALITY in roles,
     }
 

@@ -16,7 +16,7 @@ from typing import Any
 from cartflow.domain.catalog import SiteProtocolValue
 from cartflow.domain.events import Event
 from cartflow.domain.journey import event_types as T
-from cartflow.domain.journey import labels, outcomes
+from cartflow.domain.journey import labels, outcomes, patient_access
 from cartflow.domain.journey.state import (
     AntigenResult,
     Bag,
@@ -678,6 +678,8 @@ def _noted(state: CaseState, event_type: str, note: str) -> CaseState:
 
 def apply(state: CaseState, event: Event) -> CaseState:
     """The state after ``event``. Never raises; what it cannot read becomes an anomaly."""
+    if getattr(event, "type", None) in patient_access.EVENT_TYPES:
+        return patient_access.apply(state, event)  # beside the steps: no count, no clock
     try:
         if event.type in T.OBSERVATION_TYPES:
             counted = state

@@ -24,7 +24,7 @@ from cartflow.domain.custody import check_temperature
 from cartflow.domain.errors import InvalidInput, NotInCatalog
 from cartflow.domain.events import Event
 from cartflow.domain.identifiers import parse_identifier
-from cartflow.domain.journey import bedside, labels, observations, outcomes
+from cartflow.domain.journey import bedside, labels, observations, outcomes, patient_access
 from cartflow.domain.journey import commands as C
 from cartflow.domain.journey import event_types as T
 from cartflow.domain.journey.apply import FOLLOW_UP_YEARS
@@ -958,6 +958,8 @@ def decide(state: CaseState, command: C.Command, catalog: Catalog, now: datetime
     """The events ``command`` produces from ``state``, or a :class:`JourneyError` (a refusal),
     :class:`~cartflow.domain.errors.IdentityMismatch` (a scan that does not match, also a
     JourneyError) or :class:`~cartflow.domain.errors.InvalidInput` (malformed input)."""
+    if type(command) in patient_access.COMMANDS:
+        return patient_access.decide(state, command, now)  # beside the steps, like observations
     handler = HANDLERS.get(type(command))
     if handler is None:
         raise InvalidInput(f"unknown command {type(command).__name__}")

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from cartflow.domain.catalog import SiteProtocolValue
+from cartflow.domain.journey.patient_access import PatientAccess, PlannedDates
 from cartflow.domain.journey.records import PrintedLabel, ResponseAssessment, ToxicityResolution
 from cartflow.domain.journey.steps import COMMAND_STEPS, TERMINAL, Step
 
@@ -278,6 +279,8 @@ class CaseState:
     disposal_reason: str = ""
     reason: str = ""
     anomalies: tuple[str, ...] = ()
+    patient_accesses: tuple[PatientAccess, ...] = ()
+    planned_dates: PlannedDates = field(default_factory=PlannedDates)
     last_occurred_at: datetime | None = None
     events_applied: int = 0
     labels: tuple[PrintedLabel, ...] = ()

@@ -1,0 +1,39 @@
+"""A refusal in the reader's language: the domain names a rule and its values, the
+interface words it (and translates it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+WORDS: dict[str, Any] = {
+    "patient_access.patient_too_young": _(
+        "This patient is %(age)s. The site gives patients their own access from age "
+        "%(min_age)s: issue it to a parent or guardian."
+    ),
+    "patient_access.guardian_of_adult": _(
+        "This patient is %(age)s. From %(adult_age)s, access goes to the patient, not to a "
+        "guardian."
+    ),
+    "patient_access.link_lifetime": _("A set-up link must expire within %(max_days)s days."),
+    "patient_access.case_closed": _("This case is closed: no access can be issued."),
+    "patient_access.no_case": _("This case is not open yet."),
+    "patient_access.revoked": _("This access was revoked."),
+    "patient_access.used": _("This link was already used."),
+    "patient_access.expired": _("This link has expired."),
+    "patient_access.unknown": _("There is no such access on this case."),
+    "plan.order": _(
+        "Cell collection comes before chemotherapy, and chemotherapy before the infusion."
+    ),
+}
+
+
+def words(rule_id: str, params: dict[str, Any] | None = None, fallback: str = "") -> str:
+    template = WORDS.get(rule_id)
+    if template is None:
+        return fallback or rule_id
+    try:
+        return str(template) % (params or {})
+    except (KeyError, TypeError, ValueError):
+        return str(template)
