@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from cartflow.domain.journey.weights import DEFAULT_WEIGHT_TOLERANCE_PERCENT
 from cartflow.domain.roles import Role, SiteKind
 
 
@@ -46,6 +48,11 @@ class Site(models.Model):
     emergency_phone = models.CharField(max_length=40, blank=True, default="")
     # From this age a minor patient gets their own access beside their guardian's.
     own_access_age = models.PositiveSmallIntegerField(default=16)
+    # How far a manufacturing order's weight may lie from the latest weight recorded on the
+    # case before the weight must be recorded again (site policy; the domain's default).
+    weight_tolerance_percent = models.DecimalField(
+        max_digits=4, decimal_places=1, default=Decimal(DEFAULT_WEIGHT_TOLERANCE_PERCENT)
+    )
 
     class Meta:
         ordering = ["name"]

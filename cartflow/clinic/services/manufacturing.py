@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cartflow.clinic.models import ProductBag, Slot, SlotKind, TherapyCase
-from cartflow.clinic.services.append import AppendResult
+from cartflow.clinic.services.append import AppendResult, resolve_case
 from cartflow.clinic.services.cases import add_participant
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.operations import operation, perform, user_site
@@ -71,7 +71,22 @@ def _bag_rows(result: AppendResult, command: Any, user: Any) -> None:
         )
 
 
-start_manufacturing = operation(journey.StartManufacturing, _manufacturer_joins)
+def start_manufacturing(
+    case: TherapyCase | str, *, acting_user: Any, **fields: Any
+) -> AppendResult:
+    """The manufacturing site accepts the order (``StartManufacturing``); the treating site's
+    weight tolerance goes into the command, so the domain judges the order's weight by it."""
+    case = resolve_case(case)
+    fields["weight_tolerance_percent"] = float(case.treating_site.weight_tolerance_percent)
+    return perform(
+        case,
+        journey.StartManufacturing,
+        acting_user=acting_user,
+        side_rows=_manufacturer_joins,
+        **fields,
+    )
+
+
 release_product = operation(journey.ReleaseProduct, _bag_rows)
 record_out_of_specification = operation(journey.RecordOutOfSpecification, _bag_rows)
 decide_out_of_specification = operation(journey.DecideOutOfSpecification)

@@ -140,6 +140,7 @@ class StartManufacturing(Command):
     scanned_din: str
     weight_kg: float
     order_ref: str
+    weight_tolerance_percent: float = 10.0  # the treating site's, put in by the service
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,7 +24,14 @@ from cartflow.domain.custody import check_temperature
 from cartflow.domain.errors import InvalidInput, NotInCatalog
 from cartflow.domain.events import Event
 from cartflow.domain.identifiers import parse_identifier
-from cartflow.domain.journey import bedside, labels, observations, outcomes, patient_access
+from cartflow.domain.journey import (
+    bedside,
+    labels,
+    observations,
+    outcomes,
+    patient_access,
+    weights,
+)
 from cartflow.domain.journey import commands as C
 from cartflow.domain.journey import event_types as T
 from cartflow.domain.journey.apply import FOLLOW_UP_YEARS
@@ -268,6 +275,10 @@ def _manufacturing(d: _Decision, c: C.StartManufacturing) -> list[Event]:
     collection = d.ctx.state.collection
     require_din_scan(d.ctx, c.scanned_din, collection.din if collection else "")
     weight = _check_weight(c.weight_kg)
+    tolerance = float(c.weight_tolerance_percent)
+    if not (math.isfinite(tolerance) and 0 <= tolerance <= 100):
+        raise InvalidInput("the weight tolerance is a percentage from 0 to 100")
+    weights.check_order_weight(d.ctx.state, d.ctx.attempted, weight, tolerance)
     data = {
         "order_ref": require_text("order reference", c.order_ref),
         "din": collection.din if collection else "",
