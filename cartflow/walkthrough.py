@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from cartflow.catalog_file import load_catalog
 from cartflow.domain.catalog import Catalog
 from cartflow.domain.dosing import dose_for, lymphodepletion_plan
-from cartflow.domain.eligibility import evaluate
+from cartflow.domain.eligibility import evaluate, evaluate_indication
 from cartflow.domain.errors import DomainError
 from cartflow.domain.grading import grade_crs, grade_icans
 from cartflow.domain.hashchain import build_chain, verify_chain
@@ -161,7 +161,10 @@ def _journey(walk: Walk) -> None:
            indication_id=INDICATION, region="US", site="demo-center", site_timezone=SITE_TZ))
     w.step("   antigen test", RecordAntigenTest(actor="demo-physician", antigen="CD19",
            positive=True, method="flow cytometry"), 1)
-    w.step("   eligibility sign-off", SignEligibility(actor="demo-physician",
+    judged = evaluate_indication(parse_patient_facts(PATIENT_FACTS), w.catalog,
+                                 w.catalog.indication(INDICATION), w.now.date())
+    w.step("   eligibility sign-off, with the facts judged", SignEligibility(
+           actor="demo-physician", facts=PATIENT_FACTS, assessment=judged.to_dict(),
            signature=w.sign(Role.PHYSICIAN, "I confirm the patient is eligible")), 1)
     w.step("   infectious-disease screening", RecordInfectiousDiseaseScreening(
            actor="demo-coordinator", cleared=True, tests=("HIV", "HBV", "HCV")), 1)

@@ -28,8 +28,15 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from cartflow.clinic import demo_patients, services
-from cartflow.clinic.models import Site, Slot, SlotKind, TherapyCase
-from cartflow.clinic.services import collection, custody, manufacturing, referral, treatment
+from cartflow.clinic.models import CaseProjection, Site, Slot, SlotKind, TherapyCase
+from cartflow.clinic.services import (
+    collection,
+    custody,
+    eligibility,
+    manufacturing,
+    referral,
+    treatment,
+)
 from cartflow.domain.identifiers import Din, new_identifier, parse_identifier
 from cartflow.domain.journey import BagSpec
 
@@ -216,8 +223,28 @@ def _antigen(w: Walk, admin: Any) -> None:
     )
 
 
+ELIGIBLE_FACTS: dict[str, dict[str, Any]] = {
+    "lbcl": {"diagnosis": "LBCL", "disease_status": "refractory", "prior_lines": 2},
+    "b-all": {
+        "diagnosis": "B-ALL",
+        "disease_status": "second_or_later_relapse",
+        "relapsed_after_transplant": False,
+    },
+    "mm": {
+        "diagnosis": "MM",
+        "disease_status": "refractory",
+        "prior_lines": 4,
+        "prior_therapies": ["immunomodulatory_agent", "proteasome_inhibitor", "anti_cd38"],
+        "refractory_to": ["lenalidomide"],
+    },
+}
+"""What the physician enters for the demo's synthetic patients, by the indication's disease."""
+
+
 def _eligibility(w: Walk, admin: Any) -> None:
-    w.do(referral.sign_eligibility, w.crew.physician, password="")
+    indication = CaseProjection.objects.get(case=w.case).state["indication_id"]
+    facts = ELIGIBLE_FACTS[str(indication).split("/")[1]]
+    w.do(eligibility.sign_eligibility, w.crew.physician, password="", facts=facts)
 
 
 def _screening(w: Walk, admin: Any) -> None:

@@ -108,9 +108,7 @@ def build_network(now: datetime) -> Network:
         )
         services.grant_role(user, sites[site], role.value, acting_user=admin)
         net.users[key] = user
-    services.open_slot(
-        sites["unit"], SlotKind.APHERESIS_CHAIR, net.chair_day, 4, acting_user=admin
-    )
+    services.open_slot(sites["unit"], SlotKind.APHERESIS_CHAIR, net.chair_day, 4, acting_user=admin)
     services.open_slot(
         sites["factory"], SlotKind.MANUFACTURING, clinical(now, 16, 9).date(), 4, acting_user=admin
     )
@@ -142,7 +140,13 @@ def journey(net: Network, coi_barcode: str) -> list[PageStep]:
             {"antigen": "CD19", "positive": "yes", "method": "flow cytometry"},
             at(20, 9),
         ),
-        PageStep("physician", "SignEligibility", {}, at(20, 10), signed=True),
+        PageStep(
+            "physician",
+            "SignEligibility",
+            {"diagnosis": "LBCL", "disease_status": "refractory", "prior_lines": "2"},
+            at(20, 10),
+            signed=True,
+        ),
         PageStep(
             "coordinator",
             "RecordInfectiousDiseaseScreening",

@@ -124,7 +124,8 @@ def build_network(
         record_number="DEMO-7001",
         given_name="Demo",
         family_name="Patient-701",
-        birth_date=date(1970, 1, 1),
+        # B-ALL's label admits patients up to 25: the synthetic patient is a teenager there.
+        birth_date=date(2012, 1, 1) if indication_id.endswith("/b-all") else date(1970, 1, 1),
         acting_user=own[Role.COORDINATOR],
     )
     crew = Crew(

@@ -93,12 +93,20 @@ def test_a_case_walks_from_registration_to_infusion_through_the_api(api_net: Api
     )
     wrong = p["physician"].post(f"{case}/eligibility", {"password": "guess"}, expect=403)
     assert "password" in wrong["detail"]
+    partial = {"age_years": 54, "diagnosis": "LBCL", "antigens": {"CD19": "positive"}}
+    unjudged = p["physician"].post(
+        f"{case}/eligibility",
+        {"password": _pw(net, Role.PHYSICIAN), "occurred_at": at(0.2), "facts": partial},
+        expect=422,
+    )
+    assert unjudged["rule_id"] == "eligibility.not_eligible"
+    assert "needs information" in unjudged["rule"]
     signed = p["physician"].post(
         f"{case}/eligibility",
         {
             "password": _pw(net, Role.PHYSICIAN),
             "occurred_at": at(0.2),
-            "facts": {"age_years": 54, "diagnosis": "LBCL", "antigens": {"CD19": "positive"}},
+            "facts": {**partial, "disease_status": "refractory", "prior_lines": 2},
         },
     )
     assert signed["step"] == "eligible"

@@ -24,11 +24,21 @@ from cartflow.clinic.models import (
     Slot,
     TherapyCase,
 )
-from cartflow.clinic.services import collection, custody, manufacturing, referral, treatment
+from cartflow.clinic.services import (
+    collection,
+    custody,
+    eligibility,
+    manufacturing,
+    referral,
+    treatment,
+)
 from cartflow.clinic.services.machine import journey_machine
 from cartflow.domain.identifiers import new_identifier, parse_identifier
 from cartflow.domain.journey import BagSpec, JourneyError, ScanMismatch
 from tests.clinic.fixtures import PASSWORD, _persona, triggers_dropped
+
+LBCL_FACTS = {"diagnosis": "LBCL", "disease_status": "refractory", "prior_lines": 2}
+"""What the physician enters for the synthetic patient (an adult with refractory LBCL)."""
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +107,9 @@ def _to_eligible(net: Network) -> services.AppendResult:
         positive=True,
         method="flow cytometry",
     )
-    return net.later(hours=1).do(referral.sign_eligibility, net.physician, password=PASSWORD)
+    return net.later(hours=1).do(
+        eligibility.sign_eligibility, net.physician, password=PASSWORD, facts=LBCL_FACTS
+    )
 
 
 def _to_collected(net: Network) -> None:
@@ -207,7 +219,9 @@ def test_signing_eligibility_before_the_antigen_test_is_refused_with_the_rule(
 ) -> None:
     before = Event.objects.count(), AuditRow.objects.count(), Signature.objects.count()
     with pytest.raises(JourneyError) as refused:
-        net.later(hours=1).do(referral.sign_eligibility, net.physician, password=PASSWORD)
+        net.later(hours=1).do(
+            eligibility.sign_eligibility, net.physician, password=PASSWORD, facts=LBCL_FACTS
+        )
     assert "SignEligibility refused in step referred" in str(refused.value)
     assert (Event.objects.count(), AuditRow.objects.count(), Signature.objects.count()) == before
 
@@ -240,7 +254,9 @@ def test_a_wrong_password_signs_nothing_and_records_nothing(net: Network) -> Non
     )
     before = Event.objects.count(), AuditRow.objects.count()
     with pytest.raises(services.SignatureRefused, match="password is not correct"):
-        net.later(hours=1).do(referral.sign_eligibility, net.physician, password="guess")
+        net.later(hours=1).do(
+            eligibility.sign_eligibility, net.physician, password="guess", facts=LBCL_FACTS
+        )
     assert (Event.objects.count(), AuditRow.objects.count()) == before
 
 

@@ -84,6 +84,7 @@ GET  /api/cases/{coi}/events                                     A A A A A A A A
 POST /api/eligibility/assessment                                 A A F F F F F F F  = 401
 POST /api/cases/{coi}/antigen-tests                              A F F F F F F F F  H 401
 POST /api/cases/{coi}/eligibility                                A F F F F F F F F  H 401
+POST /api/cases/{coi}/eligibility/off-label                      A F F F F F F F F  H 401
 POST /api/cases/{coi}/screening                                  A A F F F F F F F  H 401
 POST /api/cases/{coi}/apheresis                                  F A F F F F F F F  H 401
 POST /api/cases/{coi}/collections                                F F A F F F F F F  H 401

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from cartflow.catalog_file import load_catalog
 from cartflow.domain.catalog import Catalog
+from cartflow.domain.eligibility import evaluate_indication
 from cartflow.domain.events import Event
 from cartflow.domain.identifiers import Din, new_identifier
 from cartflow.domain.journey import (
@@ -43,6 +44,7 @@ from cartflow.domain.journey import (
     apply,
     decide,
 )
+from cartflow.domain.patient_facts import parse_patient_facts
 from cartflow.domain.roles import Role
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -52,6 +54,33 @@ DIN = new_identifier("W0001", 26, 555)
 SECOND_DIN = new_identifier("W0001", 26, 556)
 RECORD_NUMBER = "SYN-MRN-0001"
 """A synthetic hospital record number on the test patient's wristband."""
+
+ELIGIBLE_FACTS: dict[str, dict[str, Any]] = {
+    "lbcl": {
+        "age_years": 58,
+        "diagnosis": "LBCL",
+        "disease_status": "refractory",
+        "prior_lines": 2,
+        "antigens": {"CD19": "positive"},
+    },
+    "b": {  # B-ALL
+        "age_years": 12,
+        "diagnosis": "B-ALL",
+        "disease_status": "second_or_later_relapse",
+        "relapsed_after_transplant": False,
+        "antigens": {"CD19": "positive"},
+    },
+    "mm": {
+        "age_years": 62,
+        "diagnosis": "MM",
+        "disease_status": "refractory",
+        "prior_lines": 4,
+        "prior_therapies": ["immunomodulatory_agent", "proteasome_inhibitor", "anti_cd38"],
+        "refractory_to": ["lenalidomide"],
+        "antigens": {"BCMA": "positive"},
+    },
+}
+"""Synthetic patients whom each indication's label admits (by the disease in its id)."""
 
 LBCL = "tisagenlecleucel/lbcl"  # US: infuse 2-11 days after LD; flat dose 0.6-6.0x10^8
 B_ALL = "tisagenlecleucel/b-all"  # <=50 kg 0.2-5.0x10^6/kg; >50 kg 0.1-2.5x10^8
@@ -137,6 +166,25 @@ class Journey:
             signature=self.sign(Role.MANUFACTURING),
         )
 
+    def judged(self, **changes: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Synthetic patient facts for the case's indication and region (``changes`` applied)
+        and the eligibility module's judgment of them on the case's date."""
+        disease = self.indication.split("/")[1].split("-")[0]
+        facts = {**ELIGIBLE_FACTS[disease], "region": self.region, **changes}
+        indication = self.catalog.indication(self.indication)
+        on = self.now.astimezone(ZoneInfo(self.timezone)).date()
+        judged = evaluate_indication(parse_patient_facts(facts), self.catalog, indication, on)
+        return facts, judged.to_dict()
+
+    def sign_eligibility(self) -> SignEligibility:
+        facts, assessment = self.judged()
+        return SignEligibility(
+            actor="physician-1",
+            signature=self.sign(Role.PHYSICIAN),
+            facts=facts,
+            assessment=assessment,
+        )
+
     def bag_ids(self) -> tuple[str, ...]:
         return tuple(b.bag_id for b in self.bags)
 
@@ -177,9 +225,7 @@ class Journey:
             Step.REFERRED: lambda: RecordAntigenTest(
                 actor="physician-1", antigen="CD19", positive=True, method="flow cytometry"
             ),
-            Step.ANTIGEN_TESTED: lambda: SignEligibility(
-                actor="physician-1", signature=self.sign(Role.PHYSICIAN)
-            ),
+            Step.ANTIGEN_TESTED: self.sign_eligibility,
             Step.ELIGIBLE: lambda: RecordInfectiousDiseaseScreening(
                 actor="coordinator-1", cleared=True, tests=("HIV", "HBV", "HCV")
             ),

@@ -33,7 +33,6 @@ from cartflow.domain.journey import (
     ReferPatient,
     ScanMismatch,
     ShipProduct,
-    SignEligibility,
     StartLymphodepletion,
     StartManufacturing,
     Step,
@@ -100,9 +99,10 @@ def test_an_antigen_test_for_another_antigen_is_refused_and_a_negative_one_waits
 
 def test_eligibility_needs_a_physicians_signature() -> None:
     j = Journey().walk_to(Step.ANTIGEN_TESTED)
-    error = refusal(j, SignEligibility(actor="c", signature=j.sign(Role.COORDINATOR)))
+    coordinator = replace(j.sign_eligibility(), signature=j.sign(Role.COORDINATOR))
+    error = refusal(j, coordinator)
     assert_names(error, Step.ANTIGEN_TESTED, "SignEligibility", RuleKind.SITE_POLICY, "physician")
-    j.do(SignEligibility(actor="p", signature=j.sign(Role.PHYSICIAN)))
+    j.do(j.sign_eligibility())
     assert j.state.step is Step.ELIGIBLE and j.state.eligibility_signer == "physician-1"
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 from pydantic import Field
 
-from cartflow.clinic.api.auth import Scope, access_to, case_of
+from cartflow.clinic.api.auth import Scope, access_to
 from cartflow.clinic.api.common import (
     CoiPath,
     Day,
@@ -18,12 +18,14 @@ from cartflow.clinic.api.common import (
     SignedStepIn,
     StepIn,
     StepOut,
+    Text,
     record,
 )
-from cartflow.clinic.services import referral
+from cartflow.clinic.services import eligibility, referral
 from cartflow.clinic.services.machine import catalog
+from cartflow.clinic.services.signatures import Meaning
 from cartflow.domain.catalog import ANTIGENS, DISEASE_STATUSES, DISEASES, REGIONS, THERAPY_CLASSES
-from cartflow.domain.eligibility import evaluate, evaluate_indication
+from cartflow.domain.eligibility import evaluate
 from cartflow.domain.patient_facts import (
     MAX_AGE_YEARS,
     MAX_MONTHS,
@@ -115,14 +117,26 @@ def record_antigen_test(request: HttpRequest, coi: CoiPath, payload: AntigenTest
     summary="Sign that the patient is eligible (re-enter the password)",
 )
 def sign_eligibility(request: HttpRequest, coi: CoiPath, payload: EligibilitySignIn) -> Any:
-    assessment: dict[str, Any] = {}
-    if payload.facts is not None:
-        cat = catalog()
-        state = case_of(request).projection.state
-        indication = cat.indication(str(state.get("indication_id", "")))
-        assessment = evaluate_indication(
-            _facts(payload.facts), cat, indication, timezone.localdate()
-        ).to_dict()
+    facts = payload.facts.dict(exclude_none=True) if payload.facts is not None else {}
     values = payload.dict()
     values.pop("facts")
-    return record(request, referral.sign_eligibility, None, assessment=assessment, **values)
+    return record(request, eligibility.sign_eligibility, None, facts=facts, **values)
+
+
+class OffLabelIn(EligibilitySignIn):
+    reason: Text = Field(description="why the patient is treated outside the label's indication")
+
+
+@router.post(
+    "/cases/{coi}/eligibility/off-label",
+    response={201: StepOut},
+    auth=access_to(Action.SIGN_ELIGIBILITY),
+    summary="Sign an off-label exception: the patient's facts are not judged eligible and the "
+    "physician treats with the reason (re-enter the password)",
+)
+def sign_off_label(request: HttpRequest, coi: CoiPath, payload: OffLabelIn) -> Any:
+    facts = payload.facts.dict(exclude_none=True) if payload.facts is not None else {}
+    values = payload.dict()
+    values.pop("facts")
+    values["meaning"] = values.get("meaning") or Meaning.EXCEPTION
+    return record(request, eligibility.sign_off_label, None, facts=facts, **values)

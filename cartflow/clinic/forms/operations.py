@@ -20,6 +20,7 @@ from typing import Any
 from django.http import QueryDict
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
+from pydantic import Field as PydanticField
 
 from cartflow.catalog_file import load_catalog
 from cartflow.clinic.api import custody as custody_api
@@ -33,6 +34,7 @@ from cartflow.clinic.models import Site, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services import (
     collection,
     custody,
+    eligibility,
     kinetics,
     manufacturing,
     referral,
@@ -44,7 +46,13 @@ from cartflow.clinic.services.operations import DEFAULT_MEANINGS
 from cartflow.clinic.services.signatures import Meaning
 from cartflow.clinic.templatetags.cartflow_time import case_zone
 from cartflow.domain import journey
-from cartflow.domain.catalog import ANTIGENS, FactName, FactStatus
+from cartflow.domain.catalog import (
+    ANTIGENS,
+    DISEASE_STATUSES,
+    DISEASES,
+    FactName,
+    FactStatus,
+)
 from cartflow.domain.errors import DomainError, NotInCatalog
 from cartflow.domain.grading import Consciousness, Edema, Hypotension, Motor, Oxygen, Seizure
 from cartflow.domain.journey.time_windows import local_date, site_zone
@@ -234,6 +242,22 @@ def _collection(payload: Any, case: TherapyCase) -> dict[str, Any]:
 # --- operations the pages add ----------------------------------------------------------------
 
 
+class EligibilityFormIn(SignedStepIn):
+    """The facts the case page asks for; the rest come from the record."""
+
+    diagnosis: str = PydanticField(min_length=1, max_length=16)
+    disease_status: str = PydanticField(min_length=1, max_length=64)
+    prior_lines: int | None = PydanticField(None, ge=0, le=30)
+
+
+ELIGIBILITY_FORM_FACTS = ("diagnosis", "disease_status", "prior_lines")
+
+
+def _eligibility_facts(payload: Any, case: TherapyCase) -> dict[str, Any]:
+    given = payload.model_dump()
+    return {"facts": {k: given[k] for k in ELIGIBILITY_FORM_FACTS if given[k] is not None}}
+
+
 class ManufacturingSlotIn(StepIn):
     slot_id: uuid.UUID
 
@@ -288,11 +312,23 @@ OPERATIONS: dict[str, Operation] = {
             "SignEligibility",
             "Sign that the patient is eligible",
             Action.SIGN_ELIGIBILITY,
-            eligibility_api.EligibilitySignIn,
-            referral.sign_eligibility,
+            EligibilityFormIn,
+            eligibility.sign_eligibility,
+            (
+                Field("diagnosis", "Diagnosis", "choice", choices=tuple((d, d) for d in DISEASES)),
+                Field(
+                    "disease_status",
+                    "Disease status",
+                    "choice",
+                    choices=tuple((s, s.replace("_", " ")) for s in DISEASE_STATUSES),
+                ),
+                Field("prior_lines", "Prior lines of therapy", "number", required=False),
+            ),
             button="Sign eligibility",
-            drop=("facts",),
-            help="Check the eligibility page first: every condition of the label met.",
+            drop=ELIGIBILITY_FORM_FACTS,
+            extra=_eligibility_facts,
+            help="The facts are judged for the case's indication with what the record holds "
+            "(age, antigen tests, region); the eligibility page judges every fact.",
         ),
         Operation(
             "RecordInfectiousDiseaseScreening",

@@ -30,6 +30,7 @@ SideRows = Callable[[AppendResult, Any, Any], None]
 
 DEFAULT_MEANINGS: dict[str, str] = {
     "SignEligibility": Meaning.ELIGIBILITY,
+    "SignOffLabelEligibility": Meaning.EXCEPTION,
     "ReleaseProduct": Meaning.RELEASE,
     "RecordOutOfSpecification": Meaning.AUTHORSHIP,
     "DecideOutOfSpecification": Meaning.QUALITY_DECISION,

@@ -61,5 +61,4 @@ def _antigen_test_row(result: AppendResult, command: Any, user: Any) -> None:
 
 
 record_antigen_test = operation(journey.RecordAntigenTest, _antigen_test_row)
-sign_eligibility = operation(journey.SignEligibility)
 record_infectious_disease_screening = operation(journey.RecordInfectiousDiseaseScreening)

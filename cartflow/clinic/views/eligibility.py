@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from cartflow.clinic import access
 from cartflow.clinic.api.eligibility import PatientFactsIn
 from cartflow.clinic.models import AntigenTest
-from cartflow.clinic.services import referral
+from cartflow.clinic.services import eligibility
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.errors import ServiceError
 from cartflow.clinic.services.machine import catalog
@@ -29,7 +29,7 @@ from cartflow.clinic.services.signatures import Meaning, printed_name
 from cartflow.clinic.views.common import case_roles, guarded, may, refusal
 from cartflow.clinic.views.patients import _errors
 from cartflow.domain.catalog import DISEASE_STATUSES, DISEASES, THERAPY_CLASSES
-from cartflow.domain.eligibility import evaluate, evaluate_indication
+from cartflow.domain.eligibility import evaluate
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import Step
 from cartflow.domain.patient_facts import parse_patient_facts
@@ -130,17 +130,15 @@ def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
 
 def _sign(request: HttpRequest, case: Any, facts: dict[str, Any]) -> dict[str, str] | None:
     """Sign eligibility with the judgment of the facts on the page for the case's indication
-    (as the API does); ``None`` when signed, else the refusal in words."""
+    (the service the API and the case page call too); ``None`` when signed, else the refusal
+    in words."""
     access.get_case_for_user(request.user, case.coi, Action.SIGN_ELIGIBILITY)
     version = str(request.POST.get("expected_version", "")).strip()
     try:
-        parsed = parse_patient_facts(PatientFactsIn.model_validate(facts).dict(exclude_none=True))
-        cat = catalog()
-        indication = cat.indication(str(case.projection.state.get("indication_id", "")))
-        assessment = evaluate_indication(parsed, cat, indication, timezone.localdate()).to_dict()
-        referral.sign_eligibility(
+        checked = PatientFactsIn.model_validate(facts).dict(exclude_none=True)
+        eligibility.sign_eligibility(
             case,
-            assessment=assessment,
+            facts=checked,
             password=str(request.POST.get("password", "")),
             acting_user=request.user,
             request_meta=RequestMeta.from_request(request),

@@ -190,6 +190,17 @@ def _eligibility(s: CaseState, e: Event, d: Data) -> CaseState:
     return dataclasses.replace(s, step=Step.ELIGIBLE, eligibility_signer=sig.signer_id)
 
 
+def _off_label(s: CaseState, e: Event, d: Data) -> CaseState:
+    s, sig = _signed(s, e, d)
+    record = _exception("off_label_eligibility", e, d, sig, judged=_str(d, "judged"))
+    return dataclasses.replace(
+        s,
+        step=Step.ELIGIBLE,
+        eligibility_signer=sig.signer_id,
+        exceptions=(*s.exceptions, record),
+    )
+
+
 def _screening(s: CaseState, e: Event, d: Data) -> CaseState:
     cleared = _bool(d, "cleared")
     return dataclasses.replace(
@@ -624,6 +635,7 @@ HANDLERS: dict[str, Handler] = {
     T.CASE_REFERRED: _referred,
     T.ANTIGEN_TESTED: _antigen,
     T.ELIGIBILITY_SIGNED: _eligibility,
+    T.OFF_LABEL_ELIGIBILITY: _off_label,
     T.SCREENING_RECORDED: _screening,
     T.APHERESIS_SCHEDULED: _apheresis,
     T.COLLECTION_RECORDED: _collected,

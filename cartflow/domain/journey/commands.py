@@ -76,11 +76,23 @@ class RecordAntigenTest(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class SignEligibility(Command):
-    """A physician signs that the patient is eligible; ``assessment`` is the eligibility
-    module's result (JSON), kept with the signature."""
+    """A physician signs that the patient is eligible; ``facts`` are the patient's facts and
+    ``assessment`` the eligibility module's judgment of them (JSON), kept with the signature."""
 
     signature: Signature
     assessment: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignOffLabelEligibility(Command):
+    """A physician treats although the facts are not judged eligible: a signed exception with
+    the reason, the facts and their judgment kept with it."""
+
+    signature: Signature
+    reason: str
+    assessment: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -436,6 +448,7 @@ ALL_COMMANDS: tuple[type[Command], ...] = (
     ReferPatient,
     RecordAntigenTest,
     SignEligibility,
+    SignOffLabelEligibility,
     RecordInfectiousDiseaseScreening,
     ScheduleApheresis,
     BookManufacturingSlot,

@@ -26,6 +26,7 @@ from cartflow.domain.events import Event
 from cartflow.domain.identifiers import parse_identifier
 from cartflow.domain.journey import (
     bedside,
+    judgment,
     labels,
     observations,
     outcomes,
@@ -167,8 +168,32 @@ def _antigen(d: _Decision, c: C.RecordAntigenTest) -> list[Event]:
 
 def _eligibility(d: _Decision, c: C.SignEligibility) -> list[Event]:
     require_signature(d.ctx, c.signature, (Role.PHYSICIAN,), "eligibility")
-    data = {"signature": c.signature.to_dict(), "assessment": dict(c.assessment)}
+    judgment.require_judgment(d.ctx, c.assessment, c.facts)
+    if not judgment.judged_eligible(d.ctx, c.assessment):
+        raise judgment.refuse_not_eligible(d.ctx, c.assessment)
+    data = {
+        "signature": c.signature.to_dict(),
+        "assessment": dict(c.assessment),
+        # "facts" names the catalog facts a decision used; these are the patient's.
+        "patient_facts": dict(c.facts),
+    }
     return [d.event(T.ELIGIBILITY_SIGNED, data)]
+
+
+def _off_label(d: _Decision, c: C.SignOffLabelEligibility) -> list[Event]:
+    require_signature(d.ctx, c.signature, (Role.PHYSICIAN,), "an off-label exception")
+    reason = require_text("reason", c.reason)
+    judgment.require_judgment(d.ctx, c.assessment, c.facts)
+    if judgment.judged_eligible(d.ctx, c.assessment):
+        raise judgment.refuse_needless_exception(d.ctx)
+    data = {
+        "reason": reason,
+        "judged": judgment.why_not(d.ctx, c.assessment),
+        "signature": c.signature.to_dict(),
+        "assessment": dict(c.assessment),
+        "patient_facts": dict(c.facts),
+    }
+    return [d.event(T.OFF_LABEL_ELIGIBILITY, data)]
 
 
 def _screening(d: _Decision, c: C.RecordInfectiousDiseaseScreening) -> list[Event]:
@@ -887,6 +912,7 @@ HANDLERS: dict[type[C.Command], Handler] = {
     C.ReferPatient: _refer,
     C.RecordAntigenTest: _antigen,
     C.SignEligibility: _eligibility,
+    C.SignOffLabelEligibility: _off_label,
     C.RecordInfectiousDiseaseScreening: _screening,
     C.ScheduleApheresis: _apheresis,
     C.BookManufacturingSlot: _book_manufacturing,

@@ -50,6 +50,7 @@ ICANS_GRADED: Final = "toxicity.icans_graded"
 KINETICS_MEASURED: Final = "kinetics.measured"
 DEVIATION_OPENED: Final = "deviation.opened"
 SLOT_BOOKED: Final = "slot.booked"
+OFF_LABEL_ELIGIBILITY: Final = "exception.off_label_eligibility"
 LABEL_PRINTED: Final = "label.printed"
 LABEL_APPLIED: Final = "label.applied"
 LABEL_REPRINTED: Final = "label.reprinted"
@@ -109,6 +110,7 @@ CURRENT_VERSION: Final[dict[str, int]] = {
     KINETICS_MEASURED: 1,
     DEVIATION_OPENED: 1,
     SLOT_BOOKED: 1,  # the clinic wrote the same fields before booking was a command
+    OFF_LABEL_ELIGIBILITY: 1,
     MONITORING_STARTED: 1,
     MONITORING_COMPLETED: 1,
     FOLLOW_UP_VISIT: 1,

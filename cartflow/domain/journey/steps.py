@@ -154,6 +154,7 @@ COMMAND_STEPS: dict[str, frozenset[Step]] = {
     "ReferPatient": frozenset({Step.NEW}),
     "RecordAntigenTest": frozenset({Step.REFERRED}),
     "SignEligibility": frozenset({Step.ANTIGEN_TESTED}),
+    "SignOffLabelEligibility": frozenset({Step.ANTIGEN_TESTED}),
     "RecordInfectiousDiseaseScreening": frozenset({Step.ELIGIBLE}),
     "ScheduleApheresis": frozenset({Step.SCREENED, Step.COLLECTION_FAILED, Step.PRODUCT_DISPOSED}),
     "BookManufacturingSlot": frozenset({Step.APHERESIS_SCHEDULED, Step.COLLECTED, Step.BRIDGING}),
