@@ -46,14 +46,16 @@ DEVIATION_KINDS: Final = frozenset({"bedside_scan_mismatch"})
 SUMMARY_MAX: Final = 300
 
 
-def _first_infusion(ctx: Context, what: str) -> datetime:
+def first_infusion(ctx: Context, what: str, source: str = AFTER_INFUSION_SOURCE) -> datetime:
+    """The first infusion's time; refused (``observation.before_infusion``) when none is
+    recorded: ``what`` is recorded after the infusion."""
     first = ctx.state.first_infusion_at
     if first is None:
         raise JourneyError(
             ctx.step,
             ctx.attempted,
             f"{what} after the infusion; this case has none recorded",
-            AFTER_INFUSION_SOURCE,
+            source,
             RuleKind.SITE_POLICY,
             "observation.before_infusion",
         )
@@ -95,7 +97,7 @@ def _refuse_repeat(
 
 
 def grade_crs(ctx: Context, c: C.GradeCrs, event: EventMaker) -> Event:
-    first = _first_infusion(ctx, "CRS is graded")
+    first = first_infusion(ctx, "CRS is graded")
     _not_before(ctx, ctx.at, first, "a CRS grade")
     grade = grading.grade_crs(c.temperature_c, c.hypotension, c.oxygen, fever_masked=c.fever_masked)
     observed = {
@@ -110,7 +112,7 @@ def grade_crs(ctx: Context, c: C.GradeCrs, event: EventMaker) -> Event:
 
 
 def grade_icans(ctx: Context, c: C.GradeIcans, event: EventMaker) -> Event:
-    first = _first_infusion(ctx, "ICANS is graded")
+    first = first_infusion(ctx, "ICANS is graded")
     _not_before(ctx, ctx.at, first, "an ICANS grade")
     grade = grading.grade_icans(
         consciousness=c.consciousness,
@@ -190,7 +192,7 @@ def measurement(ctx: Context, c: C.RecordKineticsMeasurement, event: EventMaker)
             "was taken), not both and not neither"
         )
     day, copies, limit, censored = check_measurement(c.day, c.copies_per_ug, c.lloq)
-    first = _first_infusion(ctx, "transgene levels are recorded")
+    first = first_infusion(ctx, "transgene levels are recorded")
     if day is None:
         at = ctx.at
         _not_before(ctx, at, first, "the sample")

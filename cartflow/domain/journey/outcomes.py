@@ -18,6 +18,7 @@ from cartflow.domain.journey import commands as C
 from cartflow.domain.journey import event_types as T
 from cartflow.domain.journey.errors import JourneyError
 from cartflow.domain.journey.guards import Context
+from cartflow.domain.journey.observations import first_infusion
 from cartflow.domain.journey.records import ResponseAssessment, ToxicityResolution
 from cartflow.domain.journey.state import CaseState, ToxicityGrade
 from cartflow.domain.journey.time_windows import local_date
@@ -74,17 +75,7 @@ def _choice(enum: type[StrEnum], value: str, name: str) -> str:
 
 
 def _after_infusion(ctx: Context, what: str) -> datetime:
-    first = ctx.state.first_infusion_at
-    if first is None:
-        raise JourneyError(
-            ctx.step,
-            ctx.attempted,
-            f"{what} after the infusion; this case has none recorded",
-            OUTCOME_SOURCE,
-            RuleKind.SITE_POLICY,
-            "observation.before_infusion",
-        )
-    return first
+    return first_infusion(ctx, what, OUTCOME_SOURCE)
 
 
 def _site_day(ctx: Context, at: datetime) -> date:
