@@ -31,6 +31,7 @@ from cartflow.domain.errors import InvalidInput
 from cartflow.domain.events import Event
 from cartflow.domain.journey.commands import Command
 from cartflow.domain.journey.errors import JourneyError
+from cartflow.domain.journey.records import PatientAccess, PlannedDates
 from cartflow.domain.journey.steps import Step
 
 if TYPE_CHECKING:
@@ -121,24 +122,6 @@ COMMANDS: Final = frozenset(
 
 
 # --- what the state keeps -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PatientAccess:
-    access_id: str
-    holder: str
-    issued_at: datetime
-    expires_at: datetime
-    used_at: datetime | None = None
-    revoked_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class PlannedDates:
-    apheresis_on: date | None = None
-    lymphodepletion_on: date | None = None
-    infusion_on: date | None = None
-    recorded_at: datetime | None = None
 
 
 def access_of(state: CaseState, access_id: str) -> PatientAccess | None:

@@ -72,3 +72,24 @@ class ToxicityResolution:
     max_grade: int
     actor: str
     treatments: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --- patient and family access (patient_access.py) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatientAccess:
+    access_id: str
+    holder: str
+    issued_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PlannedDates:
+    apheresis_on: date | None = None
+    lymphodepletion_on: date | None = None
+    infusion_on: date | None = None
+    recorded_at: datetime | None = None

@@ -13,8 +13,13 @@ from enum import Enum
 from typing import Any
 
 from cartflow.domain.catalog import SiteProtocolValue
-from cartflow.domain.journey.patient_access import PatientAccess, PlannedDates
-from cartflow.domain.journey.records import PrintedLabel, ResponseAssessment, ToxicityResolution
+from cartflow.domain.journey.records import (
+    PatientAccess,
+    PlannedDates,
+    PrintedLabel,
+    ResponseAssessment,
+    ToxicityResolution,
+)
 from cartflow.domain.journey.steps import COMMAND_STEPS, TERMINAL, Step
 
 
