@@ -128,6 +128,37 @@ def lock_case(case_id: int) -> Locked | None:
     return Locked(int(row[0]), str(row[1]), _json(row[2]), int(row[3]), str(row[4]), str(row[5]))
 
 
+@dataclass(frozen=True)
+class Chain:
+    """A case's stored events in order, and where the ledger last recorded it to end."""
+
+    rows: list[tuple[int, bytes, str, str]]
+    ledger_head: tuple[str, int] | None
+
+
+def case_chain(case_id: int, coi: str) -> Chain:
+    """The case's events (seq, bytes, hash, previous hash) and its last ledger entry.
+
+    Call it after :func:`lock_case`: it is a statement of its own, so on PostgreSQL it sees
+    everything the writer before us committed (a statement that waited on a row lock keeps
+    its older view of the other tables). One round trip: the one-row left join yields the
+    ledger's entry even for a case whose events are all gone.
+    """
+    sql = (
+        f"SELECT l.case_head, l.case_version, e.seq, e.body, e.hash, e.prev_hash "
+        f"FROM (SELECT 1 AS one) o "
+        f"LEFT JOIN (SELECT case_head, case_version FROM {LEDGER} WHERE case_coi = %s "
+        f"ORDER BY seq DESC LIMIT 1) l ON 1 = 1 "
+        f"LEFT JOIN {EVENT} e ON e.case_id = %s ORDER BY e.seq"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [coi, case_id])
+        found = cursor.fetchall()
+    ledger_head = (str(found[0][0]), int(found[0][1])) if found and found[0][0] else None
+    rows = [(int(r[2]), bytes(r[3]), str(r[4]), str(r[5])) for r in found if r[2] is not None]
+    return Chain(rows, ledger_head)
+
+
 def _event_params(case_id: int, event: EventRow) -> list[Any]:
     return [
         case_id,
