@@ -8,6 +8,8 @@
 - ``CARTFLOW_DEBUG``: ``1`` turns Django's debug pages on (never in production).
 - ``CARTFLOW_ALLOWED_HOSTS``: comma-separated host names (default: localhost only).
 - ``CARTFLOW_TESTING``: set by the test suite; only then is the fast password hasher used.
+- ``CARTFLOW_READ_ONLY``: ``1`` opens the SQLite database read-only and writes nothing to the
+  data folder (``cartflow audit verify`` on a copy that may not be changed).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def env_path(name: str, default: str) -> Path:
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = env_path("CARTFLOW_DATA", "./data")
 TESTING = env_bool("CARTFLOW_TESTING")
+READ_ONLY = env_bool("CARTFLOW_READ_ONLY")
 
 
 def _secret_key() -> str:
@@ -70,6 +73,8 @@ def _secret_key() -> str:
     path = DATA_DIR / "secret_key"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
+    if READ_ONLY:
+        return secrets.token_urlsafe(50)  # nothing is signed in a read-only run
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
     # Written owner-only: whoever reads it can forge sessions.
@@ -136,6 +141,8 @@ def _databases() -> dict[str, Any]:
         # Persistent connections: a web worker reuses its connection between requests.
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         return {"default": config}
+    if READ_ONLY:
+        return {"default": _read_only_sqlite(DATA_DIR / "cartflow.sqlite3")}
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "default": {
@@ -157,6 +164,21 @@ def _databases() -> dict[str, Any]:
                 ),
             },
         }
+    }
+
+
+def _read_only_sqlite(path: Path) -> dict[str, Any]:
+    """The database file opened so that nothing can be written, not even a journal.
+
+    Without a write-ahead log beside it the file is opened ``immutable`` (a copy on a
+    read-only medium needs no lock files); with one, ``mode=ro`` so its pages are read too.
+    """
+    wal = path.with_name(path.name + "-wal")
+    flag = "mode=ro" if wal.exists() else "immutable=1"
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": f"file:{path}?{flag}",
+        "OPTIONS": {"uri": True, "init_command": "PRAGMA query_only=ON;"},
     }
 
 

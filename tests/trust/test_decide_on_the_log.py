@@ -67,9 +67,7 @@ def test_a_cache_with_a_wrong_version_does_not_move_the_chain(
 
 
 @pytest.mark.django_db
-def test_an_edited_event_refuses_every_write_to_its_case(
-    case: TherapyCase, physician: Any
-) -> None:
+def test_an_edited_event_refuses_every_write_to_its_case(case: TherapyCase, physician: Any) -> None:
     event = Event.objects.get(case=case, seq=1)
     entry = json.loads(bytes(event.body))
     entry["data"]["text"] = "altered"

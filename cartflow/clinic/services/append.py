@@ -3,9 +3,10 @@
 Every operation on a case (refer, record a collection, sign, ...) is a thin function over
 :func:`append`. In ONE transaction it locks the case, reads the clock, replays the case's
 stored events (each link checked, the end checked against the ledger) and asks the domain's
-``decide`` for the events on that state, links them into the case's hash chain, folds them into the state, updates the
-projection, chains the case's new head into the network ledger and writes exactly one audit
-row. A refusal of the domain, a conflict or any database error rolls all of it back.
+``decide`` for the events on that state, links them into the case's hash chain, folds them
+into the state, updates the projection, chains the case's new head into the network ledger
+and writes exactly one audit row (chained too). A refusal of the domain, a conflict or any
+database error rolls all of it back.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from cartflow.clinic.models import CaseProjection, Signature, TherapyCase
 from cartflow.clinic.models import Event as EventRecord
+from cartflow.clinic.sealing import audit_bytes
 from cartflow.clinic.services import store
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import Conflict, NotFound
@@ -69,6 +71,7 @@ class SignatureIntent:
         return Event(
             type=SIGNATURE_EVENT,
             occurred_at=now,
+            recorded_at=now,
             actor=actor_name(self.signer),
             data={
                 "signs": signed_hash,
@@ -163,6 +166,12 @@ def replay_chain(
         state = fold(machine, state, Event.from_body(entry))
         prev = digest
     return state, len(rows), prev
+
+
+def sealed_audit(seq: int, prev: str, **values: Any) -> store.AuditValues:
+    """An audit row chained after ``prev`` at position ``seq`` of the audit trail."""
+    _, digest = audit_bytes(seq=seq, prev=prev, **values)
+    return store.AuditValues(**values, seq=seq, hash=digest, prev_hash=prev)
 
 
 def resolve_case(case: TherapyCase | str) -> TherapyCase:
@@ -332,7 +341,9 @@ def append_in_transaction(
     ledger_seq = locked.ledger_seq + 1
     ledger_data, ledger_hash = ledger_bytes(ledger_seq, case.coi, prev, version, locked.ledger_hash)
     operation = operation or _operation_name(command)
-    audit = store.AuditValues(
+    audit = sealed_audit(
+        locked.audit_seq + 1,
+        locked.audit_hash,
         at=now,
         user_id=getattr(acting_user, "pk", None),
         username=actor_name(acting_user),

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from cartflow.clinic.models import Membership, Patient, Site
+from cartflow.clinic.sealing import patient_identity_hash
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import Conflict
 from cartflow.clinic.services.records import write_audit
@@ -91,15 +92,21 @@ def register_patient(
         sex=sex,
     )
     patient.full_clean(exclude=["treating_site"])
+    patient.identity_hash = patient_identity_hash(patient)
     try:
         with transaction.atomic():
             patient.save()
-            # The audit row names the patient by public id only: logs never carry names.
+            # The audit row names the patient by public id only: logs never carry names. The
+            # identity's hash in the chained row makes an edited name or birth date show.
             write_audit(
                 "register_patient",
                 acting_user=acting_user,
                 request_meta=request_meta,
-                summary={"patient": str(patient.public_id), "site": site.slug},
+                summary={
+                    "patient": str(patient.public_id),
+                    "site": site.slug,
+                    "identity": patient.identity_hash,
+                },
             )
     except IntegrityError as exc:
         raise Conflict(
