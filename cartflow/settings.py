@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -216,3 +217,35 @@ LOGGING: dict[str, Any] = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("CARTFLOW_LOG_LEVEL", "WARNING")},
 }
+
+# Guessing a password (cartflow.clinic.services.authentication): django-axes locks a user name
+# together with an address after CARTFLOW_LOGIN_FAILURES failures, for CARTFLOW_LOCKOUT_MINUTES;
+# per user name alone, only a growing delay.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "cartflow.clinic.services.authentication.ThrottledBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+CARTFLOW_LOGIN_FAILURES = env_int("CARTFLOW_LOGIN_FAILURES", 10)
+CARTFLOW_LOCKOUT_MINUTES = env_int("CARTFLOW_LOCKOUT_MINUTES", 15)
+CARTFLOW_DELAY_FREE_FAILURES = 3
+CARTFLOW_DELAY_CAP_S = 0.0 if TESTING else 4.0  # tests ask for the delay, never wait it
+AXES_FAILURE_LIMIT = CARTFLOW_LOGIN_FAILURES + 1  # the 11th wrong password locks
+AXES_COOLOFF_TIME = timedelta(minutes=CARTFLOW_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # the audit trail records logins
+AXES_COOLOFF_MESSAGE = (
+    f"Too many wrong passwords for this user from this address: signing in is locked for "
+    f"{CARTFLOW_LOCKOUT_MINUTES} minutes, even with the right password. An administrator can "
+    f"unlock it."
+)
+# The address is the connection's: a forwarded-for header is the client's to forge.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# A session ends after CARTFLOW_SESSION_IDLE_MINUTES without a request; each request renews it.
+SESSION_COOKIE_AGE = env_int("CARTFLOW_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+# API tokens expire (cartflow.clinic.services.tokens).
+CARTFLOW_TOKEN_DAYS = env_int("CARTFLOW_TOKEN_DAYS", 90)

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 from cartflow.clinic.api.auth import acting_user, case_of, meta
 from cartflow.clinic.models import Event, Signature, TherapyCase
 from cartflow.clinic.services.append import AppendResult
+from cartflow.clinic.services.context import current_request
 from cartflow.domain.roles import Role
 
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
@@ -198,12 +199,17 @@ def record(request: HttpRequest, service: Any, payload: Schema | None, **fields:
     """Call the service function of one operation on the route's case; answer 201."""
     values = payload.dict() if payload is not None else {}
     values.update(fields)
-    result = service(
-        case_of(request),
-        acting_user=acting_user(request),
-        request_meta=meta(request),
-        **_without_empty_signing(values),
-    )
+    # A signing step checks the password against this request's address.
+    token = current_request.set(request)
+    try:
+        result = service(
+            case_of(request),
+            acting_user=acting_user(request),
+            request_meta=meta(request),
+            **_without_empty_signing(values),
+        )
+    finally:
+        current_request.reset(token)
     return Status(201, step_out(result))
 
 

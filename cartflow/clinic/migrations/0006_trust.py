@@ -132,6 +132,11 @@ class Migration(migrations.Migration):
             name="identity_hash",
             field=models.CharField(default="", editable=False, max_length=64),
         ),
+        migrations.AddField(
+            model_name="apitoken",
+            name="expires_at",
+            field=models.DateTimeField(blank=True, null=True),
+        ),
         migrations.RunPython(seal, migrations.RunPython.noop),
         migrations.RunPython(restore_triggers, lift_triggers),
     ]
