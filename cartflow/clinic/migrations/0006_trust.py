@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 from django.utils import timezone
 
@@ -98,7 +100,10 @@ def seal(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clinic", "0005_labels_site_settings")]
+    dependencies = [
+        ("clinic", "0005_labels_site_settings"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
 
     operations = [
         migrations.RunPython(lift_triggers, restore_triggers),
@@ -136,6 +141,35 @@ class Migration(migrations.Migration):
             model_name="apitoken",
             name="expires_at",
             field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.CreateModel(
+            name="IdempotentAnswer",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200)),
+                ("fingerprint", models.CharField(max_length=64)),
+                ("status", models.PositiveSmallIntegerField()),
+                ("answer", models.TextField()),
+                ("created_at", models.DateTimeField()),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "key"), name="idempotency_user_key")
+                ],
+            },
         ),
         migrations.RunPython(seal, migrations.RunPython.noop),
         migrations.RunPython(restore_triggers, lift_triggers),
