@@ -134,10 +134,24 @@ TEMPLATES = [
 ]
 
 SQLITE_BUSY_TIMEOUT_S = env_int("CARTFLOW_SQLITE_TIMEOUT", 20)
+DB_POOL_SIZE = env_int("CARTFLOW_DB_POOL_SIZE", 0)
+"""Connections per worker process on PostgreSQL; set by `cartflow serve` (0: no pool)."""
 
 
 def _databases() -> dict[str, Any]:
     url = env_str("DATABASE_URL")
+    if url and DB_POOL_SIZE:
+        # `cartflow serve`: each worker process keeps a pool of at most DB_POOL_SIZE
+        # connections (one per thread), so the server holds at most workers x threads
+        # connections, busy or idle, and gives them back when it stops.
+        config = dj_database_url.parse(url, conn_max_age=0)
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_SIZE,
+            "timeout": 30,
+            "max_idle": 60,
+        }
+        return {"default": config}
     if url:
         # Persistent connections: a web worker reuses its connection between requests.
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
@@ -249,3 +263,19 @@ SESSION_COOKIE_AGE = env_int("CARTFLOW_SESSION_IDLE_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 # API tokens expire (cartflow.clinic.services.tokens).
 CARTFLOW_TOKEN_DAYS = env_int("CARTFLOW_TOKEN_DAYS", 90)
+
+# `cartflow serve` (a production server): static files from the application itself, and over
+# HTTPS (`--https`, behind a proxy that terminates TLS) cookies that never travel in clear
+# and HSTS. `make demo` and the tests stay on plain http.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+WHITENOISE_USE_FINDERS = True
+HTTPS = env_bool("CARTFLOW_HTTPS")
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
