@@ -272,6 +272,9 @@ MIDDLEWARE.insert(
     "whitenoise.middleware.WhiteNoiseMiddleware",
 )
 WHITENOISE_USE_FINDERS = True
+if not READ_ONLY:
+    # whitenoise serves the packaged files; an absent collected folder only makes it warn.
+    Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 HTTPS = env_bool("CARTFLOW_HTTPS")
 if HTTPS:
     SESSION_COOKIE_SECURE = True
@@ -279,3 +282,24 @@ if HTTPS:
     SECURE_HSTS_SECONDS = 365 * 24 * 3600
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
+
+# A Content-Security-Policy (django-csp): scripts only from the application itself, no
+# framing, forms posted only back to it. Inline styles stay allowed (htmx's indicator and
+# the API docs set them); inline scripts do not.
+MIDDLEWARE += ["csp.middleware.CSPMiddleware"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# A refused request (403) is one warning line, not a traceback.
+LOGGING["filters"] = {"one_line_refusals": {"()": "cartflow.log_filters.OneLineRefusals"}}
+LOGGING["handlers"]["console"]["filters"] = ["one_line_refusals"]

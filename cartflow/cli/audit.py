@@ -89,7 +89,11 @@ def _human_findings(report: dict[str, Any]) -> str:
             f"{value} {name.replace('_', ' ')}" for name, value in report["checked"].items()
         )
         return f"ok: intact ({counts})"
-    lines = [f"BROKEN: {len(report['findings'])} finding(s) of kind {', '.join(report['kinds'])}"]
+    # The chains' first broken links first, in the words they always had.
+    lines = [line for line in _human_network(report).splitlines() if line.startswith("BROKEN")]
+    lines.append(
+        f"BROKEN: {len(report['findings'])} finding(s) of kind {', '.join(report['kinds'])}"
+    )
     lines.extend(f"  [{f['kind']}] {f['where']}: {f['detail']}" for f in report["findings"])
     return "\n".join(lines)
 

@@ -109,11 +109,8 @@ def serve(args: argparse.Namespace) -> int:
             f"the database needs {len(pending)} migration(s) ({', '.join(pending[:3])}...): "
             "run `cartflow migrate` first (or `cartflow demo` for the demo network)"
         )
-    from django.conf import settings
     from django.db import connection
 
-    # whitenoise serves the packaged files; an absent collected folder only makes it warn.
-    os.makedirs(settings.STATIC_ROOT, exist_ok=True)
     bound = (
         f"; at most {workers * threads} PostgreSQL connections"
         if connection.vendor == "postgresql"

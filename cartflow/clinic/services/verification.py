@@ -68,6 +68,8 @@ class TrustReport:
 
     checked: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    network: dict[str, Any] = field(default_factory=dict)
+    """The chains' own report (``verify_ledger``), kept in the same shape as before."""
 
     @property
     def ok(self) -> bool:
@@ -78,6 +80,7 @@ class TrustReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            **self.network,
             "ok": self.ok,
             "checked": dict(self.checked),
             "kinds": sorted({f.kind for f in self.findings}),
@@ -350,6 +353,7 @@ def verify_everything(machine: CaseMachine | None = None, *, replay: bool = True
     for case in network.broken_cases:
         report.add("event-chain", f"case {case.coi} event {case.broken_at}", case.reason)
     report.checked["ledger_entries"] = network.ledger_entries
+    report.network = network.to_dict()
     broken = frozenset(case.coi for case in network.broken_cases)
     _check_events(report, (machine or journey_machine()) if replay else None, broken)
     _check_identities(report, _check_audit_trail(report))
