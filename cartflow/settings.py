@@ -258,9 +258,13 @@ AXES_COOLOFF_MESSAGE = (
 # The address is the connection's: a forwarded-for header is the client's to forge.
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
-# A session ends after CARTFLOW_SESSION_IDLE_MINUTES without a request; each request renews it.
+# A session ends after CARTFLOW_SESSION_IDLE_MINUTES without a request; a request renews it
+# (at most once a minute: cartflow.session_idle).
 SESSION_COOKIE_AGE = env_int("CARTFLOW_SESSION_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+    "cartflow.session_idle.IdleSessionMiddleware",
+)
 # API tokens expire (cartflow.clinic.services.tokens).
 CARTFLOW_TOKEN_DAYS = env_int("CARTFLOW_TOKEN_DAYS", 90)
 

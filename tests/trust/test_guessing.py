@@ -68,6 +68,18 @@ def test_the_eleventh_wrong_signing_password_locks_signing(physician: Any, rf: A
     assert reauthenticate(physician, PASSWORD, rf.post("/api/x", REMOTE_ADDR="10.0.0.1"))
 
 
+def test_an_administrator_unlocks_and_that_is_audited(physician: Any, rf: Any) -> None:
+    from cartflow.cli import main
+
+    for _ in range(FAILURES + 1):
+        with pytest.raises(SignatureRefused):
+            reauthenticate(physician, "wrong", rf.post("/api/x"))
+    assert main(["unlock", "dr-phoebe"]) == 0
+    assert reauthenticate(physician, PASSWORD, rf.post("/api/x")) == "password"
+    row = AuditRow.objects.get(operation="unlock_user")
+    assert row.summary["user"] == "dr-phoebe" and row.summary["cleared"] == 1
+
+
 def test_ten_wrong_signing_passwords_still_let_the_right_one_sign(physician: Any, rf: Any) -> None:
     for _ in range(FAILURES):
         with pytest.raises(SignatureRefused, match="not correct"):
@@ -94,6 +106,28 @@ def test_a_token_expires(physician: Any, admin_user: Any) -> None:
     assert user_for_token(token) is None
 
 
-def test_a_session_ends_after_its_idle_time_and_each_request_renews_it() -> None:
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+def test_a_session_ends_after_its_idle_time_and_a_request_renews_it(
+    physician: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.contrib.sessions.models import Session
+
+    from cartflow import session_idle
+
     assert settings.SESSION_COOKIE_AGE == 30 * 60
+    now = [1_000_000.0]
+    monkeypatch.setattr(session_idle, "clock", lambda: now[0])
+    client = Client()
+    client.force_login(physician)
+    client.get("/")
+    key = client.session.session_key
+
+    def expiry() -> Any:
+        return Session.objects.get(session_key=key).expire_date
+
+    first = expiry()
+    now[0] += 30  # within the minute: no write
+    client.get("/")
+    assert expiry() == first
+    now[0] += 31
+    client.get("/")
+    assert expiry() > first  # renewed: the idle time starts again

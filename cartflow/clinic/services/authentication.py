@@ -121,3 +121,25 @@ def audit_lockout(sender: Any, request: Any, username: str, ip_address: str, **k
         request,
         {"user": str(username or "")[:150], "minutes": settings.CARTFLOW_LOCKOUT_MINUTES},
     )
+
+
+def unlock(
+    username: str,
+    *,
+    address: str | None = None,
+    acting_user: Any,
+    request_meta: RequestMeta | None = None,
+) -> int:
+    """Clear a user's failed attempts (at one address, or all); audited. The number cleared."""
+    from axes.utils import reset
+
+    from cartflow.clinic.services.records import write_audit
+
+    cleared = int(reset(ip=address, username=username) if address else reset(username=username))
+    write_audit(
+        "unlock_user",
+        acting_user=acting_user,
+        request_meta=request_meta or RequestMeta(),
+        summary={"user": username[:150], "address": address or "", "cleared": cleared},
+    )
+    return cleared
