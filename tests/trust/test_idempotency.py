@@ -93,3 +93,93 @@ def test_a_malformed_key_is_refused(api_net: ApiNetwork) -> None:
     answer = _post(courier, api_net, READING, "x" * 201)
     assert answer.status_code == 422
     assert "Idempotency-Key" in answer.json()["detail"]
+
+
+# Three copies of one request, sent at the same moment by a client that retried too eagerly:
+# exactly one write, and all three get its answer.
+
+TWINS = 3
+ROUNDS = 4
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, django_db_blocker: Any) -> Any:
+    from tests.clinic.live_database import LiveDatabase
+
+    with django_db_blocker.unblock():
+        database = LiveDatabase(tmp_path_factory.mktemp("live-idem"))
+        try:
+            yield database.name
+        finally:
+            database.drop()
+
+
+def _set_up() -> str:
+    from datetime import date
+
+    from django.contrib.auth import get_user_model
+
+    from cartflow.clinic import services
+    from tests.clinic.toy import TOY, AddNote
+
+    admin = get_user_model().objects.create_user("idem-admin", password="x")
+    site = services.create_site(
+        "idem-center", "Idem Center", "treatment_center", facility_code="R1234", acting_user=admin
+    )
+    patient = services.register_patient(
+        site,
+        record_number="IDEM-1",
+        given_name="Patient",
+        family_name="Test",
+        birth_date=date(1970, 1, 1),
+        acting_user=admin,
+    )
+    return str(services.open_case(patient, AddNote("o"), acting_user=admin, machine=TOY).case.coi)
+
+
+def _twin(coi: str, barrier: Any) -> list[Any]:
+    from django.contrib.auth import get_user_model
+
+    from cartflow.clinic import services
+    from cartflow.clinic.services.idempotency import once
+    from tests.clinic.toy import TOY, AddNote
+
+    admin = get_user_model().objects.get(username="idem-admin")
+    answers = []
+    for n in range(ROUNDS):
+
+        def write() -> tuple[int, Any]:
+            result = services.append(coi, AddNote("once"), acting_user=admin, machine=TOY)
+            return 201, {"version": result.version}
+
+        barrier.wait(timeout=60)
+        try:
+            answers.append(once(admin, f"key-{n}", "same request", write))
+        except services.Conflict as exc:  # a twin still writing: the client retries
+            answers.append(str(exc))
+    return answers
+
+
+def _events_of(coi: str) -> int:
+    return Event.objects.filter(case__coi=coi).count()
+
+
+def test_twins_sent_at_once_write_once_and_all_get_its_answer(
+    live: str, django_db_blocker: Any
+) -> None:
+    from tests.clinic.live_database import FORK, run_in_child, start_children
+
+    with django_db_blocker.unblock():
+        coi = run_in_child(live, _set_up)
+        barrier = FORK.Barrier(TWINS)
+        processes, out = start_children(live, _twin, [(coi, barrier)] * TWINS)
+        results = [out.get(timeout=600) for _ in processes]
+        for process in processes:
+            process.join(timeout=60)
+        events = run_in_child(live, _events_of, coi)
+    assert events == 1 + ROUNDS
+    for status, answers in results:
+        assert status == "ok", answers
+    for n in range(ROUNDS):
+        assert {repr(answers[n]) for _, answers in results} == {repr((201, {"version": n + 2}))}
+
