@@ -183,3 +183,23 @@ def test_twins_sent_at_once_write_once_and_all_get_its_answer(
     for n in range(ROUNDS):
         assert {repr(answers[n]) for _, answers in results} == {repr((201, {"version": n + 2}))}
 
+
+def test_a_database_that_refuses_is_a_json_503_and_nothing_is_recorded(
+    api_net: ApiNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    from cartflow.clinic.services import store
+
+    def full(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store, "write_append", full)
+    courier = api_net.token_client(Role.COURIER)
+    count = _events(api_net)
+    answer = _post(courier, api_net, READING, "reading-full")
+    assert answer.status_code == 503
+    assert answer["Retry-After"] == "30"
+    assert "nothing was recorded" in answer.json()["detail"]
+    assert _events(api_net) == count
+    assert not IdempotentAnswer.objects.exists()  # the retry will write
