@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 TOUCHED = "_cartflow_touched"
@@ -31,3 +33,11 @@ class IdleSessionMiddleware:
             if now - float(session.get(TOUCHED, 0)) >= RENEW_AFTER_S:
                 session[TOUCHED] = now  # marks it modified: saved, its expiry renewed
         return self.get_response(request)
+
+
+@receiver(user_logged_in)
+def touched_at_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    # Signing in starts the idle time; the first requests after it need not renew it.
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[TOUCHED] = clock()

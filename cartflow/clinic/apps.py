@@ -11,4 +11,5 @@ class ClinicConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the receivers that audit logins, failures and lockouts.
+        from cartflow import session_idle  # noqa: F401
         from cartflow.clinic.services import authentication  # noqa: F401
