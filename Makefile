@@ -29,14 +29,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The whole suite on SQLite, then the clinic's database tests again on PostgreSQL
+# The whole suite on SQLite, then the clinic's and the trust suite's database tests again on PostgreSQL
 # (DATABASE_URL when set, else a throwaway server; that pass fails if it collects nothing).
 # The browser tests need Debian's Chromium: installed here when missing (as root), and
 # required (a missing browser fails instead of skipping).
 pytest: install
 	./scripts/ensure-chromium.sh
 	CARTFLOW_REQUIRE_BROWSER=1 $(BIN)/pytest
-	CARTFLOW_TEST_DB=postgres $(BIN)/pytest tests/clinic
+	CARTFLOW_TEST_DB=postgres $(BIN)/pytest tests/clinic tests/trust
 
 test: lint typecheck pytest
 

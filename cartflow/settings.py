@@ -8,12 +8,15 @@
 - ``CARTFLOW_DEBUG``: ``1`` turns Django's debug pages on (never in production).
 - ``CARTFLOW_ALLOWED_HOSTS``: comma-separated host names (default: localhost only).
 - ``CARTFLOW_TESTING``: set by the test suite; only then is the fast password hasher used.
+- ``CARTFLOW_READ_ONLY``: ``1`` opens the SQLite database read-only and writes nothing to the
+  data folder (``cartflow audit verify`` on a copy that may not be changed).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +63,7 @@ def env_path(name: str, default: str) -> Path:
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = env_path("CARTFLOW_DATA", "./data")
 TESTING = env_bool("CARTFLOW_TESTING")
+READ_ONLY = env_bool("CARTFLOW_READ_ONLY")
 
 
 def _secret_key() -> str:
@@ -70,6 +74,8 @@ def _secret_key() -> str:
     path = DATA_DIR / "secret_key"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
+    if READ_ONLY:
+        return secrets.token_urlsafe(50)  # nothing is signed in a read-only run
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
     # Written owner-only: whoever reads it can forge sessions.
@@ -132,14 +138,30 @@ TEMPLATES = [
 ]
 
 SQLITE_BUSY_TIMEOUT_S = env_int("CARTFLOW_SQLITE_TIMEOUT", 20)
+DB_POOL_SIZE = env_int("CARTFLOW_DB_POOL_SIZE", 0)
+"""Connections per worker process on PostgreSQL; set by `cartflow serve` (0: no pool)."""
 
 
 def _databases() -> dict[str, Any]:
     url = env_str("DATABASE_URL")
+    if url and DB_POOL_SIZE:
+        # `cartflow serve`: each worker process keeps a pool of at most DB_POOL_SIZE
+        # connections (one per thread), so the server holds at most workers x threads
+        # connections, busy or idle, and gives them back when it stops.
+        config = dj_database_url.parse(url, conn_max_age=0)
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_SIZE,
+            "timeout": 30,
+            "max_idle": 60,
+        }
+        return {"default": config}
     if url:
         # Persistent connections: a web worker reuses its connection between requests.
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         return {"default": config}
+    if READ_ONLY:
+        return {"default": _read_only_sqlite(DATA_DIR / "cartflow.sqlite3")}
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "default": {
@@ -161,6 +183,21 @@ def _databases() -> dict[str, Any]:
                 ),
             },
         }
+    }
+
+
+def _read_only_sqlite(path: Path) -> dict[str, Any]:
+    """The database file opened so that nothing can be written, not even a journal.
+
+    Without a write-ahead log beside it the file is opened ``immutable`` (a copy on a
+    read-only medium needs no lock files); with one, ``mode=ro`` so its pages are read too.
+    """
+    wal = path.with_name(path.name + "-wal")
+    flag = "mode=ro" if wal.exists() else "immutable=1"
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": f"file:{path}?{flag}",
+        "OPTIONS": {"uri": True, "init_command": "PRAGMA query_only=ON;"},
     }
 
 
@@ -206,3 +243,79 @@ LOGGING: dict[str, Any] = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("CARTFLOW_LOG_LEVEL", "WARNING")},
 }
+
+# Guessing a password (cartflow.clinic.services.authentication): django-axes locks a user name
+# together with an address after CARTFLOW_LOGIN_FAILURES failures, for CARTFLOW_LOCKOUT_MINUTES;
+# per user name alone, only a growing delay.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "cartflow.clinic.services.authentication.ThrottledBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+CARTFLOW_LOGIN_FAILURES = env_int("CARTFLOW_LOGIN_FAILURES", 10)
+CARTFLOW_LOCKOUT_MINUTES = env_int("CARTFLOW_LOCKOUT_MINUTES", 15)
+CARTFLOW_DELAY_FREE_FAILURES = 3
+CARTFLOW_DELAY_CAP_S = 0.0 if TESTING else 4.0  # tests ask for the delay, never wait it
+AXES_FAILURE_LIMIT = CARTFLOW_LOGIN_FAILURES + 1  # the 11th wrong password locks
+AXES_COOLOFF_TIME = timedelta(minutes=CARTFLOW_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # the audit trail records logins
+AXES_COOLOFF_MESSAGE = (
+    f"Too many wrong passwords for this user from this address: signing in is locked for "
+    f"{CARTFLOW_LOCKOUT_MINUTES} minutes, even with the right password. An administrator can "
+    f"unlock it."
+)
+# The address is the connection's: a forwarded-for header is the client's to forge.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# A session ends after CARTFLOW_SESSION_IDLE_MINUTES without a request; a request renews it
+# (at most once a minute: cartflow.session_idle).
+SESSION_COOKIE_AGE = env_int("CARTFLOW_SESSION_IDLE_MINUTES", 30) * 60
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+    "cartflow.session_idle.IdleSessionMiddleware",
+)
+# API tokens expire (cartflow.clinic.services.tokens).
+CARTFLOW_TOKEN_DAYS = env_int("CARTFLOW_TOKEN_DAYS", 90)
+
+# `cartflow serve` (a production server): static files from the application itself, and over
+# HTTPS (`--https`, behind a proxy that terminates TLS) cookies that never travel in clear
+# and HSTS. `make demo` and the tests stay on plain http.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+WHITENOISE_USE_FINDERS = True
+if not READ_ONLY:
+    # whitenoise serves the packaged files; an absent collected folder only makes it warn.
+    Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+HTTPS = env_bool("CARTFLOW_HTTPS")
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+
+# A Content-Security-Policy (django-csp): scripts only from the application itself, no
+# framing, forms posted only back to it. Inline styles stay allowed (htmx's indicator and
+# the API docs set them); inline scripts do not.
+MIDDLEWARE += ["csp.middleware.CSPMiddleware"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# A refused request (403) is one warning line, not a traceback.
+LOGGING["filters"] = {"one_line_refusals": {"()": "cartflow.log_filters.OneLineRefusals"}}
+LOGGING["handlers"]["console"]["filters"] = ["one_line_refusals"]

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "cartflow.cli.serve",
     "cartflow.cli.audit",
     "cartflow.cli.token",
+    "cartflow.cli.unlock",
     "cartflow.cli.manage",
     "cartflow.cli.export",
 )

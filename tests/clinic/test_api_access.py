@@ -159,7 +159,8 @@ def test_a_wrong_password_on_the_login_page_signs_no_one_in(api_net: ApiNetwork)
 
 
 def test_the_api_schema_and_docs_are_served(api_net: ApiNetwork) -> None:
-    client = Client()
+    assert Client().get("/api/openapi.json").status_code == 302  # signed-in people only
+    client = api_net.client(api_net.own[Role.AUDITOR])
     schema = client.get("/api/openapi.json").json()
     assert "/api/cases/{coi}/infusions" in schema["paths"]
     assert {"TokenAccess", "SessionAccess"} <= set(schema["components"]["securitySchemes"])

@@ -257,7 +257,9 @@ def test_a_wrong_password_signs_nothing_and_records_nothing(net: Network) -> Non
         net.later(hours=1).do(
             eligibility.sign_eligibility, net.physician, password="guess", facts=LBCL_FACTS
         )
-    assert (Event.objects.count(), AuditRow.objects.count()) == before
+    # Nothing recorded but the failed password check itself, which the audit trail keeps.
+    assert (Event.objects.count(), AuditRow.objects.count()) == (before[0], before[1] + 1)
+    assert AuditRow.objects.order_by("-pk").first().operation == "authentication_failed"
 
 
 def test_the_eligibility_signature_is_bound_to_the_hash_of_the_event_it_signs(

@@ -71,8 +71,8 @@ GET  /my/card/                                                   H H H H H H H H
 GET  /quality/                                                   F F F F F F A F F  = 302
 GET  /audit/                                                     F F F F F F A A A  = 302
 GET  /api/                                                       H H H H H H H H H  = 404
-GET  /api/docs                                                   A A A A A A A A A  = 200
-GET  /api/openapi.json                                           A A A A A A A A A  = 200
+GET  /api/docs                                                   A A A A A A A A A  = 302
+GET  /api/openapi.json                                           A A A A A A A A A  = 302
 GET  /api/patients                                               A A A F F A F A F  = 401
 POST /api/sites/{site}/patients                                  A A F F F F F F F  F 401
 GET  /api/patients/{patient_id}                                  A A H H H A F A F  H 401

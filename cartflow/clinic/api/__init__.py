@@ -12,6 +12,7 @@ when a guard of the journey refuses).
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from ninja import NinjaAPI
 
 from cartflow.clinic.api import (
@@ -34,6 +35,8 @@ api = NinjaAPI(
     title="cartflow",
     version="1",
     urls_namespace="api",
+    # The schema and its docs map every route: for signed-in people only.
+    docs_decorator=login_required,
     description=__doc__.split("\n\n", 1)[1] if __doc__ else "",
 )
 errors.install(api)

@@ -14,7 +14,9 @@ from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from cartflow.clinic.api.auth import acting_user, case_of, meta
 from cartflow.clinic.models import Event, Signature, TherapyCase
+from cartflow.clinic.services import idempotency
 from cartflow.clinic.services.append import AppendResult
+from cartflow.clinic.services.context import current_request
 from cartflow.domain.roles import Role
 
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
@@ -195,16 +197,46 @@ def step_out(result: AppendResult) -> dict[str, Any]:
 
 
 def record(request: HttpRequest, service: Any, payload: Schema | None, **fields: Any) -> Any:
-    """Call the service function of one operation on the route's case; answer 201."""
+    """Call the service function of one operation on the route's case; answer 201.
+
+    With an ``Idempotency-Key`` header, a retry of the same request by the same user within
+    24 hours is answered the first answer and writes nothing
+    (:mod:`cartflow.clinic.services.idempotency`).
+    """
     values = payload.dict() if payload is not None else {}
     values.update(fields)
-    result = service(
-        case_of(request),
-        acting_user=acting_user(request),
-        request_meta=meta(request),
-        **_without_empty_signing(values),
-    )
-    return Status(201, step_out(result))
+
+    def write() -> tuple[int, Any]:
+        # A signing step checks the password against this request's address.
+        token = current_request.set(request)
+        try:
+            result = service(
+                case_of(request),
+                acting_user=acting_user(request),
+                request_meta=meta(request),
+                **_without_empty_signing(values),
+            )
+        finally:
+            current_request.reset(token)
+        return 201, step_out(result)
+
+    key = request.headers.get(idempotency.HEADER)
+    if key is None:
+        return Status(*write())
+    # The parsed input, not the raw body: equal requests compare equal whatever their
+    # spacing, and no password is hashed into a stored row.
+    asked = _without_passwords(payload.dict() if payload is not None else {})
+    body = json.dumps(asked, sort_keys=True, default=str).encode()
+    print_ = idempotency.fingerprint(str(request.method), request.path, body)
+    return Status(*idempotency.once(acting_user(request), key, print_, write))
+
+
+def _without_passwords(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_passwords(v) for k, v in value.items() if "password" not in k}
+    if isinstance(value, list | tuple):
+        return [_without_passwords(v) for v in value]
+    return value
 
 
 def _without_empty_signing(values: dict[str, Any]) -> dict[str, Any]:

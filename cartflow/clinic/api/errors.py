@@ -9,14 +9,17 @@
 - ``Conflict``: 409, reload and try again;
 - ``SignatureRefused`` (wrong password), ``Forbidden``: 403;
 - ``NotFound``, ``Http404``: 404, the same for what does not exist and what may not be seen;
-- no credentials: 401 with a ``WWW-Authenticate: Bearer`` challenge.
+- no credentials: 401 with a ``WWW-Authenticate: Bearer`` challenge;
+- a database that refuses (full disk, read-only, unreachable): 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -26,6 +29,8 @@ from cartflow.clinic.access import Forbidden
 from cartflow.clinic.services.errors import Conflict, NotFound, SignatureRefused
 from cartflow.domain.errors import DomainError, IdentityMismatch
 from cartflow.domain.journey import JourneyError
+
+logger = logging.getLogger(__name__)
 
 LOCATIONS = {"body", "query", "path", "header", "cookie", "form", "file"}
 
@@ -123,6 +128,22 @@ def install(api: NinjaAPI) -> None:
             "sign in (session) or send Authorization: Bearer <token>",
         )
         response["WWW-Authenticate"] = 'Bearer realm="cartflow"'
+        return response
+
+    @api.exception_handler(DatabaseError)
+    def unavailable(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+        # A full disk, a read-only or unreachable database: the client's input may be right,
+        # and the transaction rolled back, so say so instead of an HTML "Server Error".
+        logger.error(
+            "database error on %s %s: %s", request.method, request.path, type(exc).__name__
+        )
+        response = answer(
+            request,
+            503,
+            "the record cannot be written or read now (the database refused): nothing was "
+            "recorded; try again later",
+        )
+        response["Retry-After"] = "30"
         return response
 
     @api.exception_handler(HttpError)

@@ -6,6 +6,7 @@ from cartflow.clinic.models.cases import (
     IdentifierSequence,
     TherapyCase,
 )
+from cartflow.clinic.models.idempotency import IdempotentAnswer
 from cartflow.clinic.models.log import AuditRow, Event, LedgerEntry, LedgerHead
 from cartflow.clinic.models.materials import Collection, ProductBag
 from cartflow.clinic.models.patient_access import PatientAccess
@@ -23,6 +24,7 @@ __all__ = [
     "Collection",
     "Diagnosis",
     "Event",
+    "IdempotentAnswer",
     "IdentifierSequence",
     "LedgerEntry",
     "LedgerHead",

@@ -56,6 +56,9 @@ class LedgerHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64)
+    # The audit trail's own chain ends here too: every audit row is written under this lock.
+    audit_seq = models.PositiveBigIntegerField(default=0)
+    audit_hash = models.CharField(max_length=64, default="0" * 64)
 
 
 class LedgerEntry(models.Model):
@@ -95,6 +98,11 @@ class AuditRow(models.Model):
     ip = models.CharField(max_length=64, blank=True, default="")
     user_agent = models.CharField(max_length=300, blank=True, default="")
     summary = models.JSONField(default=dict)
+    # Chained like the events (``cartflow.clinic.sealing.audit_bytes``): an edited, removed
+    # or reordered audit row no longer verifies.
+    seq = models.PositiveBigIntegerField(unique=True, null=True)
+    hash = models.CharField(max_length=64, default="")
+    prev_hash = models.CharField(max_length=64, default="")
 
     class Meta:
         indexes = [models.Index(fields=["case_coi", "at"], name="audit_case")]

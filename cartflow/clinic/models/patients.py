@@ -25,6 +25,9 @@ class Patient(models.Model):
     birth_date = models.DateField()
     sex = models.CharField(max_length=16, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The hash of the identity fields (``cartflow.clinic.sealing``); the chained audit trail
+    # records it at registration, so an edited name or birth date no longer verifies.
+    identity_hash = models.CharField(max_length=64, default="", editable=False)
 
     class Meta:
         constraints = [

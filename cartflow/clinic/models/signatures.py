@@ -47,3 +47,5 @@ class ApiToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A token left behind stops working on its own; ``None`` only for tokens issued before.
+    expires_at = models.DateTimeField(null=True, blank=True)

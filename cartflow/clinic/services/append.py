@@ -1,15 +1,18 @@
 """The one write path of a case: lock, decide, chain, fold, project, ledger, audit; all or none.
 
 Every operation on a case (refer, record a collection, sign, ...) is a thin function over
-:func:`append`. In ONE transaction it locks the case, asks the domain's ``decide`` for the
-events, links them into the case's hash chain, folds them into the state, updates the
-projection, chains the case's new head into the network ledger and writes exactly one audit
-row. A refusal of the domain, a conflict or any database error rolls all of it back.
+:func:`append`. In ONE transaction it locks the case, reads the clock, replays the case's
+stored events (each link checked, the end checked against the ledger) and asks the domain's
+``decide`` for the events on that state, links them into the case's hash chain, folds them
+into the state, updates the projection, chains the case's new head into the network ledger
+and writes exactly one audit row (chained too). A refusal of the domain, a conflict or any
+database error rolls all of it back.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -20,13 +23,14 @@ from django.utils import timezone
 
 from cartflow.clinic.models import CaseProjection, Signature, TherapyCase
 from cartflow.clinic.models import Event as EventRecord
+from cartflow.clinic.sealing import audit_bytes
 from cartflow.clinic.services import store
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import Conflict, NotFound
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.errors import InvalidInput
 from cartflow.domain.events import Event
-from cartflow.domain.hashchain import GENESIS, canonical_bytes, link
+from cartflow.domain.hashchain import GENESIS, PREV_KEY, canonical_bytes, link
 from cartflow.domain.identifiers import parse_identifier
 
 CONFLICT_CHANGED = (
@@ -37,6 +41,11 @@ CONFLICT_RACE = (
     "another change to the case {coi} was saved at the same moment: reload and try again"
 )
 CONFLICT_BUSY = "the database is busy with another change: try again in a moment"
+CONFLICT_BROKEN = (
+    "the record of the case {coi} does not verify ({reason}): nothing was recorded; "
+    "ask an auditor to run `cartflow audit verify`"
+)
+LEDGER_DIFFERS = "its events end elsewhere than the network ledger recorded"
 
 
 SIGNATURE_EVENT = "signature.applied"
@@ -62,6 +71,7 @@ class SignatureIntent:
         return Event(
             type=SIGNATURE_EVENT,
             occurred_at=now,
+            recorded_at=now,
             actor=actor_name(self.signer),
             data={
                 "signs": signed_hash,
@@ -123,6 +133,45 @@ def ledger_bytes(seq: int, coi: str, head: str, version: int, prev: str) -> tupl
     body = {"seq": seq, "case": coi, "head": head, "version": version}
     data = canonical_bytes(link(body, prev))
     return data, hashlib.sha256(data).hexdigest()
+
+
+class RecordBroken(Conflict):
+    """The case's stored events do not verify: no decision is taken on them."""
+
+
+def replay_chain(
+    coi: str, rows: Sequence[tuple[int, bytes, str, str]], machine: CaseMachine
+) -> tuple[Any, int, str]:
+    """The state folded from the case's stored bytes, its version and head; each link checked.
+
+    Every row must hash to its hash column, name the row before it and sit at its own
+    position in its own case; otherwise :class:`RecordBroken`.
+    """
+    state = machine.start(coi)
+    prev = GENESIS
+    for index, (seq, body, digest, prev_hash) in enumerate(rows, start=1):
+        try:
+            entry = json.loads(body)
+        except ValueError:
+            entry = {}
+        if (
+            hashlib.sha256(body).hexdigest() != digest
+            or prev_hash != prev
+            or entry.get(PREV_KEY) != prev
+            or entry.get("case") != coi
+            or entry.get("seq") != seq
+            or seq != index
+        ):
+            raise RecordBroken(CONFLICT_BROKEN.format(coi=coi, reason=f"event {seq}"))
+        state = fold(machine, state, Event.from_body(entry))
+        prev = digest
+    return state, len(rows), prev
+
+
+def sealed_audit(seq: int, prev: str, **values: Any) -> store.AuditValues:
+    """An audit row chained after ``prev`` at position ``seq`` of the audit trail."""
+    _, digest = audit_bytes(seq=seq, prev=prev, **values)
+    return store.AuditValues(**values, seq=seq, hash=digest, prev_hash=prev)
 
 
 def resolve_case(case: TherapyCase | str) -> TherapyCase:
@@ -205,29 +254,38 @@ def append_in_transaction(
 ) -> AppendResult:
     """:func:`append` for a caller that already holds the transaction (opening a case)."""
     machine = machine or journey_machine()
-    now = now or timezone.now()
     locked = store.lock_case(case.pk)
     if locked is None:
         raise NotFound(f"no therapy case {case.coi}")
-    if expected_version is not None and expected_version != locked.version:
+    # The times are read only now that the case is ours: a writer that waited for the lock
+    # records after the one it waited for, so its events never lie before the case's last.
+    now = now or timezone.now()
+    # Decided on the stored bytes, verified, never on the projection: the projection is a
+    # cache that nothing protects, and a state edited there must not steer a decision.
+    chain = store.case_chain(case.pk, case.coi)
+    before, version, head = replay_chain(case.coi, chain.rows, machine)
+    if (head, version) != (chain.ledger_head or (GENESIS, 0)):
+        raise RecordBroken(CONFLICT_BROKEN.format(coi=case.coi, reason=LEDGER_DIFFERS))
+    if expected_version is not None and expected_version != version:
         raise Conflict(
-            CONFLICT_CHANGED.format(coi=case.coi, expected=expected_version, actual=locked.version)
+            CONFLICT_CHANGED.format(coi=case.coi, expected=expected_version, actual=version)
         )
-    before = machine.load(locked.state)
+    step_before = machine.step(before)
+    cache_stale = (locked.version, locked.head, locked.step) != (version, head, step_before)
     decided = list(machine.decide(before, command, now)) if command is not None else []
     if extra_events is not None:
         decided.extend(extra_events(before, now))
     if not decided and signature is None:
-        return AppendResult(case, before, locked.step, locked.version, locked.head, [], now)
+        return AppendResult(case, before, step_before, version, head, [], now)
 
     state = before
-    prev = locked.head
+    prev = head
     actor = actor_name(acting_user)
     rows: list[store.EventRow] = []
     for offset, event in enumerate(decided, start=1):
         # The actor is whoever is signed in, whatever the command claimed.
         recorded = replace(event, actor=actor, recorded_at=event.recorded_at or now)
-        seq = locked.version + offset
+        seq = version + offset
         data, digest = entry_bytes(recorded, case.coi, seq, prev)
         rows.append(
             store.EventRow(
@@ -260,7 +318,7 @@ def append_in_transaction(
         else:
             raise ValueError("a signature needs an event to sign")
         sign_event = signature.as_event(signed[2], signed[1], now)
-        seq = locked.version + len(rows) + 1
+        seq = version + len(rows) + 1
         data, digest = entry_bytes(sign_event, case.coi, seq, prev)
         rows.append(
             store.EventRow(
@@ -278,12 +336,14 @@ def append_in_transaction(
         )
         prev = digest
 
-    version = locked.version + len(rows)
+    version_before, version = version, version + len(rows)
     step = machine.step(state)
     ledger_seq = locked.ledger_seq + 1
     ledger_data, ledger_hash = ledger_bytes(ledger_seq, case.coi, prev, version, locked.ledger_hash)
     operation = operation or _operation_name(command)
-    audit = store.AuditValues(
+    audit = sealed_audit(
+        locked.audit_seq + 1,
+        locked.audit_hash,
         at=now,
         user_id=getattr(acting_user, "pk", None),
         username=actor_name(acting_user),
@@ -293,10 +353,12 @@ def append_in_transaction(
         ip=request_meta.ip,
         user_agent=request_meta.user_agent,
         summary={
-            "step": [locked.step, step],
-            "version": [locked.version, version],
+            "step": [step_before, step],
+            "version": [version_before, version],
             "events": [row.type for row in rows],
             "head": prev,
+            # The projection disagreed with the log and is rewritten by this append.
+            **({"cache_repaired": True} if cache_stale else {}),
             **(summary or {}),
         },
     )

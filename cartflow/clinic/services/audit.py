@@ -207,33 +207,75 @@ def replay(case: TherapyCase | str, machine: CaseMachine | None = None) -> Any:
 
 def rebuild_projection(case: TherapyCase | str, machine: CaseMachine | None = None) -> bool:
     """Fold the case's events again into its projection; ``True`` if the projection changed."""
+    return bool(repair_projection(case, machine))
+
+
+def repair_projection(
+    case: TherapyCase | str, machine: CaseMachine | None = None, *, acting_user: Any = None
+) -> dict[str, Any]:
+    """Fold the case's events again into its projection; what differed, ``{}`` if nothing.
+
+    Each repaired field maps to ``[cached, folded]`` (for the state, the names of the parts
+    that differed), and the repair writes an audit row that says the same: a cache is never
+    reset in silence.
+    """
+    from cartflow.clinic.services.records import write_audit
+
     machine = machine or journey_machine()
     case = resolve_case(case)
     with transaction.atomic():
-        # Locked like an append, so no event lands between the read and the write.
+        # The ledger head first, then the projection: the order every append locks them in.
+        LedgerHead.objects.select_for_update().get(pk=1)
         projection = CaseProjection.objects.select_for_update().get(case=case)
         state = replay(case, machine)
         events = Event.objects.filter(case=case).order_by("-seq").values_list("seq", "hash")
         last = events.first()
         new = {
             "step": machine.step(state),
-            "state": machine.dump(state),
+            "state": json.loads(json.dumps(machine.dump(state), default=str)),
             "version": last[0] if last else 0,
             "head": last[1] if last else GENESIS,
             "active": machine.active(state),
         }
         old = {name: getattr(projection, name) for name in new}
-        if old == new:
-            return False
+        differences: dict[str, Any] = {}
+        for name, value in new.items():
+            if old[name] == value:
+                continue
+            if name == "state":
+                cached = old[name] if isinstance(old[name], dict) else {}
+                differences[name] = sorted(
+                    key for key in set(cached) | set(value) if cached.get(key) != value.get(key)
+                )
+            else:
+                differences[name] = [old[name], value]
+        if not differences:
+            return {}
         for name, value in new.items():
             setattr(projection, name, value)
         projection.updated_at = timezone.now()
         projection.save()
-        return True
+        write_audit(
+            "rebuild_projection",
+            acting_user=acting_user,
+            case_coi=case.coi,
+            summary={"repaired": differences},
+        )
+        return differences
 
 
 def rebuild_all(machine: CaseMachine | None = None) -> int:
     """Rebuild every case's projection; the number that changed."""
-    return sum(
-        rebuild_projection(case, machine) for case in TherapyCase.objects.order_by("pk").iterator()
-    )
+    return len(repair_all(machine))
+
+
+def repair_all(
+    machine: CaseMachine | None = None, *, acting_user: Any = None
+) -> dict[str, dict[str, Any]]:
+    """Repair every case's projection; what differed, by case."""
+    repaired: dict[str, dict[str, Any]] = {}
+    for case in TherapyCase.objects.order_by("pk").iterator():
+        differences = repair_projection(case, machine, acting_user=acting_user)
+        if differences:
+            repaired[case.coi] = differences
+    return repaired

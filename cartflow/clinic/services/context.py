@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,3 +33,7 @@ class RequestMeta:
 
 
 NO_REQUEST = RequestMeta()
+
+current_request: ContextVar[Any] = ContextVar("current_request", default=None)
+"""The HTTP request a service runs for, where its caller could not pass it down (the API's
+``record``): a password check is counted against its address."""

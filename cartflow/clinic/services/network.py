@@ -8,10 +8,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from cartflow.clinic.models import Membership, Patient, Site
+from cartflow.clinic.sealing import patient_identity_hash
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import Conflict
 from cartflow.clinic.services.records import write_audit
 from cartflow.domain.errors import InvalidInput
+from cartflow.domain.identity_text import normalise_name, normalise_record_number
 from cartflow.domain.roles import Role, SiteKind
 
 
@@ -82,24 +84,35 @@ def register_patient(
     """A patient of a treatment center, by the hospital's own record number."""
     if site.kind != SiteKind.TREATMENT_CENTER:
         raise InvalidInput("site: patients are registered at a treatment center")
+    # Normalised and checked (cartflow.domain.identity_text) so that a lookalike of a record
+    # number already registered is refused, and the duplicate check compares what people see.
+    record_number = normalise_record_number(record_number)
+    if Patient.objects.filter(treating_site=site, record_number=record_number).exists():
+        raise Conflict(f"the record number {record_number} is already registered at {site.slug}")
     patient = Patient(
         treating_site=site,
-        record_number=record_number.strip(),
-        given_name=given_name.strip(),
-        family_name=family_name.strip(),
+        record_number=record_number,
+        given_name=normalise_name("given_name", given_name),
+        family_name=normalise_name("family_name", family_name),
         birth_date=birth_date,
         sex=sex,
     )
     patient.full_clean(exclude=["treating_site"])
+    patient.identity_hash = patient_identity_hash(patient)
     try:
         with transaction.atomic():
             patient.save()
-            # The audit row names the patient by public id only: logs never carry names.
+            # The audit row names the patient by public id only: logs never carry names. The
+            # identity's hash in the chained row makes an edited name or birth date show.
             write_audit(
                 "register_patient",
                 acting_user=acting_user,
                 request_meta=request_meta,
-                summary={"patient": str(patient.public_id), "site": site.slug},
+                summary={
+                    "patient": str(patient.public_id),
+                    "site": site.slug,
+                    "identity": patient.identity_hash,
+                },
             )
     except IntegrityError as exc:
         raise Conflict(

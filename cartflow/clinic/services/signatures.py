@@ -21,6 +21,7 @@ from cartflow.clinic.services.append import (
     append,
 )
 from cartflow.clinic.services.audit import verify_case
+from cartflow.clinic.services.authentication import locked_out, lockout_message, request_for
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import SignatureRefused
 from cartflow.clinic.services.machine import CaseMachine
@@ -53,7 +54,11 @@ def reauthenticate(user: Any, password: str, request: Any = None) -> str:
     """Check the signer's password again; the method used, or :class:`SignatureRefused`."""
     if not password:
         raise SignatureRefused("signing needs your password, entered again")
+    # Counted like a login (per user and address): a stolen token is no password oracle.
+    request = request_for(request)
     checked = authenticate(request, username=user.get_username(), password=password)
+    if locked_out(request):
+        raise SignatureRefused(lockout_message("signing") + ": nothing was signed")
     if checked is None or checked.pk != user.pk or not checked.is_active:
         raise SignatureRefused("the password is not correct: nothing was signed")
     return METHOD_PASSWORD
@@ -77,11 +82,16 @@ def witness_intent(
 ) -> tuple[Any, SignatureIntent]:
     """A second person, present at the act, signs with their own user name and password."""
     username = (username or "").strip()
+    request = request_for(request)
     checked = (
         authenticate(request, username=username, password=password)
         if username and password
         else None
     )
+    if locked_out(request):
+        raise SignatureRefused(
+            lockout_message("the second person's signing") + ": nothing was recorded"
+        )
     if checked is None or not checked.is_active:
         raise SignatureRefused(
             "the second person's user name and password did not match: nothing was recorded"

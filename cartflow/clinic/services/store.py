@@ -31,7 +31,10 @@ EVENT_COLUMNS = (
     "prev_hash"
 )
 LEDGER_COLUMNS = "seq, case_coi, case_head, case_version, body, hash, prev_hash"
-AUDIT_COLUMNS = "at, user_id, username, operation, case_coi, request_id, ip, user_agent, summary"
+AUDIT_COLUMNS = (
+    "at, user_id, username, operation, case_coi, request_id, ip, user_agent, summary, "
+    "seq, hash, prev_hash"
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Locked:
     version: int
     head: str
     step: str
+    audit_seq: int = 0
+    audit_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,9 @@ class AuditValues:
     ip: str
     user_agent: str
     summary: dict[str, Any]
+    seq: int | None = None
+    hash: str = ""
+    prev_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,7 @@ def lock_case(case_id: int) -> Locked | None:
     """
     postgres = _postgres()
     sql = (
-        f"SELECT h.seq, h.hash, p.state, p.version, p.head, p.step "
+        f"SELECT h.seq, h.hash, p.state, p.version, p.head, p.step, h.audit_seq, h.audit_hash "
         f"FROM {HEAD} h, {PROJECTION} p WHERE h.id = 1 AND p.case_id = %s"
         + (" FOR UPDATE" if postgres else "")
     )
@@ -125,7 +133,47 @@ def lock_case(case_id: int) -> Locked | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    return Locked(int(row[0]), str(row[1]), _json(row[2]), int(row[3]), str(row[4]), str(row[5]))
+    return Locked(
+        int(row[0]),
+        str(row[1]),
+        _json(row[2]),
+        int(row[3]),
+        str(row[4]),
+        str(row[5]),
+        int(row[6]),
+        str(row[7]),
+    )
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A case's stored events in order, and where the ledger last recorded it to end."""
+
+    rows: list[tuple[int, bytes, str, str]]
+    ledger_head: tuple[str, int] | None
+
+
+def case_chain(case_id: int, coi: str) -> Chain:
+    """The case's events (seq, bytes, hash, previous hash) and its last ledger entry.
+
+    Call it after :func:`lock_case`: it is a statement of its own, so on PostgreSQL it sees
+    everything the writer before us committed (a statement that waited on a row lock keeps
+    its older view of the other tables). One round trip: the one-row left join yields the
+    ledger's entry even for a case whose events are all gone.
+    """
+    sql = (
+        f"SELECT l.case_head, l.case_version, e.seq, e.body, e.hash, e.prev_hash "
+        f"FROM (SELECT 1 AS one) o "
+        f"LEFT JOIN (SELECT case_head, case_version FROM {LEDGER} WHERE case_coi = %s "
+        f"ORDER BY seq DESC LIMIT 1) l ON 1 = 1 "
+        f"LEFT JOIN {EVENT} e ON e.case_id = %s ORDER BY e.seq"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [coi, case_id])
+        found = cursor.fetchall()
+    ledger_head = (str(found[0][0]), int(found[0][1])) if found and found[0][0] else None
+    rows = [(int(r[2]), bytes(r[3]), str(r[4]), str(r[5])) for r in found if r[2] is not None]
+    return Chain(rows, ledger_head)
 
 
 def _event_params(case_id: int, event: EventRow) -> list[Any]:
@@ -167,6 +215,9 @@ def _audit_params(audit: AuditValues) -> list[Any]:
         audit.ip,
         audit.user_agent,
         json.dumps(audit.summary, default=str),
+        audit.seq,
+        audit.hash,
+        audit.prev_hash,
     ]
 
 
@@ -210,16 +261,17 @@ def _write_postgres(
         params.extend(_event_params(case_id, event))
     params.extend(_projection_params(case_id, projection))
     params.extend(_ledger_params(ledger))
-    params.extend([ledger.seq, ledger.hash])
+    params.extend([ledger.seq, ledger.hash, audit.seq, audit.hash])
     params.extend(_audit_params(audit))
     sql = (
         f"WITH ev AS (INSERT INTO {EVENT} ({EVENT_COLUMNS}) VALUES {values} RETURNING id, seq), "
         f"pr AS (UPDATE {PROJECTION} SET step = %s, state = %s::jsonb, version = %s, head = %s, "
         f"active = %s, updated_at = %s WHERE case_id = %s), "
         f"le AS (INSERT INTO {LEDGER} ({LEDGER_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)), "
-        f"lh AS (UPDATE {HEAD} SET seq = %s, hash = %s WHERE id = 1), "
+        f"lh AS (UPDATE {HEAD} SET seq = %s, hash = %s, audit_seq = %s, audit_hash = %s "
+        f"WHERE id = 1), "
         f"au AS (INSERT INTO {AUDIT} ({AUDIT_COLUMNS}) "
-        f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)) "
+        f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s)) "
         f"SELECT id FROM ev ORDER BY seq"
     )
     with connection.cursor() as cursor:
@@ -253,10 +305,12 @@ def _write_sqlite(
             _ledger_params(ledger),
         )
         cursor.execute(
-            f"UPDATE {HEAD} SET seq = %s, hash = %s WHERE id = 1", [ledger.seq, ledger.hash]
+            f"UPDATE {HEAD} SET seq = %s, hash = %s, audit_seq = %s, audit_hash = %s WHERE id = 1",
+            [ledger.seq, ledger.hash, audit.seq, audit.hash],
         )
         cursor.execute(
-            f"INSERT INTO {AUDIT} ({AUDIT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            f"INSERT INTO {AUDIT} ({AUDIT_COLUMNS}) "
+            f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             _audit_params(audit),
         )
     return ids

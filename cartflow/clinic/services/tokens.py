@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,17 +23,25 @@ def token_digest(token: str) -> str:
 
 
 def issue_token(
-    user: Any, name: str, *, acting_user: Any, request_meta: RequestMeta = NO_REQUEST
+    user: Any,
+    name: str,
+    *,
+    acting_user: Any,
+    request_meta: RequestMeta = NO_REQUEST,
+    days: int | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new token for ``user``; the plain token is returned once and never stored."""
+    """A new token for ``user``, valid ``days`` (default ``CARTFLOW_TOKEN_DAYS``); the plain
+    token is returned once and never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
     with transaction.atomic():
         row = ApiToken.objects.create(
             user=user,
             name=name[:100],
             prefix=token[: len(TOKEN_PREFIX) + 8],
             token_hash=token_digest(token),
-            created_at=timezone.now(),
+            created_at=now,
+            expires_at=now + timedelta(days=days or settings.CARTFLOW_TOKEN_DAYS),
         )
         write_audit(
             "issue_token",
@@ -52,6 +62,8 @@ def user_for_token(token: str) -> Any | None:
         .first()
     )
     if row is None or not row.user.is_active:
+        return None
+    if row.expires_at is not None and row.expires_at <= timezone.now():
         return None
     return row.user
 

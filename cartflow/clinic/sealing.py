@@ -1,0 +1,88 @@
+"""The hashed bytes of the rows beside the event log: audit rows and patient identities.
+
+Kept free of models and services so that the migration that sealed the rows already written
+hashes them exactly as the running code does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Any
+
+from cartflow.domain.hashchain import canonical_bytes, link
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def audit_bytes(
+    *,
+    seq: int,
+    at: datetime,
+    user_id: int | None,
+    username: str,
+    operation: str,
+    case_coi: str,
+    request_id: str,
+    ip: str,
+    user_agent: str,
+    summary: Any,
+    prev: str,
+) -> tuple[bytes, str]:
+    """The canonical bytes of an audit row chained after ``prev``, and their hash.
+
+    The summary goes through JSON first, as the database gives it back, so the bytes written
+    and the bytes verified are the same.
+    """
+    body = {
+        "seq": seq,
+        "at": _iso(at),
+        "user_id": user_id,
+        "username": username,
+        "operation": operation,
+        "case": case_coi,
+        "request_id": request_id,
+        "ip": ip,
+        "user_agent": user_agent,
+        "summary": json.loads(json.dumps(summary or {}, default=str)),
+    }
+    data = canonical_bytes(link(body, prev))
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def identity_hash(
+    *,
+    public_id: Any,
+    site_id: int,
+    record_number: str,
+    given_name: str,
+    family_name: str,
+    birth_date: date,
+    sex: str,
+) -> str:
+    """The hash of what identifies a patient; its value is recorded in the chained audit trail."""
+    body = {
+        "patient": str(public_id),
+        "site": site_id,
+        "record_number": record_number,
+        "given_name": given_name,
+        "family_name": family_name,
+        "birth_date": _iso(birth_date),
+        "sex": sex,
+    }
+    return hashlib.sha256(canonical_bytes(body)).hexdigest()
+
+
+def patient_identity_hash(patient: Any) -> str:
+    return identity_hash(
+        public_id=patient.public_id,
+        site_id=patient.treating_site_id,
+        record_number=patient.record_number,
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        birth_date=patient.birth_date,
+        sex=patient.sex,
+    )

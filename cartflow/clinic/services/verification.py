@@ -1,0 +1,362 @@
+"""``cartflow audit verify``: everything a page or the API shows, checked against hashed bytes.
+
+:func:`verify_everything` goes beyond the chains of :mod:`cartflow.clinic.services.audit`:
+
+- each event's columns that are shown (type, actor, site, clinical and recording time) must
+  equal its hashed bytes;
+- the audit trail is a chain of its own, ending where the ledger head says;
+- each patient's identity (record number, names, birth date, sex) must hash to what its
+  chained audit row recorded;
+- each signature's signer and meaning must equal its own event's bytes, and sign the event it
+  names;
+- each case, folded again through ``apply``, must equal its cached projection.
+
+Every finding names its kind (:data:`KINDS`), where it is, and what was seen, never a name
+or birth date. Nothing here writes: it runs on a read-only copy of the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cartflow.clinic.models import (
+    AuditRow,
+    CaseProjection,
+    Event,
+    LedgerHead,
+    Patient,
+    Signature,
+    TherapyCase,
+)
+from cartflow.clinic.sealing import audit_bytes, patient_identity_hash
+from cartflow.clinic.services.append import SIGNATURE_EVENT
+from cartflow.clinic.services.audit import verify_ledger
+from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
+from cartflow.domain.events import Event as DomainEvent
+from cartflow.domain.hashchain import GENESIS, PREV_KEY
+
+KINDS = {
+    "event-chain": "a case's chain of events is broken (edited, removed, reordered, cut, moved)",
+    "ledger-chain": "the network ledger is broken (an entry edited, removed or cut)",
+    "event-column": "a shown column of an event differs from its hashed bytes",
+    "audit-chain": "the audit trail is broken (a row edited, removed, reordered or cut)",
+    "identity": "a patient's identity differs from the hash its audit row recorded",
+    "signature": "a signature's signer, meaning or signed event differs from its chain",
+    "cache": "a case's cached state differs from its events folded again",
+}
+"""Every kind of break verification names; the CLI's help lists them."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    where: str
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "where": self.where, "detail": self.detail}
+
+
+@dataclass
+class TrustReport:
+    """What was checked, and every finding; ``ok`` when there is none."""
+
+    checked: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    network: dict[str, Any] = field(default_factory=dict)
+    """The chains' own report (``verify_ledger``), kept in the same shape as before."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def add(self, kind: str, where: str, detail: str) -> None:
+        self.findings.append(Finding(kind, where, detail))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.network,
+            "ok": self.ok,
+            "checked": dict(self.checked),
+            "kinds": sorted({f.kind for f in self.findings}),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+EVENT_COLUMNS = ("type", "actor", "site", "occurred_at", "recorded_at", "schema_version")
+
+
+def _same_time(column: Any, text: Any) -> bool:
+    if not isinstance(column, datetime) or not isinstance(text, str):
+        return False
+    try:
+        return column == datetime.fromisoformat(text)
+    except ValueError:
+        return False
+
+
+def event_column_differences(row: dict[str, Any], entry: dict[str, Any]) -> list[str]:
+    """The shown columns of an event row that differ from its hashed ``entry``."""
+    differ = []
+    for name in ("type", "actor", "site"):
+        if row[name] != entry.get(name, "" if name == "site" else None):
+            differ.append(name)
+    if row["schema_version"] != entry.get("schema_version", 1):
+        differ.append("schema_version")
+    if not _same_time(row["occurred_at"], entry.get("occurred_at")):
+        differ.append("occurred_at")
+    # Signature events written before their bytes carried a recording time were recorded at
+    # the moment they name as their clinical time.
+    recorded = entry.get("recorded_at") or entry.get("occurred_at")
+    if not _same_time(row["recorded_at"], recorded):
+        differ.append("recorded_at")
+    return differ
+
+
+def _events() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Each case's event rows in order, streamed (one case at a time in memory)."""
+    current = ""
+    rows: list[dict[str, Any]] = []
+    query = (
+        Event.objects.order_by("case_id", "seq")
+        .values("case__coi", "seq", "body", *EVENT_COLUMNS)
+        .iterator(chunk_size=5000)
+    )
+    for row in query:
+        if row["case__coi"] != current and rows:
+            yield current, rows
+            rows = []
+        current = row["case__coi"]
+        rows.append(row)
+    if rows:
+        yield current, rows
+
+
+def _check_events(
+    report: TrustReport, machine: CaseMachine | None, broken: frozenset[str]
+) -> None:
+    projections = {
+        coi: (step, state, version, head, active)
+        for coi, step, state, version, head, active in CaseProjection.objects.values_list(
+            "case__coi", "step", "state", "version", "head", "active"
+        )
+    }
+    events = cases = 0
+    for coi, rows in _events():
+        cases += 1
+        events += len(rows)
+        state = machine.start(coi) if machine is not None else None
+        for row in rows:
+            try:
+                entry = json.loads(bytes(row["body"]))
+            except ValueError:
+                continue  # the chain check names it
+            differ = event_column_differences(row, entry)
+            if differ:
+                report.add(
+                    "event-column",
+                    f"case {coi} event {row['seq']}",
+                    f"{', '.join(differ)} shown differ from the hashed bytes",
+                )
+            if machine is not None and coi not in broken:
+                entry.pop(PREV_KEY, None)
+                state = fold(machine, state, DomainEvent.from_body(entry))
+        if machine is not None and coi not in broken:
+            # A broken chain is named already; folding bytes that were tampered with would
+            # only add noise (or fail on a body that is not an event at all).
+            _compare_cache(report, coi, machine, state, rows, projections.get(coi))
+    report.checked["events"] = events
+    report.checked["cases"] = cases
+
+
+def _compare_cache(
+    report: TrustReport,
+    coi: str,
+    machine: CaseMachine,
+    state: Any,
+    rows: list[dict[str, Any]],
+    cached: tuple[str, Any, int, str, bool] | None,
+) -> None:
+    last = rows[-1]
+    head = hashlib.sha256(bytes(last["body"])).hexdigest()
+    folded = (
+        machine.step(state),
+        json.loads(json.dumps(machine.dump(state), default=str)),
+        len(rows),
+        head,
+        machine.active(state),
+    )
+    if cached is None:
+        report.add("cache", f"case {coi}", "the case has events but no cached state")
+        return
+    cached_state = cached[1] if not isinstance(cached[1], str) else json.loads(cached[1])
+    names = ("step", "state", "version", "head", "active")
+    differ = [
+        name
+        for name, mine, theirs in zip(
+            names, folded, (cached[0], cached_state, *cached[2:]), strict=True
+        )
+        if mine != theirs
+    ]
+    if differ:
+        report.add(
+            "cache",
+            f"case {coi}",
+            f"the cached {', '.join(differ)} differ from the events folded again "
+            "(`cartflow audit rebuild` repairs it)",
+        )
+
+
+def _check_audit_trail(report: TrustReport) -> dict[str, str]:
+    """The audit chain; returns the identity hash each patient's last audit row recorded."""
+    head = LedgerHead.objects.filter(pk=1).first()
+    prev, expected_seq, rows = GENESIS, 1, 0
+    broken = False
+    identities: dict[str, str] = {}
+    query = AuditRow.objects.order_by("seq", "pk").values(
+        "pk",
+        "seq",
+        "at",
+        "user_id",
+        "username",
+        "operation",
+        "case_coi",
+        "request_id",
+        "ip",
+        "user_agent",
+        "summary",
+        "hash",
+        "prev_hash",
+    )
+    for row in query.iterator(chunk_size=5000):
+        rows += 1
+        summary = row["summary"]
+        if isinstance(summary, str):
+            summary = json.loads(summary)
+        if isinstance(summary, dict) and summary.get("identity") and summary.get("patient"):
+            identities[str(summary["patient"])] = str(summary["identity"])
+        if broken:
+            continue
+        where = f"audit row {row['seq'] if row['seq'] is not None else '(unnumbered)'}"
+        if row["seq"] != expected_seq:
+            report.add(
+                "audit-chain",
+                where,
+                f"expected row {expected_seq} here: a row was removed or reordered",
+            )
+            broken = True
+            continue
+        _, digest = audit_bytes(
+            seq=row["seq"],
+            at=row["at"],
+            user_id=row["user_id"],
+            username=row["username"],
+            operation=row["operation"],
+            case_coi=row["case_coi"],
+            request_id=row["request_id"],
+            ip=row["ip"],
+            user_agent=row["user_agent"],
+            summary=summary,
+            prev=prev,
+        )
+        if row["prev_hash"] != prev:
+            report.add("audit-chain", where, "its previous-hash differs from the row before it")
+            broken = True
+        elif digest != row["hash"]:
+            report.add(
+                "audit-chain",
+                where,
+                "its columns (user, time, address, operation, summary) do not hash to its "
+                "recorded hash (edited)",
+            )
+            broken = True
+        prev = row["hash"]
+        expected_seq += 1
+    if (
+        not broken
+        and head is not None
+        and (head.audit_seq, head.audit_hash)
+        != (
+            expected_seq - 1,
+            prev,
+        )
+    ):
+        report.add(
+            "audit-chain",
+            "audit trail end",
+            f"the trail holds {expected_seq - 1} rows, the ledger head recorded "
+            f"{head.audit_seq}: rows were cut",
+        )
+    report.checked["audit_rows"] = rows
+    return identities
+
+
+def _check_identities(report: TrustReport, recorded: dict[str, str]) -> None:
+    patients = 0
+    for patient in Patient.objects.order_by("pk").iterator(chunk_size=2000):
+        patients += 1
+        where = f"patient {patient.public_id}"
+        now = patient_identity_hash(patient)
+        sealed = recorded.get(str(patient.public_id))
+        if sealed is None:
+            report.add("identity", where, "no audit row recorded this patient's identity")
+        elif now != sealed or patient.identity_hash != sealed:
+            report.add(
+                "identity",
+                where,
+                "the record number, name, birth date or sex shown differ from what was registered",
+            )
+    report.checked["patients"] = patients
+
+
+def _check_signatures(report: TrustReport) -> None:
+    count = 0
+    query = Signature.objects.select_related("event", "signature_event").order_by("pk")
+    for signature in query.iterator(chunk_size=2000):
+        count += 1
+        where = f"signature on event {signature.event_hash[:12]}"
+        sign_event, event = signature.signature_event, signature.event
+        try:
+            body = json.loads(bytes(sign_event.body))
+        except ValueError:
+            body = {}
+        data = body.get("data") or {}
+        if event.hash != signature.event_hash:
+            report.add("signature", where, "it names an event whose hash differs")
+        elif body.get("type") != SIGNATURE_EVENT or data.get("signs") != signature.event_hash:
+            report.add("signature", where, "its own event in the chain signs another record")
+        elif sign_event.case_id != event.case_id:
+            report.add("signature", where, "it and the signed event belong to different cases")
+        elif (data.get("meaning"), data.get("signer")) != (
+            signature.meaning,
+            signature.signer_name,
+        ):
+            report.add("signature", where, "the signer or meaning shown differ from the chain")
+        elif data.get("method", signature.method) != signature.method:
+            report.add("signature", where, "the method shown differs from the chain")
+    report.checked["signatures"] = count
+
+
+def verify_everything(machine: CaseMachine | None = None, *, replay: bool = True) -> TrustReport:
+    """Every check of the module's doc; ``replay=False`` skips folding the cases again."""
+    report = TrustReport()
+    network = verify_ledger()
+    if network.ledger_broken_at is not None:
+        report.add(
+            "ledger-chain", f"ledger entry {network.ledger_broken_at}", network.ledger_reason
+        )
+    for case in network.broken_cases:
+        report.add("event-chain", f"case {case.coi} event {case.broken_at}", case.reason)
+    report.checked["ledger_entries"] = network.ledger_entries
+    report.network = network.to_dict()
+    broken = frozenset(case.coi for case in network.broken_cases)
+    _check_events(report, (machine or journey_machine()) if replay else None, broken)
+    _check_identities(report, _check_audit_trail(report))
+    _check_signatures(report)
+    report.checked["cases_registered"] = TherapyCase.objects.count()
+    return report

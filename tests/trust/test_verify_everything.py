@@ -1,0 +1,222 @@
+"""Whatever a user sees, edited behind the application's back, is found and named.
+
+Each test tampers as a database administrator could (the append-only triggers dropped) with
+one column of one table a page or the API shows, and ``verify_everything`` must name the kind
+of break. The cached state is tampered with too; ``audit rebuild`` then says what it repaired.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import OperationalError, connection
+
+from cartflow.cli import main as cli
+from cartflow.clinic import services
+from cartflow.clinic.models import AuditRow, CaseProjection, Event, Patient, TherapyCase
+from cartflow.clinic.services.audit import repair_projection
+from cartflow.clinic.services.verification import KINDS, verify_everything
+from tests.clinic.conftest import DB
+from tests.clinic.fixtures import PASSWORD, triggers_dropped
+from tests.clinic.toy import TOY, AddNote
+
+pytestmark = pytest.mark.django_db
+
+
+def _sql(sql: str, params: list[Any]) -> None:
+    with triggers_dropped(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@pytest.fixture
+def signed(case: TherapyCase, physician: Any) -> TherapyCase:
+    services.append(case, AddNote("second"), acting_user=physician, machine=TOY)
+    event = Event.objects.get(case=case, seq=2)
+    services.sign(physician, PASSWORD, "review", event, machine=TOY)
+    assert verify_everything(TOY).ok, verify_everything(TOY).to_dict()
+    return case
+
+
+def _kinds(machine: Any = TOY) -> list[str]:
+    report = verify_everything(machine)
+    assert all(f.kind in KINDS for f in report.findings)
+    assert not report.ok
+    return sorted({f.kind for f in report.findings})
+
+
+def test_an_intact_network_is_intact_and_says_what_it_checked(signed: TherapyCase) -> None:
+    report = verify_everything(TOY)
+    assert report.ok
+    assert report.checked["events"] == 3
+    assert report.checked["signatures"] == 1
+    assert report.checked["patients"] == 1
+    assert report.checked["audit_rows"] >= 5
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("actor", "someone-else"), ("type", "note.removed"), ("site", "elsewhere")],
+)
+def test_an_edited_event_column_is_named(signed: TherapyCase, column: str, value: str) -> None:
+    _sql(
+        f"UPDATE clinic_event SET {column} = %s WHERE case_id = %s AND seq = 2", [value, signed.pk]
+    )
+    report = verify_everything(TOY)
+    assert [f.kind for f in report.findings] == ["event-column"]
+    assert column in report.findings[0].detail
+
+
+@pytest.mark.parametrize("column", ["occurred_at", "recorded_at"])
+def test_an_edited_event_time_is_named(signed: TherapyCase, column: str) -> None:
+    event = Event.objects.get(case=signed, seq=2)
+    moved = getattr(event, column) - timedelta(days=3)
+    Event.objects.filter(pk=event.pk)  # the ORM refuses nothing; the trigger would
+    _sql(f"UPDATE clinic_event SET {column} = %s WHERE id = %s", [moved, event.pk])
+    report = verify_everything(TOY)
+    assert [f.kind for f in report.findings] == ["event-column"]
+    assert column in report.findings[0].detail
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("username", "someone-else"),
+        ("ip", "10.9.9.9"),
+        ("operation", "nothing"),
+        ("user_agent", "forged"),
+        ("request_id", "forged"),
+    ],
+)
+def test_an_edited_audit_row_is_named(signed: TherapyCase, column: str, value: str) -> None:
+    row = AuditRow.objects.order_by("seq")[1]
+    _sql(f"UPDATE clinic_auditrow SET {column} = %s WHERE id = %s", [value, row.pk])
+    assert _kinds() == ["audit-chain"]
+
+
+def test_a_removed_audit_row_is_named(signed: TherapyCase) -> None:
+    _sql("DELETE FROM clinic_auditrow WHERE seq = 2", [])
+    assert _kinds() == ["audit-chain"]
+
+
+def test_a_cut_audit_trail_is_named(signed: TherapyCase) -> None:
+    _sql("DELETE FROM clinic_auditrow WHERE seq = (SELECT MAX(seq) FROM clinic_auditrow)", [])
+    report = verify_everything(TOY)
+    assert [f.kind for f in report.findings] == ["audit-chain"]
+    assert "cut" in report.findings[0].detail
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("given_name", "Other"),
+        ("family_name", "Other"),
+        ("record_number", "TEST-MRN-0018"),
+        ("birth_date", "1971-02-02"),
+        ("sex", "other"),
+    ],
+)
+def test_an_edited_patient_identity_is_named(
+    signed: TherapyCase, patient: Patient, column: str, value: str
+) -> None:
+    Patient.objects.filter(pk=patient.pk).update(**{column: value})
+    report = verify_everything(TOY)
+    assert [f.kind for f in report.findings] == ["identity"]
+    assert "Other" not in report.findings[0].detail  # the finding never repeats a name
+
+
+def test_an_edited_identity_with_its_hash_recomputed_is_still_named(
+    signed: TherapyCase, patient: Patient
+) -> None:
+    from cartflow.clinic.sealing import patient_identity_hash
+
+    patient.given_name = "Other"
+    Patient.objects.filter(pk=patient.pk).update(
+        given_name="Other", identity_hash=patient_identity_hash(patient)
+    )
+    assert _kinds() == ["identity"]
+
+
+@pytest.mark.parametrize(("column", "value"), [("meaning", "approval"), ("signer_name", "X")])
+def test_an_edited_signature_is_named(signed: TherapyCase, column: str, value: str) -> None:
+    _sql(f"UPDATE clinic_signature SET {column} = %s", [value])
+    assert _kinds() == ["signature"]
+
+
+def test_an_edited_cache_is_named_and_rebuild_says_what_it_repaired(
+    signed: TherapyCase,
+) -> None:
+    projection = CaseProjection.objects.get(case=signed)
+    CaseProjection.objects.filter(case=signed).update(
+        step="closed", state={**projection.state, "closed": True}
+    )
+    report = verify_everything(TOY)
+    assert [f.kind for f in report.findings] == ["cache"]
+    repaired = repair_projection(signed, TOY)
+    assert repaired == {"step": ["closed", "noted"], "state": ["closed"]}
+    assert AuditRow.objects.order_by("-seq").first().summary == {"repaired": repaired}
+    assert verify_everything(TOY).ok
+
+
+def test_an_edited_event_body_is_named_as_a_broken_chain(signed: TherapyCase) -> None:
+    _sql("UPDATE clinic_event SET body = %s WHERE case_id = %s AND seq = 1", [b"{}", signed.pk])
+    assert "event-chain" in _kinds()
+
+
+def test_the_cli_exits_0_intact_1_broken_and_3_when_it_cannot_check(
+    signed: TherapyCase, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import cartflow.clinic.services.verification as verification
+
+    real = verification.verify_everything
+    monkeypatch.setattr(verification, "verify_everything", lambda replay: real(TOY))
+    assert cli(["audit", "verify"]) == 0
+    _sql("UPDATE clinic_event SET actor = 'x' WHERE case_id = %s AND seq = 2", [signed.pk])
+    assert cli(["audit", "verify"]) == 1
+    assert "[event-column]" in capsys.readouterr().out
+
+    def unreadable(replay: bool) -> Any:
+        raise OperationalError("disk I/O error")
+
+    monkeypatch.setattr(verification, "verify_everything", unreadable)
+    assert cli(["audit", "verify"]) == 3
+    assert "could not check" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(DB != "sqlite", reason="a read-only copy of the SQLite file")
+def test_verify_runs_on_a_read_only_copy(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {**os.environ, "CARTFLOW_DATA": str(data), "CARTFLOW_TESTING": "1"}
+    env.pop("DATABASE_URL", None)
+    run = [sys.executable, "-m", "cartflow.cli"]
+    subprocess.run([*run, "manage", "migrate", "-v", "0"], env=env, check=True)
+    copy = tmp_path / "copy"
+    shutil.copytree(data, copy)
+    for path in [*copy.iterdir(), copy]:
+        path.chmod(stat.S_IREAD | (stat.S_IEXEC if path.is_dir() else 0))
+    try:
+        done = subprocess.run(
+            [*run, "audit", "verify", "--read-only"],
+            env={**env, "CARTFLOW_DATA": str(copy)},
+            capture_output=True,
+            text=True,
+        )
+        assert (done.returncode, done.stderr) == (0, ""), done.stdout
+        assert done.stdout.startswith("ok: intact")
+        missing = subprocess.run(
+            [*run, "audit", "verify", "--read-only"],
+            env={**env, "CARTFLOW_DATA": str(tmp_path / "nowhere")},
+            capture_output=True,
+            text=True,
+        )
+        assert missing.returncode == 3, missing.stdout + missing.stderr
+    finally:
+        for path in [copy, *copy.iterdir()]:
+            path.chmod(stat.S_IRWXU)
