@@ -29,6 +29,7 @@ from cartflow.clinic.api import kinetics as kinetics_api
 from cartflow.clinic.api import steps as steps_api
 from cartflow.clinic.api import toxicity as toxicity_api
 from cartflow.clinic.api.common import SignedStepIn, StepIn
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import Site, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services import (
     collection,
@@ -39,7 +40,6 @@ from cartflow.clinic.services import (
     toxicity,
     treatment,
 )
-from cartflow.clinic.services.machine import journey_machine
 from cartflow.clinic.services.operations import DEFAULT_MEANINGS
 from cartflow.clinic.services.signatures import Meaning
 from cartflow.clinic.templatetags.cartflow_time import case_zone
@@ -169,7 +169,7 @@ def _regimen_field(case: TherapyCase) -> dict[str, Field]:
     the fact is unknown, the free-text field with the catalog's "not in the catalog" message
     (the form still posts, so the journey's refusal is shown beside it)."""
     try:
-        state = journey_machine().load(case.projection.state)
+        state = case_state(case)
         indication = load_catalog().indication(state.indication_id)
         now = timezone.now()
         on = local_date(now, site_zone(state.site_timezone)) if state.site_timezone else now.date()

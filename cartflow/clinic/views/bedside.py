@@ -27,12 +27,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from cartflow.clinic import access
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import TherapyCase
 from cartflow.clinic.services import treatment
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.deviations import open_scan_deviation
 from cartflow.clinic.services.errors import ServiceError, SignatureRefused
-from cartflow.clinic.services.machine import journey_machine
 from cartflow.clinic.views.common import case_roles, guarded, may, refusal
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import CaseState, JourneyError, ScanMismatch, Step
@@ -46,11 +46,6 @@ PROMPTS = {
     "bag_label": "Scan the bag's identity label.",
     "bag_id": "Scan the bag's number.",
 }
-
-
-def _state(case: TherapyCase) -> CaseState:
-    state: CaseState = journey_machine().load(case.projection.state)
-    return state
 
 
 def _refuse_scan(
@@ -68,7 +63,7 @@ def _refuse_scan(
 
 
 def _context(request: HttpRequest, case: TherapyCase, **more: Any) -> dict[str, Any]:
-    state = _state(case)
+    state = case_state(case)
     thawed = state.thawed_bag
     return {
         "case": case,

@@ -11,9 +11,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from cartflow.clinic import access
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import CaseProjection, Membership, TherapyCase
 from cartflow.clinic.services.patient_access import is_patient_login
-from cartflow.domain.journey import Step
+from cartflow.domain.journey import CaseState, Step
 from cartflow.domain.roles import PSEUDONYMISED_KINDS, Action, can
 
 PHASES: tuple[tuple[str, tuple[Step, ...]], ...] = (
@@ -48,25 +49,11 @@ WAITS_ON = {
 }
 
 
-def _at(text: Any) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(str(text))
-    except ValueError:
-        return None
-
-
-def clocks(state: dict[str, Any], now: datetime) -> dict[str, Any]:
+def clocks(state: CaseState, now: datetime) -> dict[str, Any]:
     """Days since the (latest successful) apheresis, and the vein-to-vein clock in days: from
     that collection to the first infusion, or to now while the patient waits."""
-    collected = None
-    for item in reversed(state.get("collections") or []):
-        if item.get("succeeded"):
-            collected = _at(item.get("at"))
-            break
-    infusions = state.get("infusions") or []
-    infused = _at(infusions[0].get("at")) if infusions else None
+    collected = state.collection.at if state.collection is not None else None
+    infused = state.first_infusion_at
     if collected is None:
         return {"since_apheresis": None, "vein_to_vein": None, "v2v_running": False}
     end = infused or now
@@ -89,7 +76,8 @@ def board_rows(user: Any) -> list[dict[str, Any]]:
     names = _names(user, [row.case_id for row in rows])
     found = []
     for row in rows:
-        step = Step(row.step) if row.step in Step._value2member_map_ else None
+        state = case_state(row)
+        step = state.step
         waits = sorted(kind for kind, steps in WAITS_ON.items() if step in steps)
         found.append(
             {
@@ -100,11 +88,11 @@ def board_rows(user: Any) -> list[dict[str, Any]]:
                 "zone": row.case.treating_site.time_zone,
                 "step": row.step,
                 "step_words": row.step.replace("_", " "),
-                "waiting_for": row.state.get("waiting_for", ""),
+                "waiting_for": state.waiting_for,
                 "waits": waits,
                 "attention": step in ATTENTION,
                 "updated_at": row.updated_at,
-                **clocks(row.state, now),
+                **clocks(state, now),
             }
         )
     return found

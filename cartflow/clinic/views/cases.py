@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from cartflow.clinic import access
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.forms.operations import (
     BEDSIDE,
     MAIN_ORDER,
@@ -40,7 +41,7 @@ from cartflow.clinic.services.toxicity import CRS_GRADED, ICANS_GRADED
 from cartflow.clinic.templatetags.cartflow_time import case_zone, local_time, zone_label
 from cartflow.clinic.views.common import case_roles, guarded, may, refusal
 from cartflow.domain.errors import DomainError
-from cartflow.domain.journey import Step
+from cartflow.domain.journey import CaseState, Step
 from cartflow.domain.roles import Action, Role, roles_that_can
 
 QUALITY_EVENTS = {
@@ -94,22 +95,21 @@ def _event_tone(event: dict[str, Any]) -> str:
     return ""
 
 
-def _needs_manufacturing_slot(case: TherapyCase, state: dict[str, Any]) -> bool:
-    collections = [c for c in state.get("collections") or [] if c.get("succeeded")]
-    since = collections[-1].get("at") if collections else None
+def _needs_manufacturing_slot(case: TherapyCase, state: CaseState) -> bool:
+    since = state.collection.at if state.collection is not None else None
     bookings = SlotBooking.objects.filter(case=case, slot__kind=SlotKind.MANUFACTURING)
     if since:
         bookings = bookings.filter(booked_at__gte=since)
     return not bookings.exists()
 
 
-def available_operations(case: TherapyCase, state: dict[str, Any]) -> list[Operation]:
+def available_operations(case: TherapyCase, state: CaseState) -> list[Operation]:
     """The operations the case's step accepts now (whoever may do them)."""
-    step = state.get("step", "")
-    names = set(state.get("next_actions") or [])
+    step = state.step
+    names = set(state.next_actions)
     if step in {Step.COLLECTED, Step.BRIDGING} and _needs_manufacturing_slot(case, state):
         names.add("BookManufacturingSlot")
-    if state.get("infusions") and step in {
+    if state.infusions and step in {
         Step.INFUSED,
         Step.MONITORING,
         Step.LONG_TERM_FOLLOW_UP,
@@ -118,12 +118,12 @@ def available_operations(case: TherapyCase, state: dict[str, Any]) -> list[Opera
     return [OPERATIONS[name] for name in MAIN_ORDER if name in names]
 
 
-def _who(ops: list[Operation], state: dict[str, Any]) -> str:
+def _who(ops: list[Operation], state: CaseState) -> str:
     roles: set[Role] = set()
     for op in ops:
         if op.kind in {"step", "quality", "exception"}:
             roles |= roles_that_can(op.action)
-    if BEDSIDE in (state.get("next_actions") or []):
+    if BEDSIDE in state.next_actions:
         roles |= roles_that_can(Action.INFUSE_BAG) | roles_that_can(Action.THAW_BAG)
     return ", ".join(ROLE_WORDS[r] for r in Role if r in roles)
 
@@ -187,14 +187,14 @@ def case_context(
 ) -> dict[str, Any]:
     user = request.user
     projection = case.projection
-    state = projection.state
+    state = case_state(case)
     roles = case_roles(user, case)
     ops = available_operations(case, state)
     mine = [op for op in ops if may(roles, op.action)]
     posted = request.POST if failed else {}
     primary = [op for op in mine if op.kind != "other"]
     others = [op for op in mine if op.kind == "other"]
-    bedside = BEDSIDE in (state.get("next_actions") or []) and (
+    bedside = BEDSIDE in state.next_actions and (
         may(roles, Action.INFUSE_BAG) or may(roles, Action.THAW_BAG)
     )
     identify = access.may_identify(user, case)
@@ -216,12 +216,12 @@ def case_context(
     ]
     grades = [e for e in timeline if e["type"] == CRS_GRADED]
     icans_grades = [e for e in timeline if e["type"] == ICANS_GRADED]
-    infused = bool(state.get("infusions"))
+    infused = bool(state.infusions)
     return {
         "case": case,
         "coi": case.coi,
         "state": state,
-        "step_words": str(state.get("step", "")).replace("_", " "),
+        "step_words": str(state.step).replace("_", " "),
         "version": projection.version,
         "identify": identify,
         "patient": case.patient if identify else None,
@@ -236,10 +236,10 @@ def case_context(
         if failed and failed not in {op.name for op in mine}
         else {},
         "bedside": bedside,
-        "waiting_for": state.get("waiting_for", ""),
+        "waiting_for": state.waiting_for,
         "who": _who(ops, state),
-        "exceptions": state.get("exceptions") or [],
-        "quality_decisions": state.get("quality_decisions") or [],
+        "exceptions": state.exceptions,
+        "quality_decisions": state.quality_decisions,
         "deviations": deviations,
         "grades": grades,
         "icans_grades": icans_grades,

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from cartflow.clinic import access
 from cartflow.clinic.api.eligibility import PatientFactsIn
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import AntigenTest
 from cartflow.clinic.services import referral
 from cartflow.clinic.services.context import RequestMeta
@@ -46,16 +47,16 @@ def _age(birth: date, on: date) -> float:
 
 
 def _known(case: Any) -> dict[str, Any]:
-    state = case.projection.state
+    state = case_state(case)
     antigens: dict[str, str] = {}
     for test in AntigenTest.objects.filter(patient=case.patient).order_by("tested_on", "pk"):
         antigens[test.antigen.upper()] = "positive" if test.result == "positive" else "negative"
     facts: dict[str, Any] = {
         "age_years": _age(case.patient.birth_date, timezone.localdate()),
-        "region": state.get("region") or None,
+        "region": state.region or None,
     }
-    if state.get("latest_weight_kg") or state.get("order_weight_kg"):
-        facts["weight_kg"] = state.get("latest_weight_kg") or state.get("order_weight_kg")
+    if state.latest_weight_kg or state.order_weight_kg:
+        facts["weight_kg"] = state.latest_weight_kg or state.order_weight_kg
     if antigens:
         facts["antigens"] = antigens
     return facts
@@ -95,7 +96,7 @@ def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
         errors = _errors(exc)
     except DomainError as exc:
         errors = {"": str(exc)}
-    state = case.projection.state
+    state = case_state(case)
     problem = None
     if request.method == "POST" and request.POST.get("sign") == "yes" and not errors:
         signed = _sign(request, case, facts)
@@ -103,11 +104,12 @@ def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
             return redirect("case", coi=case.coi)
         problem = signed
     for row in results:
-        row["this_case"] = row["indication"] == state.get("indication_id")
+        row["this_case"] = row["indication"] == state.indication_id
     results.sort(key=lambda r: (not r["this_case"], r["status"] != "eligible", r["indication"]))
     context = {
         "case": case,
         "coi": case.coi,
+        "indication_id": state.indication_id,
         "patient": case.patient,
         "facts": facts,
         "results": results,
@@ -118,7 +120,7 @@ def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
         "therapies": THERAPY_CLASSES,
         "numbers": NUMBERS,
         "problem": problem,
-        "may_sign": state.get("step") == Step.ANTIGEN_TESTED
+        "may_sign": state.step == Step.ANTIGEN_TESTED
         and may(case_roles(request.user, case), Action.SIGN_ELIGIBILITY),
         "signer": printed_name(request.user),
         "meaning": Meaning.ELIGIBILITY,
@@ -136,7 +138,7 @@ def _sign(request: HttpRequest, case: Any, facts: dict[str, Any]) -> dict[str, s
     try:
         parsed = parse_patient_facts(PatientFactsIn.model_validate(facts).dict(exclude_none=True))
         cat = catalog()
-        indication = cat.indication(str(case.projection.state.get("indication_id", "")))
+        indication = cat.indication(case_state(case).indication_id)
         assessment = evaluate_indication(parsed, cat, indication, timezone.localdate()).to_dict()
         referral.sign_eligibility(
             case,

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from cartflow.clinic import access
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import CaseProjection
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.deviations import open_deviations, review_deviation
@@ -36,7 +37,7 @@ def _context(request: HttpRequest, **more: object) -> dict[str, object]:
             {
                 "coi": row.case.coi,
                 "step_words": row.step.replace("_", " "),
-                "waiting_for": row.state.get("waiting_for", ""),
+                "waiting_for": case_state(row).waiting_for,
                 "updated_at": row.updated_at,
             }
             for row in waiting
