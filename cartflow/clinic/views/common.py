@@ -101,7 +101,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    roles = access.roles_anywhere(user)
     return {
+        "nav_queue": bool(roles - {Role.ADMIN, Role.AUDITOR}),
+        "nav_network": Role.ADMIN in roles,
         "nav_patients": access.can_anywhere(user, Action.VIEW_PATIENT),
         "nav_quality": access.can_anywhere(user, Action.DECIDE_QUARANTINE),
         "nav_audit": access.can_anywhere(user, Action.VERIFY_AUDIT),
