@@ -83,11 +83,7 @@ def test_the_board_finds_a_case_by_identifier_and_by_name_and_filters(seeded: An
 
 
 def test_a_courier_does_not_find_a_case_by_the_patient_s_name(seeded: Any) -> None:
-    case = (
-        TherapyCase.objects.select_related("patient")
-        .filter(projection__step="shipped")
-        .first()
-    )
+    case = TherapyCase.objects.select_related("patient").filter(projection__step="shipped").first()
     if case is None:
         pytest.skip("no shipped case in the demo")
     page = _as("courier").post("/board/", {"q": case.patient.family_name}).content.decode()

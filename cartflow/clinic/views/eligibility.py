@@ -29,6 +29,7 @@ from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.signatures import Meaning, printed_name
 from cartflow.clinic.views.common import case_roles, guarded, may, refusal
 from cartflow.clinic.views.patients import _errors
+from cartflow.clinic.worklist import indication_words, product_words
 from cartflow.domain.catalog import DISEASE_STATUSES, DISEASES, THERAPY_CLASSES
 from cartflow.domain.eligibility import evaluate, evaluate_indication
 from cartflow.domain.errors import DomainError
@@ -103,13 +104,15 @@ def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
         if signed is None:
             return redirect("case", coi=case.coi)
         problem = signed
+    names = {i.id: f"{product_words(i.product)}: {i.title}" for i in catalog().indications()}
     for row in results:
         row["this_case"] = row["indication"] == state.indication_id
+        row["name"] = names.get(row["indication"], row["indication"])
     results.sort(key=lambda r: (not r["this_case"], r["status"] != "eligible", r["indication"]))
     context = {
         "case": case,
         "coi": case.coi,
-        "indication_id": state.indication_id,
+        "indication_name": indication_words(state.indication_id),
         "patient": case.patient,
         "facts": facts,
         "results": results,

@@ -1,4 +1,4 @@
-"""The administrator's page: the sites they administer and who holds which role there."""
+"""Pages beside the cases: the administrator's users and sites, and the catalog's sources."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from cartflow.clinic import access
 from cartflow.clinic.models import Membership, Site
+from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.worklist import ROLE_NAMES
 from cartflow.domain.roles import Role
 
@@ -36,3 +37,16 @@ def network_page(request: HttpRequest) -> HttpResponse:
         ]
         sites.append({"site": site, "people": people})
     return render(request, "clinic/network.html", {"sites": sites})
+
+
+@login_required(login_url="login")
+def sources_page(request: HttpRequest) -> HttpResponse:
+    """The catalog's source list, each with an anchor a refusal's "[8]" links to."""
+    rows = []
+    for key, text in sorted(
+        catalog().sources.items(), key=lambda kv: (not kv[0].isdigit(), kv[0].zfill(4))
+    ):
+        # An address is shown as an identifier; the words after it as prose.
+        where, _sep, about = str(text).partition(" (")
+        rows.append((key, where, about.removesuffix(")")))
+    return render(request, "clinic/sources.html", {"sources": rows, "version": catalog().version})
