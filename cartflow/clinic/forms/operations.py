@@ -127,8 +127,12 @@ def _open_slots(kind: str) -> tuple[tuple[str, str], ...]:
 
 
 def _apheresis_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]]:
-    none = ("", "No chair slot (capacity not managed)")
-    return {"slot_id": (none, *_open_slots(SlotKind.APHERESIS_CHAIR))}
+    none = ("", "No chair slot: capacity not managed (choose the unit below)")
+    units = Site.objects.filter(kind=SiteKind.APHERESIS_UNIT).order_by("name")
+    return {
+        "slot_id": (none, *_open_slots(SlotKind.APHERESIS_CHAIR)),
+        "unit": (("", "Choose…"), *((u.slug, u.name) for u in units)),
+    }
 
 
 def _manufacturing_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -216,11 +220,22 @@ def _tuple_of(name: str) -> Callable[[Any, TherapyCase], dict[str, Any]]:
     return convert
 
 
+class ApheresisPageIn(steps_api.ApheresisIn):
+    unit: str | None = None
+
+
 def _apheresis(payload: Any, case: TherapyCase) -> dict[str, Any]:
     slot = None
     if payload.slot_id is not None:
         slot = Slot.objects.select_related("site").filter(public_id=payload.slot_id).first()
-    return {"slot": slot, "slot_id": None}
+    unit = None
+    if slot is None:
+        # Without a chair slot the unit must still be named: it is how the unit's nurses
+        # come to see the case they collect from.
+        unit = Site.objects.filter(kind=SiteKind.APHERESIS_UNIT, slug=payload.unit or "").first()
+        if unit is None:
+            raise FormErrors({"unit": "choose the apheresis unit that collects, or a chair slot"})
+    return {"slot": slot, "slot_id": None, "unit": unit}
 
 
 def _antigen(payload: Any, case: TherapyCase) -> dict[str, Any]:
@@ -310,11 +325,18 @@ OPERATIONS: dict[str, Operation] = {
             "ScheduleApheresis",
             "Schedule the apheresis",
             Action.SCHEDULE_APHERESIS,
-            steps_api.ApheresisIn,
+            ApheresisPageIn,
             collection.schedule_apheresis,
             (
                 Field("slot_at", "Planned date and time", "datetime"),
                 Field("slot_id", "Apheresis chair", "choice", required=False),
+                Field(
+                    "unit",
+                    "Apheresis unit",
+                    "choice",
+                    required=False,
+                    help="needed when no chair slot is booked",
+                ),
             ),
             button="Book the apheresis",
             extra=_apheresis,

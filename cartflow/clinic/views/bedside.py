@@ -34,6 +34,7 @@ from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.deviations import open_scan_deviation
 from cartflow.clinic.services.errors import ServiceError, SignatureRefused
 from cartflow.clinic.views.common import case_roles, guarded, may, refusal
+from cartflow.clinic.worklist import step_words, waiting_words
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import CaseState, JourneyError, ScanMismatch, Step
 from cartflow.domain.journey import bedside as checks
@@ -70,7 +71,8 @@ def _context(request: HttpRequest, case: TherapyCase, **more: Any) -> dict[str, 
         "coi": case.coi,
         "patient": case.patient,
         "state": state,
-        "step_words": state.step.value.replace("_", " "),
+        "step_words": step_words(state.step),
+        "waiting_for": waiting_words(state),
         "ready": state.step is Step.THAWED and thawed is not None,
         "thawed_bag": thawed,
         "version": case.projection.version,

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -43,7 +44,7 @@ from cartflow.clinic.services.signatures import Meaning, printed_name
 from cartflow.clinic.services.toxicity import CRS_GRADED, ICANS_GRADED
 from cartflow.clinic.templatetags.cartflow_time import case_zone, zone_label
 from cartflow.clinic.timeline_words import event_title, shown
-from cartflow.clinic.views.common import case_roles, guarded, may, refusal
+from cartflow.clinic.views.common import acknowledge, case_roles, guarded, may, refusal
 from cartflow.clinic.worklist import (
     ROLE_WORDS,
     indication_words,
@@ -295,6 +296,7 @@ def case_step(request: HttpRequest, coi: str) -> HttpResponse:
         if isinstance(exc, access.Forbidden):
             raise
         return _answer(request, case, name, {}, refusal(exc))
+    acknowledge(request, case, _("Recorded: %(what)s") % {"what": op.title})
     url = reverse("case", args=[case.coi])
     if request.htmx:
         return HttpResponseClientRedirect(url)

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from pydantic import ValidationError
 
@@ -27,7 +28,7 @@ from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.errors import ServiceError
 from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.signatures import Meaning, printed_name
-from cartflow.clinic.views.common import case_roles, guarded, may, refusal
+from cartflow.clinic.views.common import acknowledge, case_roles, guarded, may, refusal
 from cartflow.clinic.views.patients import _errors
 from cartflow.clinic.worklist import indication_words, product_words
 from cartflow.domain.catalog import DISEASE_STATUSES, DISEASES, THERAPY_CLASSES
@@ -102,6 +103,7 @@ def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
     if request.method == "POST" and request.POST.get("sign") == "yes" and not errors:
         signed = _sign(request, case, facts)
         if signed is None:
+            acknowledge(request, case, _("Eligibility signed"))
             return redirect("case", coi=case.coi)
         problem = signed
     names = {i.id: f"{product_words(i.product)}: {i.title}" for i in catalog().indications()}

@@ -6,9 +6,11 @@ the same forms and services as every step; a deviation is closed by signing it a
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from cartflow.clinic import access
@@ -71,4 +73,9 @@ def review(request: HttpRequest, coi: str) -> HttpResponse:
     except (DomainError, ServiceError) as exc:
         context = _context(request, problem=refusal(exc), failed=case.coi)
         return render(request, "clinic/quality.html", context, status=422)
+    messages.success(
+        request,
+        _("Deviation on case %(coi)s signed as reviewed; it leaves the list of open deviations.")
+        % {"coi": case.coi},
+    )
     return redirect("quality")
