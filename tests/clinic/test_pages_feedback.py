@@ -5,6 +5,7 @@ without showing it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -12,7 +13,14 @@ from django.test import Client
 from django.utils import timezone
 
 from cartflow.domain.identifiers import parse_identifier
-from tests.browser.network import PATIENT, PageStep, build_network, journey, local_text
+from tests.browser.network import (
+    PATIENT,
+    PageStep,
+    build_network,
+    journey,
+    local_text,
+    password,
+)
 from tests.clinic.test_pages_journey import Pages
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +106,29 @@ def test_the_bedside_asks_for_the_bag_number_without_showing_it(thawed: Pages) -
     form = page.split('id="bedside-form"', 1)[1]
     assert thawed.net.bag_id not in form
     assert '<li aria-current="step">Bag number</li>' in page
+
+
+def test_the_same_refusal_repeated_is_one_deviation_row_with_a_count_and_one_review(
+    thawed: Pages,
+) -> None:
+    scans = {
+        "wristband": PATIENT["record_number"],
+        "identity": "confirmed",
+        "bag_label": parse_identifier(thawed.coi).eye_readable,
+        "bag_id": "WRONG-BAG-7",
+    }
+    for _ in range(3):
+        assert thawed.bedside(**scans).status_code == 422
+    page = thawed.as_("quality").get("/quality/").content.decode()
+    assert page.count('class="panel tone-deviation deviation"') == 1
+    assert "repeated 3 times" in page and "WRONG-BAG-7" in page
+    assert "What happened" in page and "the bag&#x27;s number" in page
+    hashes = re.findall(r'name="event_hash" value="([0-9a-f]+)"', page)
+    assert len(hashes) == 3
+    answer = thawed.as_("quality").post(
+        f"/cases/{thawed.coi}/deviations/review/",
+        {"event_hash": hashes, "password": password("quality")},
+        follow=True,
+    )
+    text = answer.content.decode()
+    assert "signed as reviewed" in text and "No open deviation." in text
