@@ -51,6 +51,7 @@ from cartflow.clinic.worklist import (
     product_words,
     step_words,
     waiting_words,
+    waits_on,
 )
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import CaseState, Step
@@ -242,7 +243,9 @@ def case_context(
         else {},
         "bedside": bedside,
         "waiting_for": waiting_words(state),
-        "who": _who(ops, state),
+        "waits_on": " ".join(role.value for role in waits_on(state)),
+        # Whose turn it is; only when no one team is expected, everyone who may act.
+        "who": ", ".join(str(ROLE_WORDS[r]) for r in waits_on(state)) or _who(ops, state),
         "exceptions": state.exceptions,
         "quality_decisions": state.quality_decisions,
         "deviations": deviations,
