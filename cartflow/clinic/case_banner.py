@@ -7,7 +7,7 @@ when the step was done.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -99,3 +99,50 @@ def infusion_day(state: CaseState, zone: ZoneInfo, today: date | None = None) ->
 
 def age_years(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def _fact(state: CaseState, name: str, on: date) -> Any:
+    from cartflow.clinic.services.machine import catalog
+    from cartflow.domain.errors import DomainError
+
+    try:
+        return (
+            catalog()
+            .indication(state.indication_id)
+            .resolve(name, on, state.region or None, state.site_values)
+        )
+    except DomainError:
+        return None
+
+
+def foreseen(state: CaseState, zone: ZoneInfo, today: date) -> list[dict[str, str]]:
+    """The time rules ahead of the case, with the dates they allow, before anyone tries:
+    the infusion window after lymphodepletion and the end of the monitoring period. Each is
+    the label's fact the journey's guard reads, resolved for the case's region and today."""
+    from cartflow.domain.catalog import FactName
+
+    found: list[dict[str, str]] = []
+    ld_end = _day(state.ld_completed_at, zone)
+    if ld_end is not None and state.step in (Step.LYMPHODEPLETED, Step.THAWED):
+        window = _fact(state, FactName.INFUSION_WINDOW_DAYS, today)
+        if window is not None and isinstance(window.value, list | tuple) and len(window.value) == 2:
+            low, high = (int(v) for v in window.value)
+            first, last = ld_end + timedelta(days=low), ld_end + timedelta(days=high)
+            words = gettext(
+                "Infusion may start on %(first)s (%(low)s days after lymphodepletion ended) "
+                "and no later than %(last)s."
+            ) % {"first": first.isoformat(), "low": low, "last": last.isoformat()}
+            found.append(
+                {"words": words, "source": window.source, "late": str(today > last).lower()}
+            )
+    infused = _day(state.first_infusion_at, zone)
+    if infused is not None and state.step is Step.MONITORING:
+        days = _fact(state, FactName.MONITORING_DAYS, today)
+        if days is not None and isinstance(days.value, int | float):
+            end = infused + timedelta(days=int(days.value))
+            words = gettext(
+                "Monitoring lasts at least %(days)s days after infusion: it may be completed "
+                "from %(end)s."
+            ) % {"days": int(days.value), "end": end.isoformat()}
+            found.append({"words": words, "source": days.source, "late": "false"})
+    return found

@@ -132,3 +132,14 @@ def test_the_same_refusal_repeated_is_one_deviation_row_with_a_count_and_one_rev
     )
     text = answer.content.decode()
     assert "signed as reviewed" in text and "No open deviation." in text
+
+
+def test_the_infusion_window_is_shown_with_its_dates_before_anyone_tries(thawed: Pages) -> None:
+    page = thawed.as_("physician").get(f"/cases/{thawed.coi}/").content.decode()
+    found = re.search(
+        r"Infusion may start on (\d{4}-\d{2}-\d{2}) \(2 days after lymphodepletion ended\) "
+        r"and no later than (\d{4}-\d{2}-\d{2})\.",
+        page,
+    )
+    assert found, page[page.find('id="next-step"') :][:1500]
+    assert found.group(1) < found.group(2)

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from cartflow.clinic import access
-from cartflow.clinic.case_banner import age_years, infusion_day, progress
+from cartflow.clinic.case_banner import age_years, foreseen, infusion_day, progress
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.forms.operations import (
     BEDSIDE,
@@ -220,6 +220,7 @@ def case_context(
         "indication_name": indication_words(state.indication_id),
         "progress": progress(state, tz),
         "infusion_day": infusion_day(state, tz, today),
+        "foreseen": foreseen(state, tz, today),
         "age": age_years(case.patient.birth_date, today) if identify else None,
         "weight": f"{weight:g}" if weight else "",
         "version": projection.version,
