@@ -143,3 +143,14 @@ def test_the_infusion_window_is_shown_with_its_dates_before_anyone_tries(thawed:
     )
     assert found, page[page.find('id="next-step"') :][:1500]
     assert found.group(1) < found.group(2)
+
+
+def test_the_grades_are_drawn_over_the_days_after_infusion(thawed: Pages) -> None:
+    from tests.browser.network import AFTER_INFUSION
+
+    thawed.infuse()
+    thawed.do(AFTER_INFUSION[0])
+    thawed.do(AFTER_INFUSION[1])
+    page = thawed.as_("physician").get(f"/cases/{thawed.coi}/").content.decode()
+    chart = page[page.find('<svg viewBox="0 0 640 200"') :]
+    assert 'class="tox-chart"' in chart[:200] and chart.count("<circle") >= 1

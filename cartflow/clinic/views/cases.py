@@ -44,6 +44,7 @@ from cartflow.clinic.services.signatures import Meaning, printed_name
 from cartflow.clinic.services.toxicity import CRS_GRADED, ICANS_GRADED
 from cartflow.clinic.templatetags.cartflow_time import case_zone, zone_label
 from cartflow.clinic.timeline_words import event_title, shown
+from cartflow.clinic.toxicity_chart import toxicity_chart
 from cartflow.clinic.views.common import acknowledge, case_roles, guarded, may, refusal
 from cartflow.clinic.worklist import (
     ROLE_WORDS,
@@ -251,6 +252,9 @@ def case_context(
         "quality_decisions": state.quality_decisions,
         "deviations": deviations,
         "grades": grades,
+        "tox_chart": toxicity_chart(grades, icans_grades, state.first_infusion_at)
+        if (grades or icans_grades) and state.first_infusion_at is not None
+        else "",
         "icans_grades": icans_grades,
         # The kinetics panel once the case has an infusion (its measurements come after it).
         "kinetics": kinetics_panel(state, case.product, timeline) if infused else None,
