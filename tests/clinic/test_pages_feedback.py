@@ -154,3 +154,16 @@ def test_the_grades_are_drawn_over_the_days_after_infusion(thawed: Pages) -> Non
     page = thawed.as_("physician").get(f"/cases/{thawed.coi}/").content.decode()
     chart = page[page.find('<svg viewBox="0 0 640 200"') :]
     assert 'class="tox-chart"' in chart[:200] and chart.count("<circle") >= 1
+
+
+def test_after_lymphodepletion_the_repeat_is_not_the_main_button(pages: Pages) -> None:
+    pages.register_and_refer()
+    steps = journey(pages.net, parse_identifier(pages.coi).barcode)
+    thaw = [s.operation for s in steps].index("ThawBag")
+    for step in steps[:thaw]:
+        pages.do(step)
+    assert pages.case().projection.step == "lymphodepleted"
+    page = pages.as_("physician").get(f"/cases/{pages.coi}/").content.decode()
+    others = page.split("<summary>Other actions</summary>", 1)
+    assert len(others) == 2 and 'id="form-StartLymphodepletion"' in others[1]
+    assert 'id="form-StartLymphodepletion"' not in others[0]

@@ -180,8 +180,11 @@ def case_context(
     ops = available_operations(case, state)
     mine = [op for op in ops if may(roles, op.action)]
     posted = request.POST if failed else {}
-    primary = [op for op in mine if op.kind != "other"]
-    others = [op for op in mine if op.kind == "other"]
+    # Once lymphodepletion is completed, starting it again is the rare path (a repeat when
+    # the infusion slips); the thaw is what comes next, so the repeat waits under "other".
+    rare = {"StartLymphodepletion"} if state.step is Step.LYMPHODEPLETED else set()
+    primary = [op for op in mine if op.kind != "other" and op.name not in rare]
+    others = [op for op in mine if op.kind == "other" or op.name in rare]
     bedside = BEDSIDE in state.next_actions and (
         may(roles, Action.INFUSE_BAG) or may(roles, Action.THAW_BAG)
     )
