@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from numpy.typing import NDArray
 
 from cartflow.clinic.services.kinetics import KINETICS_MEASURED
+from cartflow.domain.journey import CaseState
 from cartflow.kinetics import stein2019 as stein
 from cartflow.kinetics.errors import KineticsError, NoPopulationModel
 from cartflow.kinetics.fit import PatientReport, assess_patient
@@ -115,12 +116,12 @@ def _report_dict(report: PatientReport) -> dict[str, Any]:
 
 
 def kinetics_panel(
-    state: Mapping[str, Any], product: str, timeline: Iterable[Mapping[str, Any]]
+    state: CaseState, product: str, timeline: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any]:
     """What the case page shows about the case's cellular kinetics."""
     points = points_of(timeline)
-    product_id = str(state.get("product_id") or product)
-    indication = str(state.get("indication_id") or "")
+    product_id = state.product_id or product
+    indication = state.indication_id
     disease = indication.split("/", 1)[1] if "/" in indication else indication
     panel: dict[str, Any] = {
         "points": points,

@@ -27,6 +27,8 @@ def active_board(cases: QuerySet[Any] | None = None) -> list[dict[str, Any]]:
             "step": row.step,
             "version": row.version,
             "updated_at": row.updated_at,
+            # Read from the JSON, not the typed state: the store folds any CaseMachine (its
+            # tests use a toy one), and every machine's projection names what it waits for.
             "waiting_for": row.state.get("waiting_for", ""),
         }
         for row in rows.order_by("case__treating_site__slug", "updated_at")

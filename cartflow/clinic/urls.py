@@ -8,7 +8,10 @@ from django.urls import path
 from cartflow.clinic import views
 
 urlpatterns = [
-    path("", views.board, name="home"),
+    path("", views.home, name="home"),
+    path("board/", views.board, name="board"),
+    path("network/", views.network_page, name="network"),
+    path("sources/", views.sources_page, name="sources"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("patients/", views.patient_list, name="patients"),

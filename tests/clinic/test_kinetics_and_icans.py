@@ -18,7 +18,7 @@ from cartflow.clinic.models import AuditRow, Event, TherapyCase
 from cartflow.clinic.services.kinetics import KINETICS_MEASURED, record_kinetics_measurement
 from cartflow.clinic.services.toxicity import ICANS_GRADED, record_icans_grade
 from cartflow.domain.errors import InvalidInput
-from cartflow.domain.journey import JourneyError
+from cartflow.domain.journey import CaseState, JourneyError
 from cartflow.domain.roles import Role
 from tests.clinic.api_network import ApiNetwork, build_network
 
@@ -190,10 +190,10 @@ def test_the_band_is_cached_per_process_and_the_axis_grows_with_the_measurements
     assert (band.p05 <= band.median).all() and (band.median <= band.p95).all()
     assert horizon_for([]) == 35.0
     panel = kinetics_panel(
-        {
-            "product_id": "axicabtagene-ciloleucel",
-            "indication_id": "axicabtagene-ciloleucel/lbcl-second-line",
-        },
+        CaseState(
+            product_id="axicabtagene-ciloleucel",
+            indication_id="axicabtagene-ciloleucel/lbcl-second-line",
+        ),
         "",
         [],
     )

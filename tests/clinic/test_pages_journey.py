@@ -282,7 +282,7 @@ def crawl(client: Client, start: str, limit: int = 60) -> dict[str, str]:
 
 
 def test_the_board_groups_the_cases_by_step_with_their_clocks(thawed: Pages) -> None:
-    page = thawed.as_("coordinator").get("/").content.decode()
+    page = thawed.as_("coordinator").get("/board/").content.decode()
     assert "5. Infusion" in page and thawed.coi in page
     assert "infusion: bedside scan and a physician" in page
     assert re.search(r"1[67] d", page)  # days since apheresis, and the vein-to-vein clock
@@ -339,13 +339,13 @@ def test_the_board_costs_the_same_few_queries_for_one_case_or_thirty(pages: Page
 
     pages.register_and_refer()
     with CaptureQueriesContext(connection) as one:
-        assert pages.as_("coordinator").get("/").status_code == 200
+        assert pages.as_("coordinator").get("/board/").status_code == 200
     seed()
     demo = Client()
     demo.login(username="coordinator", password="demo-coordinator")
-    demo.get("/")  # the first request upgrades the demo password's hash
+    demo.get("/board/")  # the first request upgrades the demo password's hash
     with CaptureQueriesContext(connection) as many:
-        page = demo.get("/").content.decode()
+        page = demo.get("/board/").content.decode()
     assert page.count('href="/cases/') > 20
     assert len(many) <= len(one) + 1, [q["sql"][:80] for q in many]
 

@@ -17,6 +17,7 @@ from cartflow.clinic.forms import operations
 from cartflow.clinic.forms.operations import OPERATIONS
 from cartflow.clinic.models import Site
 from cartflow.clinic.services import machine
+from cartflow.clinic.timeline_words import prose
 from cartflow.clinic.views.cases import form_of
 from cartflow.domain.catalog import Catalog, Fact, FactName, FactStatus, FactVersion
 from cartflow.domain.errors import NotInCatalog
@@ -97,7 +98,8 @@ def test_the_form_offers_the_labels_regimens_for_the_indication(available: Pages
     )
     assert options["bendamustine"].startswith("bendamustine: bendamustine 90 mg/m2 x 2 days; ")
     assert "alternative, use when prior grade 4 haemorrhagic cystitis" in options["bendamustine"]
-    assert f"the label's regimens for {LBCL} (" in html.unescape(page)
+    # The indication by its name, not its catalog identifier.
+    assert f"the label's regimens for {prose(LBCL)} (" in html.unescape(page)
     assert NotInCatalog.MESSAGE not in page
     # the option's value is what the journey records
     answer = available.do(_start_ld(available, regimen="bendamustine"))
@@ -114,7 +116,7 @@ def test_an_unknown_regimen_is_said_instead_of_a_list_and_the_journey_still_refu
     physician = available.as_("physician")
     page = physician.get(f"/cases/{available.coi}/").content.decode()
     assert FIELD in page and '<select id="StartLymphodepletion-regimen"' not in page
-    assert f"{LBCL}: lymphodepletion: {NotInCatalog.MESSAGE}" in html.unescape(page)
+    assert f"{prose(LBCL)}: lymphodepletion: {NotInCatalog.MESSAGE}" in html.unescape(page)
     form = available.form(_start_ld(available))
     answer = physician.post(f"/cases/{available.coi}/step/", form)
     assert answer.status_code == 422

@@ -42,7 +42,11 @@ pytestmark = pytest.mark.django_db
 # method, route; physician coordinator apheresis manufacturing courier pharmacy quality auditor
 # admin (each at its own site); the same roles at another site; anonymous.
 TABLE = """
-GET  /                                                           A A A A A A A A A  = 302
+GET  /                                                           A A A A A A A R R  = 302
+GET  /board/                                                     A A A A A A A A A  = 302
+POST /board/                                                     A A A A A A A A A  = 302
+GET  /network/                                                   F F F F F F F F A  = 302
+GET  /sources/                                                   A A A A A A A A A  = 302
 GET  /login/                                                     R R R R R R R R R  = 200
 POST /login/                                                     R R R R R R R R R  = 200
 POST /logout/                                                    R R R R R R R R R  = 302

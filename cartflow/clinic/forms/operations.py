@@ -30,6 +30,7 @@ from cartflow.clinic.api import kinetics as kinetics_api
 from cartflow.clinic.api import steps as steps_api
 from cartflow.clinic.api import toxicity as toxicity_api
 from cartflow.clinic.api.common import SignedStepIn, StepIn
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import Site, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services import (
     collection,
@@ -41,7 +42,6 @@ from cartflow.clinic.services import (
     toxicity,
     treatment,
 )
-from cartflow.clinic.services.machine import journey_machine
 from cartflow.clinic.services.operations import DEFAULT_MEANINGS
 from cartflow.clinic.services.signatures import Meaning
 from cartflow.clinic.templatetags.cartflow_time import case_zone
@@ -135,8 +135,12 @@ def _open_slots(kind: str) -> tuple[tuple[str, str], ...]:
 
 
 def _apheresis_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]]:
-    none = ("", "No chair slot (capacity not managed)")
-    return {"slot_id": (none, *_open_slots(SlotKind.APHERESIS_CHAIR))}
+    none = ("", "No chair slot: capacity not managed (choose the unit below)")
+    units = Site.objects.filter(kind=SiteKind.APHERESIS_UNIT).order_by("name")
+    return {
+        "slot_id": (none, *_open_slots(SlotKind.APHERESIS_CHAIR)),
+        "unit": (("", "Choose…"), *((u.slug, u.name) for u in units)),
+    }
 
 
 def _manufacturing_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -177,7 +181,7 @@ def _regimen_field(case: TherapyCase) -> dict[str, Field]:
     the fact is unknown, the free-text field with the catalog's "not in the catalog" message
     (the form still posts, so the journey's refusal is shown beside it)."""
     try:
-        state = journey_machine().load(case.projection.state)
+        state = case_state(case)
         indication = load_catalog().indication(state.indication_id)
         now = timezone.now()
         on = local_date(now, site_zone(state.site_timezone)) if state.site_timezone else now.date()
@@ -224,11 +228,22 @@ def _tuple_of(name: str) -> Callable[[Any, TherapyCase], dict[str, Any]]:
     return convert
 
 
+class ApheresisPageIn(steps_api.ApheresisIn):
+    unit: str | None = None
+
+
 def _apheresis(payload: Any, case: TherapyCase) -> dict[str, Any]:
     slot = None
     if payload.slot_id is not None:
         slot = Slot.objects.select_related("site").filter(public_id=payload.slot_id).first()
-    return {"slot": slot, "slot_id": None}
+    unit = None
+    if slot is None:
+        # Without a chair slot the unit must still be named: it is how the unit's nurses
+        # come to see the case they collect from.
+        unit = Site.objects.filter(kind=SiteKind.APHERESIS_UNIT, slug=payload.unit or "").first()
+        if unit is None:
+            raise FormErrors({"unit": "choose the apheresis unit that collects, or a chair slot"})
+    return {"slot": slot, "slot_id": None, "unit": unit}
 
 
 def _antigen(payload: Any, case: TherapyCase) -> dict[str, Any]:
@@ -346,11 +361,18 @@ OPERATIONS: dict[str, Operation] = {
             "ScheduleApheresis",
             "Schedule the apheresis",
             Action.SCHEDULE_APHERESIS,
-            steps_api.ApheresisIn,
+            ApheresisPageIn,
             collection.schedule_apheresis,
             (
                 Field("slot_at", "Planned date and time", "datetime"),
                 Field("slot_id", "Apheresis chair", "choice", required=False),
+                Field(
+                    "unit",
+                    "Apheresis unit",
+                    "choice",
+                    required=False,
+                    help="needed when no chair slot is booked",
+                ),
             ),
             button="Book the apheresis",
             extra=_apheresis,

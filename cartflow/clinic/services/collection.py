@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cartflow.clinic.models import Collection, Slot, SlotKind, TherapyCase
+from cartflow.clinic.models import Collection, Site, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services.append import AppendResult
 from cartflow.clinic.services.cases import add_participant
 from cartflow.clinic.services.operations import operation, perform, user_site
@@ -16,18 +16,27 @@ from cartflow.domain.roles import SiteKind
 
 
 def schedule_apheresis(
-    case: TherapyCase | str, *, slot: Slot | None = None, acting_user: Any, **kwargs: Any
+    case: TherapyCase | str,
+    *,
+    slot: Slot | None = None,
+    unit: Site | None = None,
+    acting_user: Any,
+    **kwargs: Any,
 ) -> AppendResult:
     """Book an apheresis chair (``slot``, when capacity is managed) and record the schedule.
 
     Taking the place and recording the event are one transaction: of two coordinators taking
-    the last chair, one gets :class:`~cartflow.clinic.services.errors.Conflict`.
+    the last chair, one gets :class:`~cartflow.clinic.services.errors.Conflict`. Without a
+    slot, ``unit`` names the apheresis unit that collects: it joins the case as a slot's site
+    would, or its nurses could not open the case they are to collect from.
     """
 
     def side_rows(result: AppendResult, command: Any, user: Any) -> None:
         if slot is not None:
             take_place(slot, result.case, result.head, result.now)
             add_participant(result.case, slot.site, result.now)
+        elif unit is not None:
+            add_participant(result.case, unit, result.now)
 
     if slot is not None:
         if slot.kind != SlotKind.APHERESIS_CHAIR:

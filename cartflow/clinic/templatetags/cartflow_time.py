@@ -9,12 +9,15 @@ and what it reads agree. Stored times stay in UTC.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import UTC, datetime
 from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -94,3 +97,45 @@ def site_time(value: Any, where: Any = None) -> str:
 def site_time_s(value: Any, where: Any = None) -> str:
     """The same to the second (signatures)."""
     return local_time(value, where, seconds=True)
+
+
+SOURCE_REF = re.compile(r"\[([\w.-]+)\]")
+
+
+@register.filter
+def source_links(text: Any) -> SafeString:
+    """``label [8]`` with ``[8]`` a link to the catalog's source list, where 8 is a source."""
+    from django.urls import reverse
+
+    from cartflow.clinic.services.machine import catalog
+
+    known = catalog().sources
+    url = reverse("sources")
+
+    def link(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in known:
+            return match.group(0)
+        return f'<a href="{url}#source-{escape(key)}">[{escape(key)}]</a>'
+
+    return mark_safe(SOURCE_REF.sub(link, str(escape(text))))
+
+
+@register.filter(name="step_words")
+def step_words_filter(step: Any) -> str:
+    from cartflow.clinic.worklist import step_words
+
+    return step_words(step)
+
+
+@register.filter
+def words(code: Any) -> str:
+    """A code value (``bcl2_inhibitor``) as words for a label."""
+    return str(code).replace("_", " ")
+
+
+@register.filter(name="prose")
+def prose_filter(text: Any) -> str:
+    from cartflow.clinic.timeline_words import prose
+
+    return prose(text)

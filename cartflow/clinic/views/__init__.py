@@ -7,9 +7,10 @@ through ``cartflow.clinic.access``. See docs/pages.md.
 from cartflow.clinic.views.audit import audit_page, case_audit
 from cartflow.clinic.views.auth import LoginView, LogoutView
 from cartflow.clinic.views.bedside import bedside
-from cartflow.clinic.views.board import board
+from cartflow.clinic.views.board import board, home
 from cartflow.clinic.views.cases import case_page, case_step
 from cartflow.clinic.views.eligibility import eligibility_page
+from cartflow.clinic.views.network import network_page, sources_page
 from cartflow.clinic.views.patient import (
     access_setup,
     patient_access_page,
@@ -20,8 +21,6 @@ from cartflow.clinic.views.patient import (
 )
 from cartflow.clinic.views.patients import patient_list, patient_new, patient_page, patient_refer
 from cartflow.clinic.views.quality import quality_page, review
-
-home = board
 
 __all__ = [
     "LoginView",
@@ -35,6 +34,7 @@ __all__ = [
     "case_step",
     "eligibility_page",
     "home",
+    "network_page",
     "patient_access_page",
     "patient_access_revoke",
     "patient_card",
@@ -46,4 +46,5 @@ __all__ = [
     "planned_dates",
     "quality_page",
     "review",
+    "sources_page",
 ]

@@ -27,13 +27,14 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from cartflow.clinic import access
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import TherapyCase
 from cartflow.clinic.services import treatment
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.deviations import open_scan_deviation
 from cartflow.clinic.services.errors import ServiceError, SignatureRefused
-from cartflow.clinic.services.machine import journey_machine
 from cartflow.clinic.views.common import case_roles, guarded, may, refusal
+from cartflow.clinic.worklist import step_words, waiting_words
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import CaseState, JourneyError, ScanMismatch, Step
 from cartflow.domain.journey import bedside as checks
@@ -46,11 +47,6 @@ PROMPTS = {
     "bag_label": "Scan the bag's identity label.",
     "bag_id": "Scan the bag's number.",
 }
-
-
-def _state(case: TherapyCase) -> CaseState:
-    state: CaseState = journey_machine().load(case.projection.state)
-    return state
 
 
 def _refuse_scan(
@@ -68,14 +64,15 @@ def _refuse_scan(
 
 
 def _context(request: HttpRequest, case: TherapyCase, **more: Any) -> dict[str, Any]:
-    state = _state(case)
+    state = case_state(case)
     thawed = state.thawed_bag
     return {
         "case": case,
         "coi": case.coi,
         "patient": case.patient,
         "state": state,
-        "step_words": state.step.value.replace("_", " "),
+        "step_words": step_words(state.step),
+        "waiting_for": waiting_words(state),
         "ready": state.step is Step.THAWED and thawed is not None,
         "thawed_bag": thawed,
         "version": case.projection.version,

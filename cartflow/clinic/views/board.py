@@ -1,4 +1,4 @@
-"""The journey board: the cases a user may see, grouped by step, with their clocks."""
+"""The work queue (what waits on me) and the journey board (every case I may see, by step)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,29 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 
 from cartflow.clinic import access
-from cartflow.clinic.models import CaseProjection, Membership, TherapyCase
+from cartflow.clinic.case_state import case_state
+from cartflow.clinic.models import CaseParticipant, CaseProjection, Membership, TherapyCase
 from cartflow.clinic.services.patient_access import is_patient_login
-from cartflow.domain.journey import Step
-from cartflow.domain.roles import PSEUDONYMISED_KINDS, Action, can
+from cartflow.clinic.worklist import (
+    ROLE_NAMES,
+    ROLE_WORDS,
+    indication_words,
+    product_words,
+    step_words,
+    waiting_words,
+    waits_on,
+)
+from cartflow.domain.journey import CaseState, Step
+from cartflow.domain.roles import PSEUDONYMISED_KINDS, Action, Role, can
 
-PHASES: tuple[tuple[str, tuple[Step, ...]], ...] = (
-    ("Referral and eligibility", (Step.NEW, Step.REFERRED, Step.ANTIGEN_TESTED, Step.ELIGIBLE)),
+PHASES: tuple[tuple[Any, tuple[Step, ...]], ...] = (
+    (_("Referral and eligibility"), (Step.NEW, Step.REFERRED, Step.ANTIGEN_TESTED, Step.ELIGIBLE)),
     (
-        "1. Leukapheresis",
+        _("1. Leukapheresis"),
         (
             Step.SCREENED,
             Step.APHERESIS_SCHEDULED,
@@ -28,45 +40,24 @@ PHASES: tuple[tuple[str, tuple[Step, ...]], ...] = (
             Step.BRIDGING,
         ),
     ),
-    ("2. T-cell engineering", (Step.MANUFACTURING, Step.OUT_OF_SPECIFICATION, Step.RELEASED)),
-    ("3. Cryogenic transport", (Step.SHIPPED, Step.QUARANTINED, Step.RECEIVED, Step.AVAILABLE)),
-    ("4. Lymphodepletion", (Step.LYMPHODEPLETING, Step.LYMPHODEPLETED)),
-    ("5. Infusion", (Step.THAWED, Step.INFUSING, Step.INFUSED)),
-    ("6. Expansion, monitoring and follow-up", (Step.MONITORING, Step.LONG_TERM_FOLLOW_UP)),
+    (_("2. T-cell engineering"), (Step.MANUFACTURING, Step.OUT_OF_SPECIFICATION, Step.RELEASED)),
+    (_("3. Cryogenic transport"), (Step.SHIPPED, Step.QUARANTINED, Step.RECEIVED, Step.AVAILABLE)),
+    (_("4. Lymphodepletion"), (Step.LYMPHODEPLETING, Step.LYMPHODEPLETED)),
+    (_("5. Infusion"), (Step.THAWED, Step.INFUSING, Step.INFUSED)),
+    (_("6. Expansion, monitoring and follow-up"), (Step.MONITORING, Step.LONG_TERM_FOLLOW_UP)),
     (
-        "Product rejected, expired or disposed",
+        _("Product rejected, expired or disposed"),
         (Step.PRODUCT_REJECTED, Step.PRODUCT_EXPIRED, Step.PRODUCT_DISPOSED),
     ),
 )
 ATTENTION = {Step.OUT_OF_SPECIFICATION, Step.QUARANTINED, Step.PRODUCT_REJECTED}
 
-WAITS_ON = {
-    "signature": {Step.ANTIGEN_TESTED, Step.OUT_OF_SPECIFICATION, Step.QUARANTINED, Step.THAWED},
-    "slot": {Step.SCREENED, Step.COLLECTION_FAILED, Step.COLLECTED, Step.PRODUCT_DISPOSED},
-    "shipment": {Step.RELEASED, Step.SHIPPED},
-    "quality decision": {Step.OUT_OF_SPECIFICATION, Step.QUARANTINED},
-}
 
-
-def _at(text: Any) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(str(text))
-    except ValueError:
-        return None
-
-
-def clocks(state: dict[str, Any], now: datetime) -> dict[str, Any]:
+def clocks(state: CaseState, now: datetime) -> dict[str, Any]:
     """Days since the (latest successful) apheresis, and the vein-to-vein clock in days: from
     that collection to the first infusion, or to now while the patient waits."""
-    collected = None
-    for item in reversed(state.get("collections") or []):
-        if item.get("succeeded"):
-            collected = _at(item.get("at"))
-            break
-    infusions = state.get("infusions") or []
-    infused = _at(infusions[0].get("at")) if infusions else None
+    collected = state.collection.at if state.collection is not None else None
+    infused = state.first_infusion_at
     if collected is None:
         return {"since_apheresis": None, "vein_to_vein": None, "v2v_running": False}
     end = infused or now
@@ -78,7 +69,7 @@ def clocks(state: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 
 def board_rows(user: Any) -> list[dict[str, Any]]:
-    """Every active case the user may see: one query, whatever the number of cases."""
+    """Every active case the user may see: two queries, whatever the number of cases."""
     now = timezone.now()
     rows = (
         CaseProjection.objects.filter(active=True, case__in=access.cases_for_user(user))
@@ -86,25 +77,41 @@ def board_rows(user: Any) -> list[dict[str, Any]]:
         .order_by("updated_at")
     )
     rows = list(rows)
-    names = _names(user, [row.case_id for row in rows])
+    case_ids = [row.case_id for row in rows]
+    names = _names(user, case_ids)
+    taking_part: dict[int, set[int]] = {}
+    for case_id, site_id in CaseParticipant.objects.filter(case_id__in=case_ids).values_list(
+        "case_id", "site_id"
+    ):
+        taking_part.setdefault(case_id, set()).add(site_id)
+    mine = access.memberships(user)
     found = []
     for row in rows:
-        step = Step(row.step) if row.step in Step._value2member_map_ else None
-        waits = sorted(kind for kind, steps in WAITS_ON.items() if step in steps)
+        state = case_state(row)
+        step = state.step
+        sites = taking_part.get(row.case_id, set())
+        # Roles held at a site of the case: what the user may open, and what is theirs to do.
+        here = {Role(role) for site, _, role in mine if site in sites}
+        waiting = waits_on(state)
         found.append(
             {
                 "coi": row.case.coi,
                 "patient": names.get(row.case_id, ""),
-                "product": row.case.product,
+                "product": product_words(state.product_id or row.case.product),
+                "product_id": state.product_id or row.case.product,
+                "indication": indication_words(state.indication_id),
                 "site": row.case.treating_site.name,
+                "site_slug": row.case.treating_site.slug,
                 "zone": row.case.treating_site.time_zone,
                 "step": row.step,
-                "step_words": row.step.replace("_", " "),
-                "waiting_for": row.state.get("waiting_for", ""),
-                "waits": waits,
+                "step_words": step_words(step),
+                "waiting_for": waiting_words(state),
+                "waits_on": ", ".join(str(ROLE_WORDS[r]) for r in waiting),
+                "mine": bool(here & set(waiting)),
+                "may_open": any(can(role, Action.VIEW_CASE) for role in here),
                 "attention": step in ATTENTION,
                 "updated_at": row.updated_at,
-                **clocks(row.state, now),
+                **clocks(state, now),
             }
         )
     return found
@@ -129,30 +136,102 @@ def _names(user: Any, case_ids: list[int]) -> dict[int, str]:
     return {pk: f"{family}, {given}" for pk, family, given in rows}
 
 
+def _roles(user: Any) -> list[dict[str, str]]:
+    return [
+        {"role": str(ROLE_NAMES.get(Role(m.role), m.role)), "site": m.site.name}
+        for m in Membership.objects.filter(user=user)
+        .select_related("site")
+        .order_by("site__name", "role")
+    ]
+
+
+def _landing(user: Any) -> str | None:
+    """The page of a user whose roles move no case on: the auditor's audit, the
+    administrator's users and sites."""
+    roles = access.roles_anywhere(user)
+    if roles and not roles - {Role.AUDITOR, Role.ADMIN}:
+        return "audit" if Role.AUDITOR in roles else "network"
+    return None
+
+
 @login_required(login_url="login")
-def board(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest) -> HttpResponse:
+    """The work queue: the cases waiting on the user's roles at their sites, oldest first."""
     if is_patient_login(request.user):
         return redirect("patient_home")
-    rows = board_rows(request.user)
+    landing = _landing(request.user)
+    if landing is not None:
+        return redirect(landing)
+    rows = [row for row in board_rows(request.user) if row["mine"]]
+    context = {
+        "rows": rows,
+        "count": len(rows),
+        "roles": _roles(request.user),
+        "may_register": access.can_anywhere(request.user, Action.REGISTER_PATIENT),
+    }
+    template = "clinic/_queue.html" if request.htmx else "clinic/queue.html"
+    return render(request, template, context)
+
+
+def _matches(row: dict[str, Any], query: str, compact: str | None) -> bool:
+    if not query:
+        return True
+    if compact and compact in row["coi"]:
+        return True
+    if query.upper().replace("-", "").replace(" ", "") in row["coi"]:
+        return True
+    return bool(row["patient"]) and query.casefold() in row["patient"].casefold()
+
+
+@login_required(login_url="login")
+@require_http_methods(["GET", "POST"])
+def board(request: HttpRequest) -> HttpResponse:
+    """Every active case the user may see, by step, with search and filters.
+
+    The search form posts: a patient's name searched for must not travel in a URL, where
+    it would land in every proxy's and server's access log.
+    """
+    if is_patient_login(request.user):
+        return redirect("patient_home")
+    everything = board_rows(request.user)
+    asked = request.POST if request.method == "POST" else request.GET
+    query = str(asked.get("q", "")).strip()[:80]
+    phase = str(asked.get("phase", ""))
+    product = str(asked.get("product", ""))
+    site = str(asked.get("site", ""))
+    compact = access.normalise_coi(query) if query else None
+    rows = [
+        row
+        for row in everything
+        if _matches(row, query, compact)
+        and (not product or row["product_id"] == product)
+        and (not site or row["site_slug"] == site)
+    ]
     by_step: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_step.setdefault(row["step"], []).append(row)
     phases = []
-    for title, steps in PHASES:
+    for number, (title, steps) in enumerate(PHASES):
+        if phase and phase != str(number):
+            continue
         cases = [row for step in steps for row in by_step.get(step.value, [])]
         phases.append({"title": title, "cases": cases})
-    roles = [
-        {"role": m.role, "site": m.site.name}
-        for m in Membership.objects.filter(user=request.user)
-        .select_related("site")
-        .order_by("site__name", "role")
-    ]
+    shown = sum(len(p["cases"]) for p in phases)
     context = {
         "phases": phases,
-        "count": len(rows),
-        "roles": roles,
+        "count": shown,
+        "total": len(everything),
+        "roles": _roles(request.user),
+        "query": query,
+        "phase": phase,
+        "product": product,
+        "site": site,
+        "phase_choices": [(str(n), t) for n, (t, _steps) in enumerate(PHASES)],
+        "product_choices": sorted({(r["product_id"], r["product"]) for r in everything}),
+        "site_choices": sorted({(r["site_slug"], r["site"]) for r in everything}),
         "may_register": access.can_anywhere(request.user, Action.REGISTER_PATIENT),
         "may_list_patients": access.can_anywhere(request.user, Action.VIEW_PATIENT),
+        "may_search_names": access.can_anywhere(request.user, Action.VIEW_PATIENT),
     }
     template = "clinic/_board.html" if request.htmx else "clinic/board.html"
     return render(request, template, context)

@@ -7,18 +7,23 @@ An HTMX request gets the form back as a fragment (with the refusal in words) or 
 
 from __future__ import annotations
 
-import re
+import json
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from cartflow.clinic import access
+from cartflow.clinic.case_banner import age_years, foreseen, infusion_day, progress
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.forms.operations import (
     BEDSIDE,
     MAIN_ORDER,
@@ -37,11 +42,21 @@ from cartflow.clinic.services.deviations import DEVIATION_OPENED
 from cartflow.clinic.services.errors import Conflict, ServiceError
 from cartflow.clinic.services.signatures import Meaning, printed_name
 from cartflow.clinic.services.toxicity import CRS_GRADED, ICANS_GRADED
-from cartflow.clinic.templatetags.cartflow_time import case_zone, local_time, zone_label
-from cartflow.clinic.views.common import case_roles, guarded, may, refusal
+from cartflow.clinic.templatetags.cartflow_time import case_zone, zone_label
+from cartflow.clinic.timeline_words import event_title, shown
+from cartflow.clinic.toxicity_chart import toxicity_chart
+from cartflow.clinic.views.common import acknowledge, case_roles, guarded, may, refusal
+from cartflow.clinic.worklist import (
+    ROLE_WORDS,
+    indication_words,
+    product_words,
+    step_words,
+    waiting_words,
+    waits_on,
+)
 from cartflow.domain.errors import DomainError
-from cartflow.domain.journey import Step
-from cartflow.domain.roles import Action, Role, roles_that_can
+from cartflow.domain.journey import CaseState, Step
+from cartflow.domain.roles import Action, Role, can, roles_that_can
 
 QUALITY_EVENTS = {
     "quality.quarantine_released",
@@ -50,35 +65,9 @@ QUALITY_EVENTS = {
     "quality.oos_rejected",
 }
 EXCEPTION_WORDS = ("exception", "omitted", "out_of_specification", "quarantine", "excursion")
-ROLE_WORDS = {
-    Role.PHYSICIAN: "a physician",
-    Role.COORDINATOR: "a coordinator",
-    Role.APHERESIS: "the apheresis unit",
-    Role.MANUFACTURING: "the manufacturing site",
-    Role.COURIER: "the courier",
-    Role.PHARMACY: "the pharmacy or an infusion nurse",
-    Role.QUALITY: "a quality reviewer",
-    Role.AUDITOR: "an auditor",
-    Role.ADMIN: "an administrator",
-}
 
 
-HIDDEN_DATA = {"signature", "facts", "catalog_version"}
-ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 RECORDED_LATER = timedelta(minutes=1)
-
-
-def _is_time(value: Any) -> bool:
-    return isinstance(value, str) and ISO_TIME.match(value) is not None
-
-
-def _shown(data: dict[str, Any], zone: str) -> list[tuple[str, Any]]:
-    """An event's data for the timeline, a time (ISO 8601 text) shown in the site's zone."""
-    return [
-        (key, local_time(value, zone) if _is_time(value) else value)
-        for key, value in data.items()
-        if key not in HIDDEN_DATA
-    ]
 
 
 def _event_tone(event: dict[str, Any]) -> str:
@@ -94,22 +83,21 @@ def _event_tone(event: dict[str, Any]) -> str:
     return ""
 
 
-def _needs_manufacturing_slot(case: TherapyCase, state: dict[str, Any]) -> bool:
-    collections = [c for c in state.get("collections") or [] if c.get("succeeded")]
-    since = collections[-1].get("at") if collections else None
+def _needs_manufacturing_slot(case: TherapyCase, state: CaseState) -> bool:
+    since = state.collection.at if state.collection is not None else None
     bookings = SlotBooking.objects.filter(case=case, slot__kind=SlotKind.MANUFACTURING)
     if since:
         bookings = bookings.filter(booked_at__gte=since)
     return not bookings.exists()
 
 
-def available_operations(case: TherapyCase, state: dict[str, Any]) -> list[Operation]:
+def available_operations(case: TherapyCase, state: CaseState) -> list[Operation]:
     """The operations the case's step accepts now (whoever may do them)."""
-    step = state.get("step", "")
-    names = set(state.get("next_actions") or [])
+    step = state.step
+    names = set(state.next_actions)
     if step in {Step.COLLECTED, Step.BRIDGING} and _needs_manufacturing_slot(case, state):
         names.add("BookManufacturingSlot")
-    if state.get("infusions") and step in {
+    if state.infusions and step in {
         Step.INFUSED,
         Step.MONITORING,
         Step.LONG_TERM_FOLLOW_UP,
@@ -118,14 +106,14 @@ def available_operations(case: TherapyCase, state: dict[str, Any]) -> list[Opera
     return [OPERATIONS[name] for name in MAIN_ORDER if name in names]
 
 
-def _who(ops: list[Operation], state: dict[str, Any]) -> str:
+def _who(ops: list[Operation], state: CaseState) -> str:
     roles: set[Role] = set()
     for op in ops:
         if op.kind in {"step", "quality", "exception"}:
             roles |= roles_that_can(op.action)
-    if BEDSIDE in (state.get("next_actions") or []):
+    if BEDSIDE in state.next_actions:
         roles |= roles_that_can(Action.INFUSE_BAG) | roles_that_can(Action.THAW_BAG)
-    return ", ".join(ROLE_WORDS[r] for r in Role if r in roles)
+    return ", ".join(str(ROLE_WORDS[r]) for r in Role if r in roles)
 
 
 def form_of(
@@ -187,22 +175,32 @@ def case_context(
 ) -> dict[str, Any]:
     user = request.user
     projection = case.projection
-    state = projection.state
+    state = case_state(case)
     roles = case_roles(user, case)
     ops = available_operations(case, state)
     mine = [op for op in ops if may(roles, op.action)]
     posted = request.POST if failed else {}
-    primary = [op for op in mine if op.kind != "other"]
-    others = [op for op in mine if op.kind == "other"]
-    bedside = BEDSIDE in (state.get("next_actions") or []) and (
+    # Once lymphodepletion is completed, starting it again is the rare path (a repeat when
+    # the infusion slips); the thaw is what comes next, so the repeat waits under "other".
+    rare = {"StartLymphodepletion"} if state.step is Step.LYMPHODEPLETED else set()
+    primary = [op for op in mine if op.kind != "other" and op.name not in rare]
+    others = [op for op in mine if op.kind == "other" or op.name in rare]
+    bedside = BEDSIDE in state.next_actions and (
         may(roles, Action.INFUSE_BAG) or may(roles, Action.THAW_BAG)
     )
     identify = access.may_identify(user, case)
+    may_verify = may(roles, Action.VERIFY_AUDIT)
     timeline = case_timeline(case)
     zone = case_zone(case)
+    tz = ZoneInfo(zone)
+    today = timezone.now().astimezone(tz).date()
+    weight = state.latest_weight_kg or state.order_weight_kg
     for event in timeline:
         event["tone"] = _event_tone(event)
-        event["shown"] = _shown(event["data"], zone)
+        event["title"] = event_title(event["type"])
+        event["shown"] = shown(event["data"], zone)
+        if may_verify:
+            event["raw"] = json.dumps(event["data"], indent=1, sort_keys=True, default=str)
         event["recorded_later"] = event["recorded_at"] - event["occurred_at"] >= RECORDED_LATER
     reviewed = {
         s["signs"]
@@ -216,15 +214,28 @@ def case_context(
     ]
     grades = [e for e in timeline if e["type"] == CRS_GRADED]
     icans_grades = [e for e in timeline if e["type"] == ICANS_GRADED]
-    infused = bool(state.get("infusions"))
+    infused = bool(state.infusions)
     return {
         "case": case,
         "coi": case.coi,
         "state": state,
-        "step_words": str(state.get("step", "")).replace("_", " "),
+        "step_words": step_words(state.step),
+        "product_name": product_words(state.product_id or case.product),
+        "indication_name": indication_words(state.indication_id),
+        "progress": progress(state, tz),
+        "infusion_day": infusion_day(state, tz, today),
+        "foreseen": foreseen(state, tz, today),
+        "age": age_years(case.patient.birth_date, today) if identify else None,
+        "weight": f"{weight:g}" if weight else "",
         "version": projection.version,
         "identify": identify,
         "patient": case.patient if identify else None,
+        # The patient's page lives at the treating center: linked only for who may open it.
+        "patient_link": identify
+        and any(
+            site == case.treating_site_id and can(role, Action.VIEW_PATIENT)
+            for site, _kind, role in access.memberships(user)
+        ),
         "timeline": [e for e in timeline if e["type"] != "signature.applied"],
         "primary": [form_of(op, case, failed, errors or {}, posted, problem) for op in primary],
         "others": [form_of(op, case, failed, errors or {}, posted, problem) for op in others],
@@ -236,12 +247,17 @@ def case_context(
         if failed and failed not in {op.name for op in mine}
         else {},
         "bedside": bedside,
-        "waiting_for": state.get("waiting_for", ""),
-        "who": _who(ops, state),
-        "exceptions": state.get("exceptions") or [],
-        "quality_decisions": state.get("quality_decisions") or [],
+        "waiting_for": waiting_words(state),
+        "waits_on": " ".join(role.value for role in waits_on(state)),
+        # Whose turn it is; only when no one team is expected, everyone who may act.
+        "who": ", ".join(str(ROLE_WORDS[r]) for r in waits_on(state)) or _who(ops, state),
+        "exceptions": state.exceptions,
+        "quality_decisions": state.quality_decisions,
         "deviations": deviations,
         "grades": grades,
+        "tox_chart": toxicity_chart(grades, icans_grades, state.first_infusion_at)
+        if (grades or icans_grades) and state.first_infusion_at is not None
+        else "",
         "icans_grades": icans_grades,
         # The kinetics panel once the case has an infusion (its measurements come after it).
         "kinetics": kinetics_panel(state, case.product, timeline) if infused else None,
@@ -250,7 +266,7 @@ def case_context(
         "problem": problem,
         "signer": printed_name(user),
         "may_assess": may(roles, Action.ASSESS_ELIGIBILITY),
-        "may_verify": may(roles, Action.VERIFY_AUDIT),
+        "may_verify": may_verify,
         "may_patient_access": may(roles, Action.MANAGE_PATIENT_ACCESS),
         "may_review": may(roles, Action.SIGN_EVENT) and Role.QUALITY in roles,
     }
@@ -291,6 +307,7 @@ def case_step(request: HttpRequest, coi: str) -> HttpResponse:
         if isinstance(exc, access.Forbidden):
             raise
         return _answer(request, case, name, {}, refusal(exc))
+    acknowledge(request, case, _("Recorded: %(what)s") % {"what": op.title})
     url = reverse("case", args=[case.coi])
     if request.htmx:
         return HttpResponseClientRedirect(url)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from cartflow.clinic import access
 from cartflow.clinic.services.errors import Conflict, NotFound, SignatureRefused
@@ -32,7 +33,7 @@ def guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         except NotFound:
             raise Http404("not found") from None
         except access.Forbidden:
-            raise PermissionDenied("you hold no role that may do this here") from None
+            raise PermissionDenied(_("you hold no role that may do this here")) from None
 
     return wrapper
 
@@ -47,7 +48,7 @@ def may(roles: set[Role], action: Action | str) -> bool:
 
 def require_anywhere(user: Any, action: Action) -> None:
     if not access.can_anywhere(user, action):
-        raise PermissionDenied("you hold no role that may do this")
+        raise PermissionDenied(_("you hold no role that may do this"))
 
 
 def kind_words(kind: Any) -> str:
@@ -101,8 +102,36 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    roles = access.roles_anywhere(user)
     return {
+        "nav_queue": bool(roles - {Role.ADMIN, Role.AUDITOR}),
+        "nav_network": Role.ADMIN in roles,
         "nav_patients": access.can_anywhere(user, Action.VIEW_PATIENT),
         "nav_quality": access.can_anywhere(user, Action.DECIDE_QUARANTINE),
         "nav_audit": access.can_anywhere(user, Action.VERIFY_AUDIT),
     }
+
+
+def acknowledge(request: HttpRequest, case: Any, done: str) -> None:
+    """Say what was recorded, what the case waits for now, and who does it (a message on the
+    next page)."""
+    from django.contrib import messages
+
+    from cartflow.clinic.case_state import case_state
+    from cartflow.clinic.worklist import ROLE_WORDS, waiting_words, waits_on
+
+    case.refresh_from_db()
+    state = case_state(case)
+    waiting = waiting_words(state)
+    who = ", ".join(str(ROLE_WORDS[r]) for r in waits_on(state))
+    if not waiting:
+        text = _("%(done)s. The case is closed.") % {"done": done}
+    elif who:
+        text = _("%(done)s. Next: %(waiting)s, by %(who)s.") % {
+            "done": done,
+            "waiting": waiting,
+            "who": who,
+        }
+    else:
+        text = _("%(done)s. Next: %(waiting)s.") % {"done": done, "waiting": waiting}
+    messages.success(request, text)

@@ -8,26 +8,27 @@ can be filled in; a fact left empty is *missing*, never guessed.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from pydantic import ValidationError
 
 from cartflow.clinic import access
 from cartflow.clinic.api.eligibility import PatientFactsIn
-from cartflow.clinic.models import AntigenTest
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.services import eligibility
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.errors import ServiceError
 from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.signatures import Meaning, printed_name
-from cartflow.clinic.views.common import case_roles, guarded, may, refusal
+from cartflow.clinic.views.common import acknowledge, case_roles, guarded, may, refusal
 from cartflow.clinic.views.patients import _errors
+from cartflow.clinic.worklist import indication_words, product_words
 from cartflow.domain.catalog import DISEASE_STATUSES, DISEASES, THERAPY_CLASSES
 from cartflow.domain.eligibility import evaluate
 from cartflow.domain.errors import DomainError
@@ -40,25 +41,9 @@ CHOICES = ("diagnosis", "disease_status")
 BOOLEANS = ("relapsed_after_transplant", "transplant_eligible")
 
 
-def _age(birth: date, on: date) -> float:
-    years = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-    return float(years)
-
-
 def _known(case: Any) -> dict[str, Any]:
-    state = case.projection.state
-    antigens: dict[str, str] = {}
-    for test in AntigenTest.objects.filter(patient=case.patient).order_by("tested_on", "pk"):
-        antigens[test.antigen.upper()] = "positive" if test.result == "positive" else "negative"
-    facts: dict[str, Any] = {
-        "age_years": _age(case.patient.birth_date, timezone.localdate()),
-        "region": state.get("region") or None,
-    }
-    if state.get("latest_weight_kg") or state.get("order_weight_kg"):
-        facts["weight_kg"] = state.get("latest_weight_kg") or state.get("order_weight_kg")
-    if antigens:
-        facts["antigens"] = antigens
-    return facts
+    # What the record holds, read by the same service that signs (one reading of the facts).
+    return eligibility.known_facts(case)
 
 
 def _posted(request: HttpRequest, known: dict[str, Any]) -> dict[str, Any]:
@@ -95,19 +80,23 @@ def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
         errors = _errors(exc)
     except DomainError as exc:
         errors = {"": str(exc)}
-    state = case.projection.state
+    state = case_state(case)
     problem = None
     if request.method == "POST" and request.POST.get("sign") == "yes" and not errors:
         signed = _sign(request, case, facts)
         if signed is None:
+            acknowledge(request, case, _("Eligibility signed"))
             return redirect("case", coi=case.coi)
         problem = signed
+    names = {i.id: f"{product_words(i.product)}: {i.title}" for i in catalog().indications()}
     for row in results:
-        row["this_case"] = row["indication"] == state.get("indication_id")
+        row["this_case"] = row["indication"] == state.indication_id
+        row["name"] = names.get(row["indication"], row["indication"])
     results.sort(key=lambda r: (not r["this_case"], r["status"] != "eligible", r["indication"]))
     context = {
         "case": case,
         "coi": case.coi,
+        "indication_name": indication_words(state.indication_id),
         "patient": case.patient,
         "facts": facts,
         "results": results,
@@ -118,7 +107,7 @@ def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
         "therapies": THERAPY_CLASSES,
         "numbers": NUMBERS,
         "problem": problem,
-        "may_sign": state.get("step") == Step.ANTIGEN_TESTED
+        "may_sign": state.step == Step.ANTIGEN_TESTED
         and may(case_roles(request.user, case), Action.SIGN_ELIGIBILITY),
         "signer": printed_name(request.user),
         "meaning": Meaning.ELIGIBILITY,

@@ -22,12 +22,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cartflow.clinic import access, patient_view
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import PatientAccess
 from cartflow.clinic.refusal_words import words
 from cartflow.clinic.services import patient_access as service
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.errors import NotFound
-from cartflow.clinic.services.machine import journey_machine
 from cartflow.clinic.views.auth import remember_language
 from cartflow.clinic.views.common import guarded
 from cartflow.domain.errors import DomainError
@@ -118,7 +118,7 @@ def access_setup(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _manage_context(case: Any) -> dict[str, Any]:
-    state = journey_machine().load(case.projection.state)
+    state = case_state(case)
     return {
         "case": case,
         "accesses": PatientAccess.objects.filter(case=case).order_by("issued_at"),

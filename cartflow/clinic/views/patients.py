@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from pydantic import ValidationError
 
@@ -20,7 +22,7 @@ from cartflow.clinic.services import referral
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.errors import Conflict, ServiceError
 from cartflow.clinic.services.machine import catalog
-from cartflow.clinic.views.common import guarded, refusal, require_anywhere
+from cartflow.clinic.views.common import acknowledge, guarded, refusal, require_anywhere
 from cartflow.domain.errors import DomainError
 from cartflow.domain.roles import PSEUDONYMISED_KINDS, Action
 
@@ -104,6 +106,13 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                 except (DomainError, ServiceError) as exc:
                     problem = refusal(exc)
                 else:
+                    messages.success(
+                        request,
+                        _(
+                            "Patient registered. Next: a physician refers the patient for a "
+                            "product on this page."
+                        ),
+                    )
                     return redirect("patient", patient_id=patient.public_id)
     status = 422 if (errors or problem) else 200
     return render(
@@ -179,6 +188,7 @@ def patient_refer(request: HttpRequest, patient_id: str) -> HttpResponse:
         except (DomainError, ServiceError) as exc:
             problem = refusal(exc)
         else:
+            acknowledge(request, result.case, _("Referred: a therapy case is open"))
             return redirect("case", coi=result.case.coi)
     context = patient_context(request, patient, errors=errors, problem=problem)
     return render(request, "clinic/patient.html", context, status=422)

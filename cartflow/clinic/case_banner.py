@@ -1,0 +1,148 @@
+"""What the case page's fixed banner and six-step progress line say about a case.
+
+The six steps are the patient view's (:data:`cartflow.clinic.patient_view.STEP_OF`), so a
+clinician and a family see the same picture; each step's date is the one the state records
+when the step was done.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from cartflow.clinic.patient_view import STEP_OF
+from cartflow.domain.journey import CaseState, Step
+
+SIX_STEPS: tuple[Any, ...] = (
+    _("Leukapheresis"),
+    _("T-cell engineering"),
+    _("Cryogenic transport"),
+    _("Lymphodepletion"),
+    _("Infusion"),
+    _("Monitoring and follow-up"),
+)
+BLOCKED = {
+    Step.COLLECTION_FAILED,
+    Step.OUT_OF_SPECIFICATION,
+    Step.QUARANTINED,
+    Step.PRODUCT_REJECTED,
+    Step.PRODUCT_EXPIRED,
+    Step.PRODUCT_DISPOSED,
+}
+
+
+def _day(moment: datetime | None, zone: ZoneInfo) -> date | None:
+    return moment.astimezone(zone).date() if moment is not None else None
+
+
+def _done_on(state: CaseState, zone: ZoneInfo) -> list[date | None]:
+    released = state.release.at if state.release is not None else None
+    return [
+        _day(state.collection.at if state.collection else None, zone),
+        _day(released, zone),
+        _day(state.available_at or state.received_at, zone),
+        _day(state.ld_completed_at, zone),
+        _day(state.first_infusion_at, zone),
+        _day(state.monitoring_completed_at, zone),
+    ]
+
+
+def progress(state: CaseState, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The six steps, each done, current, blocked or ahead, with the day it was done."""
+    current = STEP_OF.get(state.step, 0)
+    closed = state.step in (Step.FOLLOW_UP_COMPLETED,)
+    done_on = _done_on(state, zone)
+    steps = []
+    for number, title in enumerate(SIX_STEPS, start=1):
+        if closed or number < current:
+            status, words = "done", gettext("done")
+        elif number == current:
+            blocked = state.step in BLOCKED
+            status = "blocked" if blocked else "current"
+            words = gettext("blocked") if blocked else gettext("now")
+        else:
+            status, words = "ahead", gettext("ahead")
+        steps.append(
+            {
+                "number": number,
+                "title": title,
+                "status": status,
+                "status_words": words,
+                "on": done_on[number - 1] if status == "done" else None,
+            }
+        )
+    return steps
+
+
+def infusion_day(state: CaseState, zone: ZoneInfo, today: date | None = None) -> str:
+    """The day relative to the infusion, as wards say it: "day +5", or "day −3" to a planned
+    infusion; empty when neither is known."""
+    today = today or timezone.now().astimezone(zone).date()
+    infused = _day(state.first_infusion_at, zone)
+    if infused is not None:
+        return gettext("day %(day)s after infusion") % {"day": f"+{(today - infused).days}"}
+    planned = state.planned_dates.infusion_on
+    if planned is not None:
+        days = (planned - today).days
+        if days >= 0:
+            return gettext("day −%(days)s (infusion planned for %(date)s)") % {
+                "days": days,
+                "date": planned.isoformat(),
+            }
+    return gettext("not yet infused")
+
+
+def age_years(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def _fact(state: CaseState, name: str, on: date) -> Any:
+    from cartflow.clinic.services.machine import catalog
+    from cartflow.domain.errors import DomainError
+
+    try:
+        return (
+            catalog()
+            .indication(state.indication_id)
+            .resolve(name, on, state.region or None, state.site_values)
+        )
+    except DomainError:
+        return None
+
+
+def foreseen(state: CaseState, zone: ZoneInfo, today: date) -> list[dict[str, str]]:
+    """The time rules ahead of the case, with the dates they allow, before anyone tries:
+    the infusion window after lymphodepletion and the end of the monitoring period. Each is
+    the label's fact the journey's guard reads, resolved for the case's region and today."""
+    from cartflow.domain.catalog import FactName
+
+    found: list[dict[str, str]] = []
+    ld_end = _day(state.ld_completed_at, zone)
+    if ld_end is not None and state.step in (Step.LYMPHODEPLETED, Step.THAWED):
+        window = _fact(state, FactName.INFUSION_WINDOW_DAYS, today)
+        if window is not None and isinstance(window.value, list | tuple) and len(window.value) == 2:
+            low, high = (int(v) for v in window.value)
+            first, last = ld_end + timedelta(days=low), ld_end + timedelta(days=high)
+            words = gettext(
+                "Infusion may start on %(first)s (%(low)s days after lymphodepletion ended) "
+                "and no later than %(last)s."
+            ) % {"first": first.isoformat(), "low": low, "last": last.isoformat()}
+            found.append(
+                {"words": words, "source": window.source, "late": str(today > last).lower()}
+            )
+    infused = _day(state.first_infusion_at, zone)
+    if infused is not None and state.step is Step.MONITORING:
+        days = _fact(state, FactName.MONITORING_DAYS, today)
+        if days is not None and isinstance(days.value, int | float):
+            end = infused + timedelta(days=int(days.value))
+            words = gettext(
+                "Monitoring lasts at least %(days)s days after infusion: it may be completed "
+                "from %(end)s."
+            ) % {"days": int(days.value), "end": end.isoformat()}
+            found.append({"words": words, "source": days.source, "late": "false"})
+    return found

@@ -1,0 +1,182 @@
+"""A case's events in words for the timeline: titles, field names and values a clinician reads.
+
+The stored event keeps its machine form (the auditor opens it raw); what the page prints is
+never a Python value, a field's code name or a catalog identifier where a name belongs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from cartflow.clinic.templatetags.cartflow_time import local_time
+from cartflow.clinic.worklist import indication_words, product_words
+
+EVENT_TITLES: dict[str, Any] = {
+    "case.referred": _("Referred"),
+    "antigen.tested": _("Antigen tested"),
+    "eligibility.signed": _("Eligibility signed"),
+    "screening.recorded": _("Infectious-disease screening recorded"),
+    "apheresis.scheduled": _("Apheresis scheduled"),
+    "slot.booked": _("Slot booked"),
+    "collection.recorded": _("Cells collected"),
+    "collection.failed": _("Collection failed"),
+    "patient.weighed": _("Weight recorded"),
+    "bridging.given": _("Bridging therapy given"),
+    "plan.order": _("Manufacturing ordered"),
+    "manufacturing.started": _("Manufacturing started"),
+    "product.released": _("Product released"),
+    "product.out_of_specification": _("Product out of specification"),
+    "exception.out_of_specification_accepted": _("Out-of-specification product accepted"),
+    "quality.out_of_specification_rejected": _("Out-of-specification product rejected"),
+    "product.shipped": _("Product shipped"),
+    "product.temperature_recorded": _("Temperature recorded"),
+    "quality.quarantine_released": _("Quarantine released"),
+    "quality.quarantine_rejected": _("Quarantined product rejected"),
+    "product.received": _("Product received"),
+    "product.availability_confirmed": _("Product confirmed available"),
+    "site_protocol.recorded": _("Site protocol value recorded"),
+    "ld.started": _("Lymphodepletion started"),
+    "ld.fludarabine_modified": _("Fludarabine dose modified"),
+    "ld.completed": _("Lymphodepletion completed"),
+    "ld.stopped_early": _("Lymphodepletion stopped early"),
+    "exception.ld_omitted": _("Lymphodepletion omitted"),
+    "product.thawed": _("Bag thawed"),
+    "bedside.verified": _("Bedside check matched"),
+    "product.infused": _("Product infused"),
+    "monitoring.started": _("Monitoring started"),
+    "monitoring.completed": _("Monitoring completed"),
+    "toxicity.crs_graded": _("CRS graded"),
+    "toxicity.icans_graded": _("ICANS graded"),
+    "toxicity.resolved": _("Toxicity resolved"),
+    "kinetics.measured": _("Transgene level measured"),
+    "response.assessed": _("Response assessed"),
+    "follow_up.visit_recorded": _("Follow-up visit recorded"),
+    "follow_up.completed": _("Follow-up completed"),
+    "product.expired": _("Product expired"),
+    "product.disposed": _("Product disposed of"),
+    "case.withdrawn": _("Case withdrawn"),
+    "case.deceased": _("Death recorded"),
+    "deviation.opened": _("Deviation opened"),
+    "label.printed": _("Labels printed"),
+    "label.applied": _("Labels applied"),
+    "label.reprinted": _("Label reprinted"),
+    "label.voided": _("Labels voided"),
+    "plan.dates_recorded": _("Planned dates recorded"),
+    "patient_access.issued": _("Patient access issued"),
+    "patient_access.used": _("Patient access used"),
+    "patient_access.revoked": _("Patient access revoked"),
+}
+
+FIELD_LABELS: dict[str, Any] = {
+    "product_id": _("product"),
+    "indication_id": _("indication"),
+    "site_timezone": _("site time zone"),
+    "approved_in": _("approved in"),
+    "target_antigen": _("target antigen"),
+    "dose_cells": _("dose (CAR-positive viable T cells)"),
+    "dose_range": _("label's dose range"),
+    "weight_kg": _("weight (kg)"),
+    "collection_din": _("collection label"),
+    "scanned_coi": _("identifier scanned"),
+    "bag_id": _("bag"),
+    "occurred_at": _("clinical time"),
+    "in_range": _("within the label's range"),
+    "copies_per_ug": _("copies per µg DNA"),
+    "lloq": _("lower limit of quantification"),
+}
+
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+HIDDEN = {"signature", "facts", "catalog_version"}
+
+
+def count_words(number: float) -> str:
+    """A large count as a clinician writes it: 250000000 -> 2.5 × 10⁸."""
+    if number == 0 or abs(number) < 100_000:
+        return f"{number:g}"
+    mantissa, exponent = f"{number:.2e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa} × 10{str(int(exponent)).translate(SUPERSCRIPT)}"
+
+
+def label_words(key: str) -> str:
+    label = FIELD_LABELS.get(key)
+    return str(label) if label is not None else key.replace("_", " ")
+
+
+def value_words(key: str, value: Any, zone: str) -> str:
+    """One value in words: no ``True``/``None``, no brackets, no code names."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, int | float):
+        return count_words(float(value))
+    if isinstance(value, str):
+        if ISO_TIME.match(value):
+            return local_time(value, zone)
+        if key in ("product_id", "product"):
+            return product_words(value)
+        if key in ("indication_id", "indication"):
+            return indication_words(value)
+        if SNAKE.match(value):
+            return value.replace("_", " ")
+        return value
+    if isinstance(value, list | tuple):
+        return ", ".join(value_words(key, item, zone) for item in value) or "—"
+    if isinstance(value, dict):
+        if set(value) >= {"min", "max"}:
+            low, high = value.get("min"), value.get("max")
+            if low is None:
+                return gettext("up to %(max)s") % {"max": value_words(key, high, zone)}
+            if high is None:
+                return gettext("at least %(min)s") % {"min": value_words(key, low, zone)}
+            return f"{value_words(key, low, zone)}–{value_words(key, high, zone)}"
+        return "; ".join(f"{label_words(k)}: {value_words(k, v, zone)}" for k, v in value.items())
+    return str(value)
+
+
+def event_title(kind: str) -> str:
+    title = EVENT_TITLES.get(kind)
+    if title is not None:
+        return str(title)
+    return kind.replace(".", ": ").replace("_", " ").capitalize()
+
+
+def shown(data: dict[str, Any], zone: str) -> list[tuple[str, str]]:
+    """An event's data as (label, value) pairs in words."""
+    return [
+        (label_words(key), value_words(key, value, zone))
+        for key, value in data.items()
+        if key not in HIDDEN
+    ]
+
+
+def _catalog_names() -> list[tuple[str, str]]:
+    from cartflow.clinic.services.machine import catalog
+
+    cat = catalog()
+    names = [
+        (i.id, f"{product_words(i.product)} · {indication_words(i.id)}") for i in cat.indications()
+    ]
+    names += [(p.id, product_words(p.id)) for p in cat.products]
+    return sorted(names, key=lambda pair: len(pair[0]), reverse=True)
+
+
+SNAKE_WORD = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def prose(text: Any) -> str:
+    """A rule's or a check's message as a reader reads it: catalog identifiers by their
+    names, code names (``disease_status``) as words. The domain keeps its precise text for
+    the log and the API; only the page reads it this way."""
+    words = str(text)
+    for code, name in _catalog_names():
+        if code in words:
+            words = re.sub(rf"(?<![\w/-]){re.escape(code)}(?![\w/-])", name, words)
+    return SNAKE_WORD.sub(lambda m: label_words(m.group(0)), words)

@@ -1,0 +1,169 @@
+"""No dead ends and no silent saves: every write is acknowledged with what comes next and who
+does it; a case scheduled without a chair slot is one its apheresis unit can open; a refused
+page says why and leads back to the work queue; the bedside page asks for the bag's number
+without showing it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from cartflow.domain.identifiers import parse_identifier
+from tests.browser.network import (
+    PATIENT,
+    PageStep,
+    build_network,
+    journey,
+    local_text,
+    password,
+)
+from tests.clinic.test_pages_journey import Pages
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pages() -> Pages:
+    return Pages(build_network(timezone.now()))
+
+
+@pytest.fixture
+def thawed(pages: Pages) -> Pages:
+    pages.walk_to_thaw()
+    return pages
+
+
+def _to_screened(pages: Pages) -> list[PageStep]:
+    pages.register_and_refer()
+    steps = journey(pages.net, parse_identifier(pages.coi).barcode)
+    schedule = [s.operation for s in steps].index("ScheduleApheresis")
+    for step in steps[:schedule]:
+        pages.do(step)
+    return steps[schedule:]
+
+
+def test_a_case_scheduled_without_a_chair_slot_is_one_the_apheresis_unit_opens(
+    pages: Pages,
+) -> None:
+    rest = _to_screened(pages)
+    values = {"slot_at": rest[0].values["slot_at"], "slot_id": ""}
+    step = PageStep("coordinator", "ScheduleApheresis", values, rest[0].at)
+    unnamed = pages.as_("coordinator").post(f"/cases/{pages.coi}/step/", pages.form(step))
+    assert unnamed.status_code == 422
+    assert "choose the apheresis unit that collects" in unnamed.content.decode()
+    assert pages.as_("apheresis").get(f"/cases/{pages.coi}/").status_code == 404
+    named = PageStep("coordinator", "ScheduleApheresis", {**values, "unit": "pages-unit"}, step.at)
+    answer = pages.as_("coordinator").post(
+        f"/cases/{pages.coi}/step/", pages.form(named), follow=True
+    )
+    page = answer.content.decode()
+    assert "Recorded: Schedule the apheresis. Next: the collection, by the apheresis unit." in page
+    assert pages.as_("apheresis").get(f"/cases/{pages.coi}/").status_code == 200
+    queue = pages.as_("apheresis").get("/").content.decode()
+    assert pages.coi in queue
+    pages.do(rest[1])  # the unit records the collection
+    assert pages.case().projection.step == "collected"
+
+
+def test_registering_a_patient_says_that_a_physician_refers_next(pages: Pages) -> None:
+    answer = pages.as_("coordinator").post(
+        "/patients/new/", {"site": "pages-center", **PATIENT}, follow=True
+    )
+    assert "Patient registered. Next: a physician refers the patient" in answer.content.decode()
+    referred = pages.as_("physician").post(
+        answer.redirect_chain[-1][0] + "refer/",
+        {"indication_id": "tisagenlecleucel/lbcl", "occurred_at": local_text(pages.net.now)},
+        follow=True,
+    )
+    assert "Next: an antigen test, by a physician." in referred.content.decode()
+
+
+def test_a_refused_page_says_why_and_leads_back_to_the_queue(pages: Pages) -> None:
+    pages.register_and_refer()
+    forbidden = pages.as_("maker").get("/patients/new/")
+    assert forbidden.status_code == 403
+    text = forbidden.content.decode()
+    assert "Not yours to do" in text and 'href="/"' in text and "<nav" in text
+    hidden = pages.as_("maker").get("/cases/W000000000000/")
+    assert hidden.status_code == 404
+    assert "Not found" in hidden.content.decode() and 'href="/"' in hidden.content.decode()
+    anonymous = Client().get("/no-such-page/")
+    assert anonymous.status_code == 404 and 'href="/login/"' in anonymous.content.decode()
+
+
+def test_the_bedside_asks_for_the_bag_number_without_showing_it(thawed: Pages) -> None:
+    scans: dict[str, Any] = {
+        "wristband": PATIENT["record_number"],
+        "identity": "confirmed",
+        "bag_label": parse_identifier(thawed.coi).eye_readable,
+    }
+    page = thawed.bedside(**scans).content.decode()
+    assert 'name="bag_id"' in page
+    form = page.split('id="bedside-form"', 1)[1]
+    assert thawed.net.bag_id not in form
+    assert '<li aria-current="step">Bag number</li>' in page
+
+
+def test_the_same_refusal_repeated_is_one_deviation_row_with_a_count_and_one_review(
+    thawed: Pages,
+) -> None:
+    scans = {
+        "wristband": PATIENT["record_number"],
+        "identity": "confirmed",
+        "bag_label": parse_identifier(thawed.coi).eye_readable,
+        "bag_id": "WRONG-BAG-7",
+    }
+    for _ in range(3):
+        assert thawed.bedside(**scans).status_code == 422
+    page = thawed.as_("quality").get("/quality/").content.decode()
+    assert page.count('class="panel tone-deviation deviation"') == 1
+    assert "repeated 3 times" in page and "WRONG-BAG-7" in page
+    assert "What happened" in page and "the bag&#x27;s number" in page
+    hashes = re.findall(r'name="event_hash" value="([0-9a-f]+)"', page)
+    assert len(hashes) == 3
+    answer = thawed.as_("quality").post(
+        f"/cases/{thawed.coi}/deviations/review/",
+        {"event_hash": hashes, "password": password("quality")},
+        follow=True,
+    )
+    text = answer.content.decode()
+    assert "signed as reviewed" in text and "No open deviation." in text
+
+
+def test_the_infusion_window_is_shown_with_its_dates_before_anyone_tries(thawed: Pages) -> None:
+    page = thawed.as_("physician").get(f"/cases/{thawed.coi}/").content.decode()
+    found = re.search(
+        r"Infusion may start on (\d{4}-\d{2}-\d{2}) \(2 days after lymphodepletion ended\) "
+        r"and no later than (\d{4}-\d{2}-\d{2})\.",
+        page,
+    )
+    assert found, page[page.find('id="next-step"') :][:1500]
+    assert found.group(1) < found.group(2)
+
+
+def test_the_grades_are_drawn_over_the_days_after_infusion(thawed: Pages) -> None:
+    from tests.browser.network import AFTER_INFUSION
+
+    thawed.infuse()
+    thawed.do(AFTER_INFUSION[0])
+    thawed.do(AFTER_INFUSION[1])
+    page = thawed.as_("physician").get(f"/cases/{thawed.coi}/").content.decode()
+    chart = page[page.find('<svg viewBox="0 0 640 200"') :]
+    assert 'class="tox-chart"' in chart[:200] and chart.count("<circle") >= 1
+
+
+def test_after_lymphodepletion_the_repeat_is_not_the_main_button(pages: Pages) -> None:
+    pages.register_and_refer()
+    steps = journey(pages.net, parse_identifier(pages.coi).barcode)
+    thaw = [s.operation for s in steps].index("ThawBag")
+    for step in steps[:thaw]:
+        pages.do(step)
+    assert pages.case().projection.step == "lymphodepleted"
+    page = pages.as_("physician").get(f"/cases/{pages.coi}/").content.decode()
+    others = page.split("<summary>Other actions</summary>", 1)
+    assert len(others) == 2 and 'id="form-StartLymphodepletion"' in others[1]
+    assert 'id="form-StartLymphodepletion"' not in others[0]
