@@ -167,3 +167,11 @@ def test_after_lymphodepletion_the_repeat_is_not_the_main_button(pages: Pages) -
     others = page.split("<summary>Other actions</summary>", 1)
     assert len(others) == 2 and 'id="form-StartLymphodepletion"' in others[1]
     assert 'id="form-StartLymphodepletion"' not in others[0]
+
+
+def test_a_field_s_message_is_in_plain_words(pages: Pages) -> None:
+    form = {"site": "pages-center", **PATIENT, "birth_date": "the fifth of May"}
+    answer = pages.as_("coordinator").post("/patients/new/", form)
+    assert answer.status_code == 422
+    text = answer.content.decode()
+    assert "a date, e.g. 2026-03-01" in text and "Input should" not in text

@@ -846,10 +846,45 @@ def _required(op: Operation) -> set[str]:
     return {f.name for f in op.fields if f.required}
 
 
-def _message(error: Mapping[str, Any]) -> str:
-    if error.get("type") == "missing" or error.get("input") is None:
+PLAIN: dict[str, str] = {
+    "float_parsing": "a number, e.g. 72.5",
+    "float_type": "a number, e.g. 72.5",
+    "int_parsing": "a whole number, e.g. 3",
+    "int_type": "a whole number, e.g. 3",
+    "int_from_float": "a whole number, e.g. 3",
+    "bool_parsing": "yes or no",
+    "uuid_parsing": "choose one from the list",
+    "uuid_type": "choose one from the list",
+    "datetime_parsing": "a date and time, e.g. 2026-03-01 14:30",
+    "datetime_from_date_parsing": "a date and time, e.g. 2026-03-01 14:30",
+    "date_parsing": "a date, e.g. 2026-03-01",
+    "date_from_datetime_parsing": "a date, e.g. 2026-03-01",
+    "string_pattern_mismatch": "not in the expected form",
+    "string_too_short": "too short",
+}
+
+
+def plain_message(error: Mapping[str, Any]) -> str:
+    """A validation error in plain words, not the validation library's own ("Input should
+    be ...")."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    if kind == "missing" or error.get("input") in (None, ""):
         return "this field is required"
+    if kind in PLAIN:
+        return PLAIN[kind]
+    if kind in ("greater_than", "greater_than_equal"):
+        return f"at least {ctx.get('gt', ctx.get('ge'))}"
+    if kind in ("less_than", "less_than_equal"):
+        return f"at most {ctx.get('lt', ctx.get('le'))}"
+    if kind == "string_too_long":
+        return f"at most {ctx.get('max_length')} characters"
+    if kind in ("literal_error", "enum"):
+        return f"choose one of: {ctx.get('expected', 'the choices offered')}".replace("'", "")
     return str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+
+
+_message = plain_message
 
 
 def service_arguments(op: Operation, payload: BaseModel, case: TherapyCase) -> dict[str, Any]:

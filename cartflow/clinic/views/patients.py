@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from cartflow.clinic import access, services
 from cartflow.clinic.api.cases import ReferralIn
 from cartflow.clinic.api.patients import PatientIn
-from cartflow.clinic.forms.operations import local_datetime
+from cartflow.clinic.forms.operations import local_datetime, plain_message
 from cartflow.clinic.models import AntigenTest, Site
 from cartflow.clinic.services import referral
 from cartflow.clinic.services.context import RequestMeta
@@ -34,10 +34,7 @@ def _errors(exc: ValidationError) -> dict[str, str]:
     for error in exc.errors():
         loc = [str(p) for p in error.get("loc", ())]
         name = loc[0] if loc else ""
-        message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
-        if error.get("type") == "missing" or error.get("input") in (None, ""):
-            message = "this field is required"
-        found.setdefault(name, message)
+        found.setdefault(name, plain_message(error))
     return found
 
 
