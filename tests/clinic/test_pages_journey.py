@@ -136,7 +136,7 @@ def test_each_person_takes_the_patient_from_registration_to_the_first_crs_grade(
     assert len(actors) >= 6, actors
     assert {"pages-nurse", "pages-physician", "pages-maker", "pages-courier"} <= actors
     assert verify_case(case).ok
-    types = list(Event.objects.filter(case=case).values_list("type", flat=True))
+    types = list(Event.objects.filter(case=case).order_by("seq").values_list("type", flat=True))
     assert "bedside.verified" in types and "product.infused" in types
     assert types[-1] == "toxicity.crs_graded"
     page = thawed.as_("physician").get(f"/cases/{thawed.coi}/").content.decode()
@@ -153,7 +153,9 @@ def test_the_bedside_refuses_a_bag_of_another_case_and_opens_a_deviation(thawed:
     assert answer.status_code == 422
     page = answer.content.decode()
     assert "STOP — do not infuse." in page and "Nothing was infused" in page
-    events = list(Event.objects.filter(case=thawed.case()).values_list("type", flat=True))
+    events = list(
+        Event.objects.filter(case=thawed.case()).order_by("seq").values_list("type", flat=True)
+    )
     assert "product.infused" not in events
     assert events[-1] == "deviation.opened"
     assert thawed.case().projection.step == "thawed"

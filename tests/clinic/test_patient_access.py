@@ -41,7 +41,9 @@ def test_issue_use_and_revoke_are_events_of_the_case_and_the_token_is_never_kept
     assert seen is not None and seen.case == real_case
     pa.revoke_patient_access(real_case, issued.access.public_id, acting_user=coordinator)
     assert pa.case_for_patient(user) is None
-    types = list(Event.objects.filter(case=real_case).values_list("type", flat=True))
+    types = list(
+        Event.objects.filter(case=real_case).order_by("seq").values_list("type", flat=True)
+    )
     assert types[-3:] == ["patient_access.issued", "patient_access.used", "patient_access.revoked"]
     stored = b"".join(bytes(e.body) for e in Event.objects.filter(case=real_case))
     stored += str(list(AuditRow.objects.values_list("summary", flat=True))).encode()
