@@ -54,7 +54,8 @@ def test_a_patient_judged_not_eligible_needs_a_signed_off_label_exception() -> N
     )
     with pytest.raises(InvalidInput, match="reason"):
         j.do(replace(exception, reason=" "))
-    assert _refused(j, replace(exception, signature=j.sign(Role.COORDINATOR))).kind
+    unsigned = _refused(j, replace(exception, signature=j.sign(Role.COORDINATOR)))
+    assert "physician" in unsigned.rule and j.state.step is Step.ANTIGEN_TESTED
     j.do(exception)
     assert j.state.step is Step.ELIGIBLE
     record = j.state.exceptions[-1]

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cartflow.domain.journey import JourneyError, RecordWeight, StartManufacturing, Step
-from cartflow.domain.journey.weights import DEFAULT_WEIGHT_TOLERANCE_PERCENT
+from cartflow.domain.journey.commands import DEFAULT_WEIGHT_TOLERANCE_PERCENT
 from tests.domain.journey_cases import Journey
 
 

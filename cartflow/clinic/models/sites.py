@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from cartflow.domain.journey.weights import DEFAULT_WEIGHT_TOLERANCE_PERCENT
+from cartflow.domain.journey.commands import DEFAULT_WEIGHT_TOLERANCE_PERCENT
 from cartflow.domain.roles import Role, SiteKind
 
 

@@ -111,7 +111,9 @@ def infuse(
         )
     except journey.ScanMismatch as refused:
         scanned = {"bag_label": scanned_bag_label, "bag_id": scanned_bag_id}
-        open_scan_deviation(
+        opened = open_scan_deviation(
             case, refused, scanned, acting_user=acting_user, request_meta=request_meta
         )
+        # The page names the deviation it opened; the refusal still travels as it was.
+        refused.deviation = opened.last().hash[:12]  # type: ignore[attr-defined]
         raise

@@ -158,7 +158,8 @@ def _second_person(
         )
     except ScanMismatch as refused:
         # The service has opened the deviation already, in its own transaction.
-        mismatch = {"rule": refused.rule, "rule_id": refused.rule_id, "deviation": ""}
+        deviation = str(getattr(refused, "deviation", ""))
+        mismatch = {"rule": refused.rule, "rule_id": refused.rule_id, "deviation": deviation}
         return _screen(request, context, "wristband", {}, mismatch=mismatch, status=422)
     except JourneyError as refused:
         if refused.rule_id in (

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 from cartflow.domain.roles import Role
+
+DEFAULT_WEIGHT_TOLERANCE_PERCENT: Final = 10.0
+"""A site may set its own; 10% unless it does (site policy, journey/weights.py)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,7 +155,8 @@ class StartManufacturing(Command):
     scanned_din: str
     weight_kg: float
     order_ref: str
-    weight_tolerance_percent: float = 10.0  # the treating site's, put in by the service
+    # The treating site's tolerance, put in by the service (weights.py holds the rule).
+    weight_tolerance_percent: float = DEFAULT_WEIGHT_TOLERANCE_PERCENT
 
 
 @dataclass(frozen=True, kw_only=True)

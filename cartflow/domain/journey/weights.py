@@ -14,8 +14,6 @@ from cartflow.domain.catalog import RuleKind
 from cartflow.domain.journey.errors import JourneyError
 from cartflow.domain.journey.state import CaseState
 
-DEFAULT_WEIGHT_TOLERANCE_PERCENT: Final = 10.0
-"""A site may set its own; 10% unless it does (site policy)."""
 WEIGHT_SOURCE: Final = (
     "site policy: the manufacturing order's weight agrees with the weight recorded on the "
     "case within the site's tolerance (docs/journey.md, The order's weight)"
