@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 from numpy.typing import NDArray
 
 from cartflow.clinic.services.kinetics import KINETICS_MEASURED
@@ -133,8 +135,8 @@ def kinetics_panel(
     }
     try:
         model = population_model_for(product_id, disease)
-    except NoPopulationModel as exc:
-        panel["message"] = exc.MESSAGE
+    except NoPopulationModel:
+        panel["message"] = _("no population model for this product")
         return panel
     panel["model"] = model
     horizon = horizon_for(points)
@@ -142,17 +144,17 @@ def kinetics_panel(
     fitted: NDArray[np.float64] | None = None
     if len(points) >= 2:
         if len({p.day for p in points}) < 2:
-            panel["fit_message"] = "a fit needs measurements on two different days"
+            panel["fit_message"] = _("a fit needs measurements on two different days")
         else:
             try:
                 report = patient_report(_rows(points))
             except (KineticsError, np.linalg.LinAlgError, ValueError) as exc:
-                panel["fit_message"] = f"no fit: {exc}"
+                panel["fit_message"] = _("no fit: %(why)s") % {"why": exc}
             else:
                 panel["report"] = _report_dict(report)
                 fitted = stein.concentration(np.exp(report.fit.log_params), band.days)
     else:
-        panel["fit_message"] = "the fit appears from two measurements on two different days"
+        panel["fit_message"] = _("the fit appears from two measurements on two different days")
     panel["svg"] = chart_svg(band, points, fitted)
     return panel
 
@@ -194,7 +196,9 @@ def chart_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" class="kinetics-chart" '
         'aria-labelledby="kin-title kin-desc">',
-        '<title id="kin-title">Transgene level against days after infusion, log scale</title>',
+        '<title id="kin-title">'
+        + escape(_("Transgene level against days after infusion, log scale"))
+        + "</title>",
         f'<desc id="kin-desc">The Stein 2019 population 5th to 95th percentile band, '
         f"{len(points)} measurement(s)"
         f"{', and the fitted curve' if fitted is not None else ''}.</desc>",
@@ -224,18 +228,19 @@ def chart_svg(
         day += step
     out.append(
         f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" '
-        'font-size="12">days after the first infusion</text>'
+        f'font-size="12">{escape(_("days after the first infusion"))}</text>'
     )
     out.append(
         f'<text x="14" y="{TOP + plot_h / 2:.1f}" text-anchor="middle" font-size="12" '
-        f'transform="rotate(-90 14 {TOP + plot_h / 2:.1f})">copies/µg (log)</text>'
+        f'transform="rotate(-90 14 {TOP + plot_h / 2:.1f})">{escape(_("copies/µg (log)"))}</text>'
     )
     upper = path(band.days, band.p95)
     lower = path(band.days[::-1], band.p05[::-1])
     out.append(
         f'<polygon class="kin-band" points="{upper} {lower}" fill="#9ecae1" '
-        'fill-opacity="0.55" stroke="none"><title>population 5th-95th percentile'
-        "</title></polygon>"
+        'fill-opacity="0.55" stroke="none"><title>'
+        + escape(_("population 5th-95th percentile"))
+        + "</title></polygon>"
     )
     out.append(
         f'<polyline class="kin-median" points="{path(band.days, band.median)}" '
@@ -244,7 +249,9 @@ def chart_svg(
     if fitted is not None:
         out.append(
             f'<polyline class="kin-fit" points="{path(band.days, fitted)}" fill="none" '
-            'stroke="#b30000" stroke-width="2"><title>MAP fit</title></polyline>'
+            'stroke="#b30000" stroke-width="2"><title>'
+            + escape(_("MAP fit"))
+            + "</title></polyline>"
         )
     for p in points:
         px, py = x(p.day), y(p.value)
@@ -252,13 +259,22 @@ def chart_svg(
             out.append(
                 f'<polygon class="kin-censored" points="{px - 5:.1f},{py - 4:.1f} '
                 f'{px + 5:.1f},{py - 4:.1f} {px:.1f},{py + 5:.1f}" fill="none" stroke="#000" '
-                f'stroke-width="1.5"><title>day {p.day:g}: below the LLOQ of '
-                f"{_fmt(p.value)}</title></polygon>"
+                'stroke-width="1.5"><title>'
+                + escape(
+                    _("day %(day)s: below the LLOQ of %(lloq)s")
+                    % {"day": f"{p.day:g}", "lloq": _fmt(p.value)}
+                )
+                + "</title></polygon>"
             )
         else:
             out.append(
                 f'<circle class="kin-point" cx="{px:.1f}" cy="{py:.1f}" r="4" fill="#000">'
-                f"<title>day {p.day:g}: {_fmt(p.value)} copies/µg</title></circle>"
+                "<title>"
+                + escape(
+                    _("day %(day)s: %(value)s copies/µg")
+                    % {"day": f"{p.day:g}", "value": _fmt(p.value)}
+                )
+                + "</title></circle>"
             )
     out.append("</svg>")
     return mark_safe("".join(out))  # built from numbers and fixed text only

@@ -23,15 +23,45 @@ WORDS: dict[str, Any] = {
     "patient_access.used": _("This link was already used."),
     "patient_access.expired": _("This link has expired."),
     "patient_access.unknown": _("There is no such access on this case."),
+    "bedside.wristband": _(
+        "the wristband scanned does not belong to this case's patient; STOP, do not infuse: "
+        "check the patient's identity"
+    ),
+    "bedside.identity": _(
+        "confirm the patient's name and birth date with the patient (the second identifier) "
+        "before the bag is scanned"
+    ),
+    "bedside.bag_label": _(
+        "the bag's identity label does not belong to this case; STOP, do not infuse: this may "
+        "be another patient's product"
+    ),
+    "bedside.bag_number": _(
+        "the bag scanned at the bedside is not the bag thawed for this case; STOP, do not infuse"
+    ),
+    "bedside.witness_same_person": _(
+        "the second person must be someone else, with their own login: one person cannot "
+        "witness their own bedside check"
+    ),
     "plan.order": _(
         "Cell collection comes before chemotherapy, and chemotherapy before the infusion."
     ),
 }
 
 
+def deviation_summary(data: dict[str, Any]) -> str:
+    """A deviation's summary in the reader's language where its rule is known (a bedside
+    refusal), else as it was recorded."""
+    rule_id = str((data.get("details") or {}).get("rule", ""))
+    if rule_id.startswith("bedside.") and rule_id in WORDS:
+        return str(
+            _("bedside check refused: %(rule)s; nothing was infused") % {"rule": words(rule_id)}
+        )
+    return str(data.get("summary", ""))
+
+
 def words(rule_id: str, params: dict[str, Any] | None = None, fallback: str = "") -> str:
     template = WORDS.get(rule_id)
-    if template is None:
+    if template is None or (params is None and "%(" in str(template)):
         return fallback or rule_id
     try:
         return str(template) % (params or {})

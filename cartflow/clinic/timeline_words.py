@@ -12,6 +12,8 @@ from typing import Any
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cartflow.clinic.code_words import code_words
+from cartflow.clinic.refusal_words import WORDS, deviation_summary
 from cartflow.clinic.templatetags.cartflow_time import local_time
 from cartflow.clinic.worklist import indication_words, product_words
 
@@ -87,12 +89,132 @@ FIELD_LABELS: dict[str, Any] = {
     "in_range": _("within the label's range"),
     "copies_per_ug": _("copies per µg DNA"),
     "lloq": _("lower limit of quantification"),
+    "BCMA": "BCMA",
+    "CD19": "CD19",
+    "after_infusion": _("after infusion"),
+    "age_years": _("age (years)"),
+    "antigen": _("antigen"),
+    "antigens": _("antigens"),
+    "apheresis_on": _("apheresis on"),
+    "assessment": _("assessment"),
+    "bag_ids": _("bags"),
+    "bag_label": _("bag label scanned"),
+    "bags": _("bags"),
+    "by_region": _("by region"),
+    "celsius": _("temperature (°C)"),
+    "chair_day": _("chair day"),
+    "cleared": _("cleared"),
+    "coi": _("chain-of-identity identifier"),
+    "courier": _("courier"),
+    "day": _("day"),
+    "day_of_course": _("day of the course"),
+    "days": _("days"),
+    "days_since_infusion": _("days since infusion"),
+    "days_since_last_ld": _("days since the last lymphodepletion"),
+    "days_since_ld": _("days since lymphodepletion"),
+    "diagnosis": _("diagnosis"),
+    "din": _("donation identification number"),
+    "disease_status": _("disease status"),
+    "drug": _("drug"),
+    "eligible": _("eligible"),
+    "eligible_in": _("eligible in"),
+    "excursion": _("temperature excursion"),
+    "expires_at": _("expires"),
+    "follow_up_until": _("follow-up until"),
+    "holder": _("holder"),
+    "holder_name": _("holder's name"),
+    "identity": _("second identifier"),
+    "indication": _("indication"),
+    "infusion_on": _("infusion on"),
+    "kind": _("kind"),
+    "ld_omitted": _("lymphodepletion omitted"),
+    "limit_celsius": _("limit (°C)"),
+    "location": _("location"),
+    "lot": _("lot"),
+    "lymphodepletion_on": _("lymphodepletion on"),
+    "max": _("at most"),
+    "meaning": _("meaning"),
+    "method": _("method"),
+    "mg_per_m2": _("mg/m2"),
+    "min": _("at least"),
+    "minutes_since_thaw": _("minutes since thaw"),
+    "missing": _("missing information"),
+    "note_ref": _("note reference"),
+    "order_ref": _("order reference"),
+    "own_access_age": _("age for own access"),
+    "part": _("part"),
+    "patient_age": _("patient's age"),
+    "patient_facts": _("patient facts"),
+    "performer": _("performed by"),
+    "positive": _("positive"),
+    "prior_lines": _("prior lines of therapy"),
+    "prior_therapies": _("prior therapies"),
+    "product": _("product"),
+    "qualifies": _("qualifies"),
+    "re_collection": _("repeat collection"),
+    "reason": _("reason"),
+    "refractory_to": _("refractory to"),
+    "regimen": _("regimen"),
+    "regimen_drugs": _("regimen drugs"),
+    "region": _("region"),
+    "repeat": _("repeat course"),
+    "role": _("role"),
+    "scanned_bag_id": _("bag number scanned"),
+    "scanned_bag_ids": _("bag numbers scanned"),
+    "scanned_bag_label": _("bag label scanned"),
+    "scanned_din": _("donation identification number scanned"),
+    "signer": _("signer"),
+    "site": _("site"),
+    "slot_at": _("slot time"),
+    "split_day": _("split-dose day"),
+    "status": _("status"),
+    "storage_location": _("storage location"),
+    "tests": _("tests"),
+    "thawed_at": _("thawed at"),
+    "tolerance_days": _("tolerance (days)"),
+    "unmet": _("unmet conditions"),
+    "user_id": _("user"),
+    "witness": _("witness"),
+    "wristband": _("wristband"),
+    "summary": _("summary"),
+    "count": _("count"),
+    "labels": _("labels"),
+    "label_id": _("label"),
+    "label_ids": _("labels"),
+    "new_label_id": _("new label"),
+    "number": _("number"),
+    "of": _("of"),
+    "response": _("response"),
+    "assessed_on": _("assessed on"),
+    "syndrome": _("syndrome"),
+    "treatments": _("treatments"),
+    "onset_at": _("onset"),
+    "max_grade": _("highest grade"),
+    "grade": _("grade"),
+    "instrument": _("instrument"),
+    "observed": _("observed"),
+    "scan": _("scan"),
+    "scanned": _("scanned"),
+    "details": _("details"),
 }
 
+RECORDED = {
+    "method",
+    "location",
+    "storage_location",
+    "note_ref",
+    "order_ref",
+    "reason",
+    "summary",
+    "holder_name",
+    "lot",
+    "regimen",
+}
+"""Keys whose values are text a person recorded: shown as written, in no translation."""
+
 ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-HIDDEN = {"signature", "facts", "catalog_version"}
+HIDDEN = {"signature", "facts", "catalog_version", "signs", "signs_seq", "slot", "access_id"}
 
 
 def count_words(number: float) -> str:
@@ -124,9 +246,9 @@ def value_words(key: str, value: Any, zone: str) -> str:
             return product_words(value)
         if key in ("indication_id", "indication"):
             return indication_words(value)
-        if SNAKE.match(value):
-            return value.replace("_", " ")
-        return value
+        if key in RECORDED:
+            return value
+        return code_words(value)
     if isinstance(value, list | tuple):
         return ", ".join(value_words(key, item, zone) for item in value) or "—"
     if isinstance(value, dict):
@@ -148,13 +270,21 @@ def event_title(kind: str) -> str:
     return kind.replace(".", ": ").replace("_", " ").capitalize()
 
 
-def shown(data: dict[str, Any], zone: str) -> list[tuple[str, str]]:
-    """An event's data as (label, value) pairs in words."""
-    return [
-        (label_words(key), value_words(key, value, zone))
+def shown(data: dict[str, Any], zone: str) -> list[tuple[str, str, bool]]:
+    """An event's data as (label, value, recorded) in words; ``recorded``: the value is text
+    a person wrote, shown as written (the page marks it ``translate="no"``)."""
+    rows = [
+        (label_words(key), value_words(key, value, zone), key in RECORDED)
         for key, value in data.items()
         if key not in HIDDEN
     ]
+    if "summary" in data and str((data.get("details") or {}).get("rule", "")) in WORDS:
+        # a refusal the interface words: its summary in the reader's language, its details
+        # (the rule's code, the scan) in the raw event
+        summary = deviation_summary(data)
+        rows = [r for r in rows if r[0] not in (label_words("summary"), label_words("details"))]
+        rows.insert(0, (label_words("summary"), summary, False))
+    return rows
 
 
 def _catalog_names() -> list[tuple[str, str]]:

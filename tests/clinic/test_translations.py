@@ -3,8 +3,7 @@ identifiers and units.
 
 It covers the patient and family view at every step a demo case at the children's centre
 stands in, its set-up and refusal pages, the sign-in page and the coordinator's access page.
-The other staff pages are not translated yet (docs/patient-view.md, "What is left"); each
-joins :data:`CHECKED_STAFF_PAGES` as its strings are.
+The main staff pages, role by role, are checked in ``test_staff_chinese.py``.
 """
 
 from __future__ import annotations

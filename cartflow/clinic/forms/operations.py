@@ -19,6 +19,8 @@ from typing import Any
 
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from pydantic import BaseModel, ValidationError
 from pydantic import Field as PydanticField
 
@@ -31,6 +33,7 @@ from cartflow.clinic.api import steps as steps_api
 from cartflow.clinic.api import toxicity as toxicity_api
 from cartflow.clinic.api.common import SignedStepIn, StepIn
 from cartflow.clinic.case_state import case_state
+from cartflow.clinic.code_words import catalog_text, code_words, source_words
 from cartflow.clinic.models import Site, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services import (
     collection,
@@ -58,7 +61,40 @@ from cartflow.domain.grading import Consciousness, Edema, Hypotension, Motor, Ox
 from cartflow.domain.journey.time_windows import local_date, site_zone
 from cartflow.domain.roles import Action, SiteKind
 
-YES_NO = (("yes", "Yes"), ("no", "No"))
+YES_NO = (("yes", _("Yes")), ("no", _("No")))
+
+CHOICE_WORDS: dict[str, Any] = {
+    # the grading instruments' findings (ASTCT 2019), as the forms offer them
+    "none": _("none"),
+    "no-vasopressors": _("hypotension without vasopressors"),
+    "one-vasopressor": _("one vasopressor (with or without vasopressin)"),
+    "multiple-vasopressors": _("several vasopressors (excluding vasopressin)"),
+    "low-flow": _("low-flow nasal cannula (6 L/min or less)"),
+    "high-flow": _("high-flow cannula, face mask or venturi mask"),
+    "positive-pressure": _("positive pressure (CPAP, BiPAP, ventilation)"),
+    "alert": _("alert, awakens spontaneously"),
+    "spontaneous": _("awakens spontaneously"),
+    "voice": _("awakens to voice"),
+    "touch": _("awakens only to touch"),
+    "unarousable": _("unarousable, or needs vigorous stimuli"),
+    "focal": _("focal or local oedema on imaging"),
+    "diffuse": _("diffuse cerebral oedema, decerebrate or decorticate posturing"),
+    "deep-focal-weakness": _("deep focal motor weakness"),
+    "rapidly-resolving": _("resolves rapidly, or non-convulsive on EEG resolving with treatment"),
+    "prolonged": _("life-threatening prolonged seizure, or repeated without return to baseline"),
+    # disease status
+    "newly_diagnosed": _("newly diagnosed"),
+    "refractory": _("refractory"),
+    "first_relapse": _("first relapse"),
+    "second_or_later_relapse": _("second or later relapse"),
+}
+"""A code value offered in a choice, in words."""
+
+
+def choice_words(value: str) -> Any:
+    words = CHOICE_WORDS.get(value)
+    # Lazy: the table is built at import, the words are read in the reader's language.
+    return words if words is not None else value.replace("-", " ").replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -84,7 +120,7 @@ class Operation:
     schema: type[BaseModel]
     service: Callable[..., Any]
     fields: tuple[Field, ...] = ()
-    button: str = "Record"
+    button: str = _("Record")  # type: ignore[assignment]
     kind: str = "step"  # step | exception | quality | other
     extra: Callable[[BaseModel, TherapyCase], dict[str, Any]] | None = None
     choices: Callable[[TherapyCase], dict[str, tuple[tuple[str, str], ...]]] | None = None
@@ -121,7 +157,12 @@ class Operation:
 
 def _slot_label(slot: Slot) -> str:
     free = slot.capacity - slot.booked
-    return f"{slot.site.name}: {slot.day.isoformat()} ({free} of {slot.capacity} free)"
+    return _("%(site)s: %(day)s (%(free)s of %(capacity)s free)") % {
+        "site": slot.site.name,
+        "day": slot.day.isoformat(),
+        "free": free,
+        "capacity": slot.capacity,
+    }
 
 
 def _open_slots(kind: str) -> tuple[tuple[str, str], ...]:
@@ -135,11 +176,11 @@ def _open_slots(kind: str) -> tuple[tuple[str, str], ...]:
 
 
 def _apheresis_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]]:
-    none = ("", "No chair slot: capacity not managed (choose the unit below)")
+    none = ("", str(_("No chair slot: capacity not managed (choose the unit below)")))
     units = Site.objects.filter(kind=SiteKind.APHERESIS_UNIT).order_by("name")
     return {
         "slot_id": (none, *_open_slots(SlotKind.APHERESIS_CHAIR)),
-        "unit": (("", "Choose…"), *((u.slug, u.name) for u in units)),
+        "unit": (("", str(_("Choose…"))), *((u.slug, u.name) for u in units)),
     }
 
 
@@ -153,7 +194,7 @@ def _courier_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]
 
 
 def _days(count: Any) -> str:
-    return f"{count} day" if count == 1 else f"{count} days"
+    return ngettext("%(count)s day", "%(count)s days", int(count)) % {"count": count}
 
 
 def regimen_summary(regimen: Mapping[str, Any]) -> str:
@@ -161,17 +202,17 @@ def regimen_summary(regimen: Mapping[str, Any]) -> str:
     250 mg/m2 x 3 days``; an alternative regimen ends with its "use when" note."""
     drugs = []
     for drug in regimen.get("drugs", ()):
-        text = f"{drug['drug']} {drug['mg_per_m2']:g} mg/m2 x {_days(drug['days'])}"
+        text = f"{code_words(drug['drug'])} {drug['mg_per_m2']:g} mg/m2 x {_days(drug['days'])}"
         if drug.get("on_days"):
-            text += " (days " + ", ".join(str(day) for day in drug["on_days"]) + ")"
+            text += _(" (days %(days)s)") % {"days": ", ".join(str(d) for d in drug["on_days"])}
         drugs.append(text)
-    words = f"{regimen['id']}: {' + '.join(drugs) or 'drugs not given'}"
+    words = f"{regimen['id']}: {' + '.join(drugs) or _('drugs not given')}"
     if regimen.get("use_when"):
-        words += f"; alternative, use when {regimen['use_when']}"
+        words += _("; alternative, use when %(when)s") % {"when": catalog_text(regimen["use_when"])}
     return words
 
 
-REGIMEN = Field("regimen", "Regimen", help="the label regimen id, e.g. flu-cy or cy-flu")
+REGIMEN = Field("regimen", _("Regimen"), help=_("the label regimen id, e.g. flu-cy or cy-flu"))
 
 
 def _regimen_field(case: TherapyCase) -> dict[str, Field]:
@@ -195,12 +236,16 @@ def _regimen_field(case: TherapyCase) -> dict[str, Field]:
     regimens = [r for r in fact.value or () if isinstance(r, Mapping) and "id" in r]
     if not regimens:
         return {}
-    whose = "the label's" if fact.status is FactStatus.LABEL else "the site protocol's"
+    whose = (
+        _("the label's regimens for %(indication)s (%(source)s)")
+        if fact.status is FactStatus.LABEL
+        else _("the site protocol's regimens for %(indication)s (%(source)s)")
+    )
     return {
         REGIMEN.name: replace(
             REGIMEN,
             kind="choice",
-            help=f"{whose} regimens for {indication.id} ({fact.source})",
+            help=whose % {"indication": indication.id, "source": source_words(fact.source)},
             choices=tuple((str(r["id"]), regimen_summary(r)) for r in regimens),
         )
     }
@@ -242,7 +287,9 @@ def _apheresis(payload: Any, case: TherapyCase) -> dict[str, Any]:
         # come to see the case they collect from.
         unit = Site.objects.filter(kind=SiteKind.APHERESIS_UNIT, slug=payload.unit or "").first()
         if unit is None:
-            raise FormErrors({"unit": "choose the apheresis unit that collects, or a chair slot"})
+            raise FormErrors(
+                {"unit": _("choose the apheresis unit that collects, or a chair slot")}
+            )
     return {"slot": slot, "slot_id": None, "unit": unit}
 
 
@@ -284,7 +331,7 @@ def _book_manufacturing_slot(
 
     slot = Slot.objects.select_related("site").filter(public_id=slot_id).first()
     if slot is None:
-        raise NotFound("no such manufacturing slot: choose one of the list")
+        raise NotFound(str(_("no such manufacturing slot: choose one of the list")))
     return manufacturing.book_manufacturing_slot(case, slot, occurred_at=occurred_at, **kwargs)
 
 
@@ -297,243 +344,249 @@ def _icans(payload: Any, case: TherapyCase) -> dict[str, Any]:
 
 
 def _choices_of(kind: Any) -> tuple[tuple[str, str], ...]:
-    return tuple((c.value, c.value.replace("-", " ")) for c in kind)
+    return tuple((c.value, choice_words(c.value)) for c in kind)
 
 
 # --- the table -------------------------------------------------------------------------------
 
 SCAN_COI = Field(
-    "scanned_coi", "Scan the chain-of-identity label", "scan", help="eye-readable or barcode"
+    "scanned_coi", _("Scan the chain-of-identity label"), "scan", help=_("eye-readable or barcode")
 )
-REASON = Field("reason", "Reason", "text")
+REASON = Field("reason", _("Reason"), "text")
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
         Operation(
             "RecordAntigenTest",
-            "Record the antigen test",
+            _("Record the antigen test"),
             Action.RECORD_ANTIGEN_TEST,
             eligibility_api.AntigenTestIn,
             referral.record_antigen_test,
             (
-                Field("antigen", "Antigen", "choice", choices=tuple((a, a) for a in ANTIGENS)),
-                Field("positive", "Result positive?", "yesno", choices=YES_NO),
-                Field("method", "Method", required=False, help="e.g. flow cytometry"),
+                Field("antigen", _("Antigen"), "choice", choices=tuple((a, a) for a in ANTIGENS)),
+                Field("positive", _("Result positive?"), "yesno", choices=YES_NO),
+                Field("method", _("Method"), required=False, help=_("e.g. flow cytometry")),
             ),
             extra=_antigen,
         ),
         Operation(
             "SignEligibility",
-            "Sign that the patient is eligible",
+            _("Sign that the patient is eligible"),
             Action.SIGN_ELIGIBILITY,
             EligibilityFormIn,
             eligibility.sign_eligibility,
             (
-                Field("diagnosis", "Diagnosis", "choice", choices=tuple((d, d) for d in DISEASES)),
+                Field(
+                    "diagnosis", _("Diagnosis"), "choice", choices=tuple((d, d) for d in DISEASES)
+                ),
                 Field(
                     "disease_status",
-                    "Disease status",
+                    _("Disease status"),
                     "choice",
-                    choices=tuple((s, s.replace("_", " ")) for s in DISEASE_STATUSES),
+                    choices=tuple((s, choice_words(s)) for s in DISEASE_STATUSES),
                 ),
-                Field("prior_lines", "Prior lines of therapy", "number", required=False),
+                Field("prior_lines", _("Prior lines of therapy"), "number", required=False),
             ),
-            button="Sign eligibility",
+            button=_("Sign eligibility"),
             drop=ELIGIBILITY_FORM_FACTS,
             extra=_eligibility_facts,
-            help="The facts are judged for the case's indication with what the record holds "
-            "(age, antigen tests, region); the eligibility page judges every fact.",
+            help=_(
+                "The facts are judged for the case's indication with what the record holds "
+                "(age, antigen tests, region); the eligibility page judges every fact."
+            ),
         ),
         Operation(
             "RecordInfectiousDiseaseScreening",
-            "Record the infectious-disease screening",
+            _("Record the infectious-disease screening"),
             Action.RECORD_INFECTIOUS_DISEASE_SCREENING,
             steps_api.ScreeningIn,
             referral.record_infectious_disease_screening,
             (
-                Field("cleared", "Cleared?", "yesno", choices=YES_NO),
-                Field("tests", "Tests done", "list", required=False, help="e.g. HIV, HBV, HCV"),
+                Field("cleared", _("Cleared?"), "yesno", choices=YES_NO),
+                Field(
+                    "tests", _("Tests done"), "list", required=False, help=_("e.g. HIV, HBV, HCV")
+                ),
             ),
             extra=_tuple_of("tests"),
         ),
         Operation(
             "ScheduleApheresis",
-            "Schedule the apheresis",
+            _("Schedule the apheresis"),
             Action.SCHEDULE_APHERESIS,
             ApheresisPageIn,
             collection.schedule_apheresis,
             (
-                Field("slot_at", "Planned date and time", "datetime"),
-                Field("slot_id", "Apheresis chair", "choice", required=False),
+                Field("slot_at", _("Planned date and time"), "datetime"),
+                Field("slot_id", _("Apheresis chair"), "choice", required=False),
                 Field(
                     "unit",
-                    "Apheresis unit",
+                    _("Apheresis unit"),
                     "choice",
                     required=False,
-                    help="needed when no chair slot is booked",
+                    help=_("needed when no chair slot is booked"),
                 ),
             ),
-            button="Book the apheresis",
+            button=_("Book the apheresis"),
             extra=_apheresis,
             choices=_apheresis_choices,
         ),
         Operation(
             "RecordCollection",
-            "Record the collection",
+            _("Record the collection"),
             Action.RECORD_COLLECTION,
             steps_api.CollectionIn,
             collection.record_collection,
             (
                 SCAN_COI,
-                Field("collection_din", "Scan the collection's own DIN label", "scan"),
-                Field("succeeded", "Collection succeeded?", "yesno", choices=YES_NO),
-                Field("reason", "Why it failed", required=False),
+                Field("collection_din", _("Scan the collection's own DIN label"), "scan"),
+                Field("succeeded", _("Collection succeeded?"), "yesno", choices=YES_NO),
+                Field("reason", _("Why it failed"), required=False),
             ),
             extra=_collection,
         ),
         Operation(
             "BookManufacturingSlot",
-            "Book the manufacturing slot",
+            _("Book the manufacturing slot"),
             Action.BOOK_MANUFACTURING_SLOT,
             ManufacturingSlotIn,
             _book_manufacturing_slot,
-            (Field("slot_id", "Manufacturing slot", "choice"),),
-            button="Book the slot",
+            (Field("slot_id", _("Manufacturing slot"), "choice"),),
+            button=_("Book the slot"),
             choices=_manufacturing_choices,
         ),
         Operation(
             "StartManufacturing",
-            "Accept the order and start manufacturing",
+            _("Accept the order and start manufacturing"),
             Action.START_MANUFACTURING,
             steps_api.StartManufacturingIn,
             manufacturing.start_manufacturing,
             (
                 SCAN_COI,
-                Field("scanned_din", "Scan the collection's DIN", "scan"),
-                Field("weight_kg", "Patient weight on the order (kg)", "number"),
-                Field("order_ref", "Order reference"),
+                Field("scanned_din", _("Scan the collection's DIN"), "scan"),
+                Field("weight_kg", _("Patient weight on the order (kg)"), "number"),
+                Field("order_ref", _("Order reference")),
             ),
-            button="Start manufacturing",
+            button=_("Start manufacturing"),
         ),
         Operation(
             "ReleaseProduct",
-            "Release the product",
+            _("Release the product"),
             Action.RELEASE_PRODUCT,
             steps_api.ReleaseIn,
             manufacturing.release_product,
             (
-                Field("dose_cells", "Dose (CAR-positive viable T cells)", "number"),
-                Field("bag_id", "Bag identifier", "scan"),
-                Field("lot", "Lot"),
+                Field("dose_cells", _("Dose (CAR-positive viable T cells)"), "number"),
+                Field("bag_id", _("Bag identifier"), "scan"),
+                Field("lot", _("Lot")),
             ),
-            button="Sign the release",
+            button=_("Sign the release"),
             extra=_bags,
         ),
         Operation(
             "RecordOutOfSpecification",
-            "Record an out-of-specification result",
+            _("Record an out-of-specification result"),
             Action.RECORD_OUT_OF_SPECIFICATION,
             steps_api.OutOfSpecificationIn,
             manufacturing.record_out_of_specification,
             (
-                Field("dose_cells", "Dose (CAR-positive viable T cells)", "number"),
-                Field("bag_id", "Bag identifier", "scan"),
-                Field("lot", "Lot"),
+                Field("dose_cells", _("Dose (CAR-positive viable T cells)"), "number"),
+                Field("bag_id", _("Bag identifier"), "scan"),
+                Field("lot", _("Lot")),
                 REASON,
             ),
-            button="Sign the out-of-specification result",
+            button=_("Sign the out-of-specification result"),
             kind="exception",
             extra=_bags,
         ),
         Operation(
             "DecideOutOfSpecification",
-            "Quality decision on the out-of-specification product",
+            _("Quality decision on the out-of-specification product"),
             Action.DECIDE_OUT_OF_SPECIFICATION,
             exceptions_api.OutOfSpecificationDecisionIn,
             manufacturing.decide_out_of_specification,
             (
                 Field(
                     "accept",
-                    "Decision",
+                    _("Decision"),
                     "yesno",
-                    choices=(("yes", "Accept under a signed exception"), ("no", "Reject")),
+                    choices=(("yes", _("Accept under a signed exception")), ("no", _("Reject"))),
                 ),
                 REASON,
             ),
-            button="Sign the quality decision",
+            button=_("Sign the quality decision"),
             kind="quality",
         ),
         Operation(
             "ShipProduct",
-            "Hand the shipper to the courier",
+            _("Hand the shipper to the courier"),
             Action.SHIP_PRODUCT,
             custody_api.ShipmentIn,
             custody.ship_product,
             (
                 SCAN_COI,
-                Field("scanned_bag_ids", "Scan every bag", "list", help="one scan per bag"),
-                Field("courier", "Courier", "choice"),
+                Field("scanned_bag_ids", _("Scan every bag"), "list", help=_("one scan per bag")),
+                Field("courier", _("Courier"), "choice"),
             ),
-            button="Ship",
+            button=_("Ship"),
             extra=_tuple_of("scanned_bag_ids"),
             choices=_courier_choices,
         ),
         Operation(
             "RecordTemperature",
-            "Record a temperature",
+            _("Record a temperature"),
             Action.RECORD_TEMPERATURE,
             custody_api.TemperatureIn,
             custody.record_temperature,
             (
-                Field("celsius", "Temperature (°C)", "number"),
-                Field("location", "Where", help="dry shipper, LN2 tank 2, ..."),
+                Field("celsius", _("Temperature (°C)"), "number"),
+                Field("location", _("Where"), help=_("dry shipper, LN2 tank 2, ...")),
             ),
         ),
         Operation(
             "DecideQuarantine",
-            "Quality decision on the quarantined product",
+            _("Quality decision on the quarantined product"),
             Action.DECIDE_QUARANTINE,
             exceptions_api.QuarantineDecisionIn,
             custody.decide_quarantine,
             (
                 Field(
                     "release",
-                    "Decision",
+                    _("Decision"),
                     "yesno",
-                    choices=(("yes", "Release from quarantine"), ("no", "Reject")),
+                    choices=(("yes", _("Release from quarantine")), ("no", _("Reject"))),
                 ),
                 REASON,
             ),
-            button="Sign the quality decision",
+            button=_("Sign the quality decision"),
             kind="quality",
         ),
         Operation(
             "ReceiveProduct",
-            "Receive the shipper",
+            _("Receive the shipper"),
             Action.RECEIVE_PRODUCT,
             custody_api.ReceiptIn,
             custody.receive_product,
             (
                 SCAN_COI,
-                Field("scanned_bag_ids", "Scan every bag", "list", help="one scan per bag"),
-                Field("celsius", "Temperature on arrival (°C)", "number"),
-                Field("storage_location", "Stored in", help="e.g. LN2 tank 2"),
+                Field("scanned_bag_ids", _("Scan every bag"), "list", help=_("one scan per bag")),
+                Field("celsius", _("Temperature on arrival (°C)"), "number"),
+                Field("storage_location", _("Stored in"), help=_("e.g. LN2 tank 2")),
             ),
-            button="Receive",
+            button=_("Receive"),
             extra=_tuple_of("scanned_bag_ids"),
         ),
         Operation(
             "ConfirmProductAvailability",
-            "Confirm the product is available for infusion",
+            _("Confirm the product is available for infusion"),
             Action.CONFIRM_PRODUCT_AVAILABILITY,
             StepIn,
             custody.confirm_product_availability,
-            button="Confirm availability",
+            button=_("Confirm availability"),
         ),
         Operation(
             "StartLymphodepletion",
-            "Start lymphodepleting chemotherapy",
+            _("Start lymphodepleting chemotherapy"),
             Action.START_LYMPHODEPLETION,
             steps_api.RegimenIn,
             treatment.start_lymphodepletion,
@@ -542,187 +595,189 @@ OPERATIONS: dict[str, Operation] = {
         ),
         Operation(
             "CompleteLymphodepletion",
-            "Complete lymphodepleting chemotherapy",
+            _("Complete lymphodepleting chemotherapy"),
             Action.COMPLETE_LYMPHODEPLETION,
             StepIn,
             treatment.complete_lymphodepletion,
-            button="Record completion",
+            button=_("Record completion"),
         ),
         Operation(
             "OmitLymphodepletion",
-            "Omit lymphodepletion (low white-cell count)",
+            _("Omit lymphodepletion (low white-cell count)"),
             Action.OMIT_LYMPHODEPLETION,
             exceptions_api.OmissionIn,
             treatment.omit_lymphodepletion,
             (
-                Field("wbc_per_l", "White cells per litre", "number"),
-                Field("wbc_measured_at", "Measured at", "datetime"),
+                Field("wbc_per_l", _("White cells per litre"), "number"),
+                Field("wbc_measured_at", _("Measured at"), "datetime"),
                 REASON,
             ),
-            button="Sign the exception",
+            button=_("Sign the exception"),
             kind="exception",
         ),
         Operation(
             "ThawBag",
-            "Thaw a bag",
+            _("Thaw a bag"),
             Action.THAW_BAG,
             steps_api.ThawIn,
             treatment.thaw_bag,
-            (SCAN_COI, Field("scanned_bag_id", "Scan the bag", "scan")),
-            button="Record the thaw",
+            (SCAN_COI, Field("scanned_bag_id", _("Scan the bag"), "scan")),
+            button=_("Record the thaw"),
         ),
         Operation(
             "StartMonitoring",
-            "Start monitoring after the infusion",
+            _("Start monitoring after the infusion"),
             Action.START_MONITORING,
             StepIn,
             treatment.start_monitoring,
-            button="Start monitoring",
+            button=_("Start monitoring"),
         ),
         Operation(
             "GradeCrs",
-            "Grade cytokine release syndrome (ASTCT 2019)",
+            _("Grade cytokine release syndrome (ASTCT 2019)"),
             Action.GRADE_TOXICITY,
             toxicity_api.CrsIn,
             toxicity.record_crs_grade,
             (
-                Field("temperature_c", "Highest temperature (°C)", "number", step="0.1"),
+                Field("temperature_c", _("Highest temperature (°C)"), "number", step="0.1"),
                 Field(
                     "hypotension",
-                    "Hypotension",
+                    _("Hypotension"),
                     "choice",
-                    choices=tuple((h.value, h.value.replace("-", " ")) for h in Hypotension),
+                    choices=_choices_of(Hypotension),
                 ),
                 Field(
                     "oxygen",
-                    "Oxygen support",
+                    _("Oxygen support"),
                     "choice",
-                    choices=tuple((o.value, o.value.replace("-", " ")) for o in Oxygen),
+                    choices=_choices_of(Oxygen),
                 ),
                 Field(
                     "fever_masked",
-                    "Fever masked by antipyretics, tocilizumab or steroids?",
+                    _("Fever masked by antipyretics, tocilizumab or steroids?"),
                     "yesno",
-                    choices=(("no", "No"), ("yes", "Yes")),
+                    choices=(("no", _("No")), ("yes", _("Yes"))),
                 ),
             ),
-            button="Record the CRS grade",
+            button=_("Record the CRS grade"),
             extra=_crs,
         ),
         Operation(
             "GradeIcans",
-            "Grade immune effector cell-associated neurotoxicity (ICANS, ASTCT 2019)",
+            _("Grade immune effector cell-associated neurotoxicity (ICANS, ASTCT 2019)"),
             Action.GRADE_TOXICITY,
             toxicity_api.IcansIn,
             toxicity.record_icans_grade,
             (
                 Field(
                     "consciousness",
-                    "Level of consciousness",
+                    _("Level of consciousness"),
                     "choice",
                     choices=_choices_of(Consciousness),
                 ),
-                Field("ice", "ICE score (0-10), from age 12", "number", required=False, step="1"),
+                Field(
+                    "ice", _("ICE score (0-10), from age 12"), "number", required=False, step="1"
+                ),
                 Field(
                     "capd",
-                    "CAPD score (0-32), under 12 or with developmental delay",
+                    _("CAPD score (0-32), under 12 or with developmental delay"),
                     "number",
                     required=False,
                     step="1",
                 ),
-                Field("age_years", "Age (years)", "number", required=False),
+                Field("age_years", _("Age (years)"), "number", required=False),
                 Field(
                     "developmental_delay",
-                    "Developmental delay?",
+                    _("Developmental delay?"),
                     "yesno",
                     required=False,
-                    choices=(("no", "No"), ("yes", "Yes")),
+                    choices=(("no", _("No")), ("yes", _("Yes"))),
                 ),
-                Field("seizure", "Seizure", "choice", choices=_choices_of(Seizure)),
-                Field("motor", "Motor findings", "choice", choices=_choices_of(Motor)),
+                Field("seizure", _("Seizure"), "choice", choices=_choices_of(Seizure)),
+                Field("motor", _("Motor findings"), "choice", choices=_choices_of(Motor)),
                 Field(
                     "edema",
-                    "Raised intracranial pressure / cerebral oedema",
+                    _("Raised intracranial pressure / cerebral oedema"),
                     "choice",
                     choices=_choices_of(Edema),
                 ),
             ),
-            button="Record the ICANS grade",
+            button=_("Record the ICANS grade"),
             extra=_icans,
         ),
         Operation(
             "RecordKineticsMeasurement",
-            "Record a transgene level (qPCR, copies/µg genomic DNA)",
+            _("Record a transgene level (qPCR, copies/µg genomic DNA)"),
             Action.RECORD_KINETICS_MEASUREMENT,
             kinetics_api.KineticsMeasurementIn,
             kinetics.record_kinetics_measurement,
             (
                 Field(
                     "day",
-                    "Day after the first infusion",
+                    _("Day after the first infusion"),
                     "number",
                     required=False,
-                    help="or give the time the sample was taken",
+                    help=_("or give the time the sample was taken"),
                 ),
-                Field("taken_at", "Sample taken at", "datetime", required=False),
+                Field("taken_at", _("Sample taken at"), "datetime", required=False),
                 Field(
                     "copies_per_ug",
-                    "Copies per µg",
+                    _("Copies per µg"),
                     "number",
                     required=False,
-                    help="leave empty when below the limit of quantification",
+                    help=_("leave empty when below the limit of quantification"),
                 ),
-                Field("lloq", "Assay LLOQ (copies/µg)", "number", required=False),
+                Field("lloq", _("Assay LLOQ (copies/µg)"), "number", required=False),
             ),
-            button="Record the measurement",
+            button=_("Record the measurement"),
             clinical_time=False,
             drop=("occurred_at",),
         ),
         Operation(
             "CompleteMonitoring",
-            "Complete the monitoring period",
+            _("Complete the monitoring period"),
             Action.COMPLETE_MONITORING,
             StepIn,
             treatment.complete_monitoring,
-            button="Complete monitoring",
+            button=_("Complete monitoring"),
         ),
         Operation(
             "RecordFollowUpVisit",
-            "Record a follow-up visit",
+            _("Record a follow-up visit"),
             Action.RECORD_FOLLOW_UP_VISIT,
             steps_api.FollowUpVisitIn,
             treatment.record_follow_up_visit,
-            (Field("note_ref", "Note reference", required=False),),
+            (Field("note_ref", _("Note reference"), required=False),),
         ),
         Operation(
             "CompleteFollowUp",
-            "Complete long-term follow-up",
+            _("Complete long-term follow-up"),
             Action.COMPLETE_FOLLOW_UP,
             StepIn,
             treatment.complete_follow_up,
-            button="Complete follow-up",
+            button=_("Complete follow-up"),
         ),
         Operation(
             "RecordWeight",
-            "Record the patient's weight",
+            _("Record the patient's weight"),
             Action.RECORD_WEIGHT,
             steps_api.WeightIn,
             steps_api._record_weight,
-            (Field("weight_kg", "Weight (kg)", "number"),),
+            (Field("weight_kg", _("Weight (kg)"), "number"),),
             kind="other",
         ),
         Operation(
             "RecordBridgingTherapy",
-            "Record bridging therapy",
+            _("Record bridging therapy"),
             Action.RECORD_BRIDGING_THERAPY,
             steps_api.BridgingIn,
             collection.record_bridging_therapy,
-            (Field("regimen", "Regimen"),),
+            (Field("regimen", _("Regimen")),),
             kind="other",
         ),
         Operation(
             "ExpireProduct",
-            "Record that the product expired",
+            _("Record that the product expired"),
             Action.EXPIRE_PRODUCT,
             steps_api.ReasonIn,
             treatment.expire_product,
@@ -731,27 +786,27 @@ OPERATIONS: dict[str, Operation] = {
         ),
         Operation(
             "DisposeProduct",
-            "Dispose of the product",
+            _("Dispose of the product"),
             Action.DISPOSE_PRODUCT,
             steps_api.SignedReasonIn,
             treatment.dispose_product,
             (REASON,),
-            button="Sign the disposal",
+            button=_("Sign the disposal"),
             kind="exception",
         ),
         Operation(
             "WithdrawCase",
-            "Withdraw the case",
+            _("Withdraw the case"),
             Action.WITHDRAW_CASE,
             steps_api.ReasonIn,
             treatment.withdraw_case,
             (REASON,),
-            button="Withdraw",
+            button=_("Withdraw"),
             kind="other",
         ),
         Operation(
             "RecordDeath",
-            "Record the patient's death",
+            _("Record the patient's death"),
             Action.RECORD_DEATH,
             steps_api.ReasonIn,
             treatment.record_death,
@@ -801,7 +856,7 @@ def _value(f: Field, raw: str, zone: str) -> Any:
         try:
             return local_datetime(raw, zone)
         except ValueError:
-            raise FormErrors({f.name: "a date and time, e.g. 2026-03-01T14:30"}) from None
+            raise FormErrors({f.name: _("a date and time, e.g. 2026-03-01T14:30")}) from None
     return raw
 
 
@@ -811,7 +866,7 @@ def parse(op: Operation, data: QueryDict | Mapping[str, Any], case: TherapyCase)
     values: dict[str, Any] = {}
     fields = list(op.fields)
     if op.clinical_time:
-        fields.append(Field("occurred_at", "Clinical time", "datetime", required=False))
+        fields.append(Field("occurred_at", _("Clinical time"), "datetime", required=False))
     for f in fields:
         raw = str(data.get(f.name, "") or "").strip()
         if raw == "":
@@ -827,7 +882,7 @@ def parse(op: Operation, data: QueryDict | Mapping[str, Any], case: TherapyCase)
     if op.signed:
         values["password"] = str(data.get("password", "") or "")
         if not values["password"]:
-            raise FormErrors({"password": "enter your password again to sign"})
+            raise FormErrors({"password": _("enter your password again to sign")})
     values = {k: v for k, v in values.items() if v is not None or k in _required(op)}
     try:
         return op.schema.model_validate(values)
@@ -846,21 +901,21 @@ def _required(op: Operation) -> set[str]:
     return {f.name for f in op.fields if f.required}
 
 
-PLAIN: dict[str, str] = {
-    "float_parsing": "a number, e.g. 72.5",
-    "float_type": "a number, e.g. 72.5",
-    "int_parsing": "a whole number, e.g. 3",
-    "int_type": "a whole number, e.g. 3",
-    "int_from_float": "a whole number, e.g. 3",
-    "bool_parsing": "yes or no",
-    "uuid_parsing": "choose one from the list",
-    "uuid_type": "choose one from the list",
-    "datetime_parsing": "a date and time, e.g. 2026-03-01 14:30",
-    "datetime_from_date_parsing": "a date and time, e.g. 2026-03-01 14:30",
-    "date_parsing": "a date, e.g. 2026-03-01",
-    "date_from_datetime_parsing": "a date, e.g. 2026-03-01",
-    "string_pattern_mismatch": "not in the expected form",
-    "string_too_short": "too short",
+PLAIN: dict[str, Any] = {
+    "float_parsing": _("a number, e.g. 72.5"),
+    "float_type": _("a number, e.g. 72.5"),
+    "int_parsing": _("a whole number, e.g. 3"),
+    "int_type": _("a whole number, e.g. 3"),
+    "int_from_float": _("a whole number, e.g. 3"),
+    "bool_parsing": _("yes or no"),
+    "uuid_parsing": _("choose one from the list"),
+    "uuid_type": _("choose one from the list"),
+    "datetime_parsing": _("a date and time, e.g. 2026-03-01 14:30"),
+    "datetime_from_date_parsing": _("a date and time, e.g. 2026-03-01 14:30"),
+    "date_parsing": _("a date, e.g. 2026-03-01"),
+    "date_from_datetime_parsing": _("a date, e.g. 2026-03-01"),
+    "string_pattern_mismatch": _("not in the expected form"),
+    "string_too_short": _("too short"),
 }
 
 
@@ -870,17 +925,18 @@ def plain_message(error: Mapping[str, Any]) -> str:
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
     if kind == "missing" or error.get("input") in (None, ""):
-        return "this field is required"
+        return str(_("this field is required"))
     if kind in PLAIN:
-        return PLAIN[kind]
+        return str(PLAIN[kind])
     if kind in ("greater_than", "greater_than_equal"):
-        return f"at least {ctx.get('gt', ctx.get('ge'))}"
+        return _("at least %(limit)s") % {"limit": ctx.get("gt", ctx.get("ge"))}
     if kind in ("less_than", "less_than_equal"):
-        return f"at most {ctx.get('lt', ctx.get('le'))}"
+        return _("at most %(limit)s") % {"limit": ctx.get("lt", ctx.get("le"))}
     if kind == "string_too_long":
-        return f"at most {ctx.get('max_length')} characters"
+        return _("at most %(count)s characters") % {"count": ctx.get("max_length")}
     if kind in ("literal_error", "enum"):
-        return f"choose one of: {ctx.get('expected', 'the choices offered')}".replace("'", "")
+        expected = str(ctx.get("expected", _("the choices offered"))).replace("'", "")
+        return _("choose one of: %(choices)s") % {"choices": expected}
     return str(error.get("msg", "is not valid")).removeprefix("Value error, ")
 
 

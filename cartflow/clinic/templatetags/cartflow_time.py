@@ -118,7 +118,9 @@ def source_links(text: Any) -> SafeString:
             return match.group(0)
         return f'<a href="{url}#source-{escape(key)}">[{escape(key)}]</a>'
 
-    return mark_safe(SOURCE_REF.sub(link, str(escape(text))))
+    from cartflow.clinic.code_words import source_words
+
+    return mark_safe(SOURCE_REF.sub(link, str(escape(source_words(text)))))
 
 
 @register.filter(name="step_words")
@@ -130,8 +132,18 @@ def step_words_filter(step: Any) -> str:
 
 @register.filter
 def words(code: Any) -> str:
-    """A code value (``bcl2_inhibitor``) as words for a label."""
-    return str(code).replace("_", " ")
+    """A code value (``bcl2_inhibitor``) as words for a label, in the reader's language."""
+    from cartflow.clinic.code_words import code_words
+
+    return code_words(code)
+
+
+@register.filter
+def meaning_words(meaning: Any) -> str:
+    """A signature's meaning (``product release``) in the reader's language."""
+    from cartflow.clinic.code_words import code_words
+
+    return code_words(meaning)
 
 
 @register.filter(name="prose")

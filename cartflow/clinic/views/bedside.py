@@ -24,9 +24,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from cartflow.clinic import access
+from cartflow.clinic import access, refusal_words
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import TherapyCase
 from cartflow.clinic.services import treatment
@@ -42,10 +44,10 @@ from cartflow.domain.roles import Action
 
 STAGES = ("wristband", "identity", "bag_label", "bag_id", "second")
 PROMPTS = {
-    "wristband": "Scan the patient's wristband.",
-    "identity": "Check the name and birth date with the patient, then confirm.",
-    "bag_label": "Scan the bag's identity label.",
-    "bag_id": "Scan the bag's number.",
+    "wristband": gettext_lazy("Scan the patient's wristband."),
+    "identity": gettext_lazy("Check the name and birth date with the patient, then confirm."),
+    "bag_label": gettext_lazy("Scan the bag's identity label."),
+    "bag_id": gettext_lazy("Scan the bag's number."),
 }
 
 
@@ -60,7 +62,11 @@ def _refuse_scan(
         acting_user=request.user,
         request_meta=RequestMeta.from_request(request),
     )
-    return {"rule": refused.rule, "rule_id": refused.rule_id, "deviation": result.last().hash[:12]}
+    return {
+        "rule": refusal_words.words(refused.rule_id, None, refused.rule),
+        "rule_id": refused.rule_id,
+        "deviation": result.last().hash[:12],
+    }
 
 
 def _context(request: HttpRequest, case: TherapyCase, **more: Any) -> dict[str, Any]:
@@ -89,7 +95,7 @@ def _allowed(request: HttpRequest, coi: str) -> TherapyCase:
     case = access.get_case_for_user(request.user, coi, Action.VIEW_CASE)
     roles = case_roles(request.user, case)
     if not may(roles, Action.PERFORM_INFUSION) or not access.may_identify(request.user, case):
-        raise access.Forbidden("the bedside check is for the infusion team of this case")
+        raise access.Forbidden(_("the bedside check is for the infusion team of this case"))
     return case
 
 
@@ -102,8 +108,10 @@ def bedside(request: HttpRequest, coi: str) -> HttpResponse:
         return render(request, "clinic/bedside.html", _context(request, case))
     context = _context(request, case)
     if not context["ready"]:
-        waiting = context["state"].waiting_for or "another step"
-        context["error"] = f"Nothing to infuse now: the case waits for {waiting}."
+        waiting = waiting_words(context["state"]) or _("another step")
+        context["error"] = _("Nothing to infuse now: the case waits for %(what)s.") % {
+            "what": waiting
+        }
         return render(request, "clinic/bedside.html", context, status=422)
     return _scan(request, case, context)
 
@@ -125,14 +133,15 @@ def _scan(request: HttpRequest, case: TherapyCase, context: dict[str, Any]) -> H
     )
     for stage, check in scans:
         if not values[stage]:
-            return _screen(request, context, stage, values, error=PROMPTS[stage])
+            return _screen(request, context, stage, values, error=str(PROMPTS[stage]))
         try:
             check(values[stage])
         except ScanMismatch as refused:
             mismatch = _refuse_scan(request, case, refused, values)
             return _screen(request, context, "wristband", {}, mismatch=mismatch, status=422)
         except JourneyError as refused:
-            return _screen(request, context, stage, values, error=refused.rule, status=422)
+            rule = refusal_words.words(refused.rule_id, None, refused.rule)
+            return _screen(request, context, stage, values, error=rule, status=422)
     if str(post.get("stage", "")) != "second":
         return _screen(request, context, "second", values)
     return _second_person(request, case, context, values)
@@ -159,7 +168,11 @@ def _second_person(
     except ScanMismatch as refused:
         # The service has opened the deviation already, in its own transaction.
         deviation = str(getattr(refused, "deviation", ""))
-        mismatch = {"rule": refused.rule, "rule_id": refused.rule_id, "deviation": deviation}
+        mismatch = {
+            "rule": refusal_words.words(refused.rule_id, None, refused.rule),
+            "rule_id": refused.rule_id,
+            "deviation": deviation,
+        }
         return _screen(request, context, "wristband", {}, mismatch=mismatch, status=422)
     except JourneyError as refused:
         if refused.rule_id in (

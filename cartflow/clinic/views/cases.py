@@ -131,10 +131,11 @@ def form_of(
         fields.append(
             Field(
                 "occurred_at",
-                "Clinical time",
+                _("Clinical time"),
                 "datetime",
                 required=False,
-                help=f"leave empty for now; site time ({zone_label(case_zone(case))})",
+                help=_("leave empty for now; site time (%(zone)s)")
+                % {"zone": zone_label(case_zone(case))},
             )
         )
     rows = []
@@ -146,7 +147,11 @@ def form_of(
                 "kind": f.kind,
                 "required": f.required,
                 "help": f.help
-                or (f"site time ({zone_label(case_zone(case))})" if f.kind == "datetime" else ""),
+                or (
+                    _("site time (%(zone)s)") % {"zone": zone_label(case_zone(case))}
+                    if f.kind == "datetime"
+                    else ""
+                ),
                 "choices": f.choices,
                 "id": f"{op.name}-{f.name}",
                 "value": str(posted.get(f.name, "")) if mine and f.name != "password" else "",
@@ -290,7 +295,7 @@ def case_step(request: HttpRequest, coi: str) -> HttpResponse:
     name = str(request.POST.get("operation", ""))
     op = OPERATIONS.get(name)
     if op is None:
-        return _answer(request, case, "", {"operation": "choose an operation of this case"})
+        return _answer(request, case, "", {"operation": _("choose an operation of this case")})
     access.get_case_for_user(request.user, coi, op.action)
     try:
         payload = parse(op, request.POST, case)

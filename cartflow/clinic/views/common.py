@@ -9,15 +9,16 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from cartflow.clinic import access
+from cartflow.clinic import access, refusal_words
 from cartflow.clinic.services.errors import Conflict, NotFound, SignatureRefused
 from cartflow.domain.catalog import RuleKind
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import FactMissing, JourneyError, ScanMismatch
 from cartflow.domain.roles import Action, Role, can
 
-CONFLICT_MESSAGE = (
+CONFLICT_MESSAGE = gettext_lazy(
     "Someone else saved this case a moment ago, so nothing was recorded. "
     "Reload the page to see their change, then try again."
 )
@@ -52,23 +53,23 @@ def require_anywhere(user: Any, action: Action) -> None:
 
 
 def kind_words(kind: Any) -> str:
-    return "label rule" if kind == RuleKind.LABEL else "site policy"
+    return _("label rule") if kind == RuleKind.LABEL else _("site policy")
 
 
 def _unblock(exc: JourneyError) -> str:
     if isinstance(exc, ScanMismatch):
-        return (
+        return _(
             "Scan the labels of this case's own patient, collection and bags. If the right "
             "labels do not match, stop and call quality."
         )
     if isinstance(exc, FactMissing):
-        return (
+        return _(
             "A site protocol value for the missing fact, signed by a physician or a quality "
             "reviewer, or the fact added to the product catalog."
         )
     if exc.kind == RuleKind.SITE_POLICY:
-        return "Meeting the site's policy, or a change of the policy document named above."
-    return (
+        return _("Meeting the site's policy, or a change of the policy document named above.")
+    return _(
         "Meeting the rule above (for a timing rule: recording at the right time), or, where the "
         "label allows one, a signed exception."
     )
@@ -79,22 +80,35 @@ def refusal(exc: Exception) -> dict[str, str]:
     whether it is the label or the site's policy, and what would unblock it."""
     if isinstance(exc, JourneyError):
         return {
-            "title": "Blocked by a rule",
-            "rule": exc.rule,
+            "title": _("Blocked by a rule"),
+            "rule": refusal_words.words(exc.rule_id, None, exc.rule),
             "source": exc.source,
             "kind": kind_words(exc.kind),
             "step": str(exc.state),
-            "attempted": exc.attempted,
+            "attempted": command_words(exc.attempted),
             "unblock": _unblock(exc),
             "rule_id": exc.rule_id,
         }
     if isinstance(exc, Conflict):
-        return {"title": "Not saved", "rule": CONFLICT_MESSAGE, "conflict": "yes"}
+        return {"title": _("Not saved"), "rule": str(CONFLICT_MESSAGE), "conflict": "yes"}
     if isinstance(exc, SignatureRefused):
-        return {"title": "Not signed", "rule": str(exc), "unblock": "Enter your own password."}
+        return {
+            "title": _("Not signed"),
+            "rule": str(exc),
+            "unblock": _("Enter your own password."),
+        }
     if isinstance(exc, DomainError):
-        return {"title": "Not recorded", "rule": str(exc)}
-    return {"title": "Not recorded", "rule": "the input was not accepted"}
+        return {"title": _("Not recorded"), "rule": str(exc)}
+    return {"title": _("Not recorded"), "rule": _("the input was not accepted")}
+
+
+def command_words(attempted: str) -> str:
+    """The refused command by its title on the pages (``ReleaseProduct``: "Release the
+    product"), else as it is."""
+    from cartflow.clinic.forms.operations import OPERATIONS
+
+    op = OPERATIONS.get(attempted)
+    return str(op.title) if op is not None else attempted
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -69,7 +69,7 @@ def _registration_sites(user: Any) -> list[Site]:
 def patient_new(request: HttpRequest) -> HttpResponse:
     sites = _registration_sites(request.user)
     if not sites:
-        raise PermissionDenied("you hold no role that may register patients")
+        raise PermissionDenied(_("you hold no role that may register patients"))
     errors: dict[str, str] = {}
     problem = None
     values: dict[str, str] = {}
@@ -77,7 +77,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
         values = {name: str(request.POST.get(name, "")).strip() for name in PATIENT_FIELDS}
         site = next((s for s in sites if s.slug == values["site"]), None)
         if site is None:
-            errors["site"] = "choose one of your treatment centers"
+            errors["site"] = _("choose one of your treatment centers")
         try:
             data = PatientIn.model_validate(
                 {k: v for k, v in values.items() if k != "site" and (v or k == "sex")}
@@ -99,7 +99,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                     )
                 except Conflict as exc:
                     # The record number is taken at that center: say so, not "reload".
-                    problem = {"title": "Not registered", "rule": str(exc)}
+                    problem = {"title": _("Not registered"), "rule": str(exc)}
                 except (DomainError, ServiceError) as exc:
                     problem = refusal(exc)
                 else:
@@ -160,7 +160,7 @@ def patient_refer(request: HttpRequest, patient_id: str) -> HttpResponse:
     errors: dict[str, str] = {}
     problem = None
     if indication is None:
-        errors["indication_id"] = "choose a product and indication from the list"
+        errors["indication_id"] = _("choose a product and indication from the list")
     else:
         values: dict[str, Any] = {
             "product_id": indication["product"],

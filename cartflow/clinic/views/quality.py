@@ -16,9 +16,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from cartflow.clinic import access
+from cartflow.clinic import access, refusal_words
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import CaseProjection
 from cartflow.clinic.services.context import RequestMeta
@@ -34,10 +35,10 @@ from cartflow.domain.roles import Action
 DECISIONS = (Step.OUT_OF_SPECIFICATION, Step.QUARANTINED)
 REPEATED_WITHIN = timedelta(minutes=10)
 SCAN_WORDS = {
-    "wristband": _("the wristband"),
-    "identity": _("the second identifier"),
-    "bag_label": _("the bag's identity label"),
-    "bag_id": _("the bag's number"),
+    "wristband": gettext_lazy("the wristband"),
+    "identity": gettext_lazy("the second identifier"),
+    "bag_label": gettext_lazy("the bag's identity label"),
+    "bag_id": gettext_lazy("the bag's number"),
 }
 
 
@@ -48,7 +49,7 @@ def _deviation(row: Any, names: dict[str, str]) -> dict[str, Any]:
         "case": row.case,
         "coi": row.case.coi,
         "hashes": [row.hash],
-        "summary": data.get("summary", ""),
+        "summary": refusal_words.deviation_summary(data),
         "scan": str(SCAN_WORDS.get(details.get("scan", ""), "")),
         "scanned": details.get("scanned", ""),
         "key": (row.case_id, details.get("rule", ""), details.get("scanned", ""), row.actor),
