@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("board/", views.board, name="board"),
     path("network/", views.network_page, name="network"),
+    path("sites/<str:site>/", views.site_settings, name="site_settings"),
     path("sources/", views.sources_page, name="sources"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),

@@ -97,6 +97,7 @@ class Action(StrEnum):
     RESOLVE_TOXICITY = "resolve_toxicity"
     MANAGE_PATIENT_ACCESS = "manage_patient_access"
     RECORD_PLANNED_DATES = "record_planned_dates"
+    MANAGE_SITE = "manage_site"
 
 
 A = Action
@@ -221,7 +222,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.AUDITOR: frozenset(
         {A.VIEW_CASE, A.VIEW_PATIENT, A.VIEW_SLOTS, A.VERIFY_AUDIT, A.EXPORT_FHIR}
     ),
-    Role.ADMIN: frozenset({A.VIEW_SLOTS, A.OPEN_SLOT, A.VERIFY_AUDIT, A.EXPORT_REGISTRY}),
+    Role.ADMIN: frozenset(
+        {A.VIEW_SLOTS, A.OPEN_SLOT, A.VERIFY_AUDIT, A.EXPORT_REGISTRY, A.MANAGE_SITE}
+    ),
 }
 """Which role may do what, at the sites where the user holds the role.
 

@@ -46,6 +46,8 @@ GET  /                                                           A A A A A A A R
 GET  /board/                                                     A A A A A A A A A  = 302
 POST /board/                                                     A A A A A A A A A  = 302
 GET  /network/                                                   F F F F F F F F A  = 302
+GET  /sites/{site}/                                               F F F F F F F F A  F 302
+POST /sites/{site}/                                               F F F F F F F F A  F 302
 GET  /sources/                                                   A A A A A A A A A  = 302
 GET  /login/                                                     R R R R R R R R R  = 200
 POST /login/                                                     R R R R R R R R R  = 200

@@ -120,7 +120,7 @@ class Operation:
     schema: type[BaseModel]
     service: Callable[..., Any]
     fields: tuple[Field, ...] = ()
-    button: str = _("Record")  # type: ignore[assignment]
+    button: str = _("Record")
     kind: str = "step"  # step | exception | quality | other
     extra: Callable[[BaseModel, TherapyCase], dict[str, Any]] | None = None
     choices: Callable[[TherapyCase], dict[str, tuple[tuple[str, str], ...]]] | None = None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from cartflow.clinic.models import Membership, Patient, Site
 from cartflow.clinic.sealing import patient_identity_hash
@@ -51,6 +53,54 @@ def create_site(
     except IntegrityError as exc:
         raise Conflict(f"a site with the slug {slug} or facility code already exists") from exc
     return site
+
+
+PHONE = re.compile(r"\+?[0-9][0-9 ()./-]*")
+PHONE_MAX = 40
+
+
+def set_emergency_phone(
+    site: Site,
+    phone: str,
+    *,
+    acting_user: Any,
+    request_meta: RequestMeta = NO_REQUEST,
+) -> Site:
+    """Set the site's 24-hour number, the one the patient view and wallet card show after
+    the infusion. An administrator of the site sets it (``acting_user`` None: the operator at
+    the command line). Empty clears it: the patient view then says to ask the care team. The
+    audit row keeps the number it replaced."""
+    from cartflow.clinic import access
+    from cartflow.domain.roles import Action
+
+    if acting_user is not None and site.pk not in access.sites_where(
+        acting_user, Action.MANAGE_SITE
+    ):
+        raise access.Forbidden(_("only an administrator of this site may change its number"))
+    number = " ".join(str(phone or "").split())
+    digits = sum(c.isdigit() for c in number)
+    if number and (
+        len(number) > PHONE_MAX or not PHONE.fullmatch(number) or not 3 <= digits <= 20
+    ):
+        raise InvalidInput(
+            _(
+                "a telephone number: digits, spaces, brackets, dots and dashes, an optional "
+                "+ in front, at most %(max)s characters (for example +1 212 555 0100)"
+            )
+            % {"max": PHONE_MAX}
+        )
+    with transaction.atomic():
+        locked = Site.objects.select_for_update().get(pk=site.pk)
+        before = locked.emergency_phone
+        locked.emergency_phone = number
+        locked.save(update_fields=["emergency_phone"])
+        write_audit(
+            "set_emergency_phone",
+            acting_user=acting_user,
+            request_meta=request_meta,
+            summary={"site": locked.slug, "from": before, "to": number},
+        )
+    return locked
 
 
 def grant_role(

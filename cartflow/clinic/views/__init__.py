@@ -10,7 +10,7 @@ from cartflow.clinic.views.bedside import bedside
 from cartflow.clinic.views.board import board, home
 from cartflow.clinic.views.cases import case_page, case_step
 from cartflow.clinic.views.eligibility import eligibility_page
-from cartflow.clinic.views.network import network_page, sources_page
+from cartflow.clinic.views.network import network_page, site_settings, sources_page
 from cartflow.clinic.views.patient import (
     access_setup,
     patient_access_page,
@@ -46,5 +46,6 @@ __all__ = [
     "planned_dates",
     "quality_page",
     "review",
+    "site_settings",
     "sources_page",
 ]
