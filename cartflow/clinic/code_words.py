@@ -64,7 +64,15 @@ CODE_WORDS: dict[str, Any] = {
     # access holders
     "patient": _("patient"),
     "guardian": _("parent or guardian"),
-    # labels
+    # sites
+    "treatment_center": _("treatment centre"),
+    "apheresis_unit": _("apheresis unit"),
+    "manufacturing_site": _("manufacturing site"),
+    # labels and where a printed label is
+    "printed": _("printed, not yet accounted for"),
+    "applied": _("applied"),
+    "voided": _("voided"),
+    "reprinted": _("replaced by a reprint"),
     "collection_bag": _("collection bag"),
     "product_bag": _("product bag"),
     "shipper": _("shipper"),
@@ -76,6 +84,24 @@ CODE_WORDS: dict[str, Any] = {
     "anakinra": _("anakinra"),
     "siltuximab": _("siltuximab"),
     "other": _("other"),
+    # the response to the therapy, and how it was assessed
+    "complete_remission": _("complete remission"),
+    "complete_remission_incomplete_recovery": _(
+        "complete remission with incomplete blood count recovery"
+    ),
+    "partial_response": _("partial response"),
+    "very_good_partial_response": _("very good partial response"),
+    "stable_disease": _("stable disease"),
+    "progressive_disease": _("progressive disease"),
+    "relapse": _("relapse"),
+    "not_evaluable": _("not evaluable"),
+    "bone_marrow": _("bone marrow examination"),
+    "flow_mrd": _("minimal residual disease by flow cytometry"),
+    "ngs_mrd": _("minimal residual disease by sequencing (NGS)"),
+    "pet_ct": _("PET-CT"),
+    "ct": _("CT"),
+    "serum_protein": _("serum protein studies"),
+    "clinical": _("clinical assessment"),
     # deviations and exceptions
     "scan_mismatch": _("scan mismatch"),
     "bedside_scan_mismatch": _("bedside scan mismatch"),

@@ -42,6 +42,11 @@ WORDS: dict[str, Any] = {
         "the second person must be someone else, with their own login: one person cannot "
         "witness their own bedside check"
     ),
+    "labels.unreconciled": _(
+        "every label printed for this case must be accounted for before release: applied, or "
+        "voided with a reason, or replaced by a reprint with a reason; unaccounted for: "
+        "%(labels)s"
+    ),
     "plan.order": _(
         "Cell collection comes before chemotherapy, and chemotherapy before the infusion."
     ),

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
 
+from django.utils.translation import gettext_noop
+
 from cartflow.domain.journey.state import CaseState
 from cartflow.domain.journey.time_windows import local_date, site_zone
 
@@ -29,21 +31,57 @@ class Column:
 
 
 COLUMNS: Final = (
-    Column("coi", "-", "the chain-of-identity identifier (the case's pseudonym; no patient name)"),
-    Column("product", "4006", "the CAR-T product (catalog id)"),
-    Column("indication", "4000", "the disease and indication treated (catalog indication id)"),
-    Column("infusion_date", "4006", "date of the first infusion (site calendar date)"),
-    Column("crs_max_grade", "4006", "worst CRS grade, ASTCT 2019 (empty: never graded)"),
-    Column("crs_onset_day", "4006", "day of the first CRS grade of 1 or more"),
-    Column("crs_resolution_day", "4006", "day the last CRS episode was recorded resolved"),
-    Column("icans_max_grade", "4006", "worst ICANS grade, ASTCT 2019 (empty: never graded)"),
-    Column("icans_onset_day", "4006", "day of the first ICANS grade of 1 or more"),
-    Column("icans_resolution_day", "4006", "day the last ICANS episode was recorded resolved"),
-    Column("tocilizumab", "4006", "yes if a resolved episode records tocilizumab, else no"),
-    Column("corticosteroids", "4006", "yes if a resolved episode records corticosteroids"),
-    Column("response_day28", "4006", "response at day 28 (the assessment nearest, days 21-35)"),
-    Column("response_day28_method", "4006", "how that response was assessed"),
-    Column("later_responses", "4006", "later assessments as day:response:method, ';'-separated"),
+    Column(
+        "coi",
+        "-",
+        gettext_noop("the chain-of-identity identifier (the case's pseudonym; no patient name)"),
+    ),
+    Column("product", "4006", gettext_noop("the CAR-T product (catalog id)")),
+    Column(
+        "indication",
+        "4000",
+        gettext_noop("the disease and indication treated (catalog indication id)"),
+    ),
+    Column(
+        "infusion_date", "4006", gettext_noop("date of the first infusion (site calendar date)")
+    ),
+    Column(
+        "crs_max_grade", "4006", gettext_noop("worst CRS grade, ASTCT 2019 (empty: never graded)")
+    ),
+    Column("crs_onset_day", "4006", gettext_noop("day of the first CRS grade of 1 or more")),
+    Column(
+        "crs_resolution_day", "4006", gettext_noop("day the last CRS episode was recorded resolved")
+    ),
+    Column(
+        "icans_max_grade",
+        "4006",
+        gettext_noop("worst ICANS grade, ASTCT 2019 (empty: never graded)"),
+    ),
+    Column("icans_onset_day", "4006", gettext_noop("day of the first ICANS grade of 1 or more")),
+    Column(
+        "icans_resolution_day",
+        "4006",
+        gettext_noop("day the last ICANS episode was recorded resolved"),
+    ),
+    Column(
+        "tocilizumab",
+        "4006",
+        gettext_noop("yes if a resolved episode records tocilizumab, else no"),
+    ),
+    Column(
+        "corticosteroids", "4006", gettext_noop("yes if a resolved episode records corticosteroids")
+    ),
+    Column(
+        "response_day28",
+        "4006",
+        gettext_noop("response at day 28 (the assessment nearest, days 21-35)"),
+    ),
+    Column("response_day28_method", "4006", gettext_noop("how that response was assessed")),
+    Column(
+        "later_responses",
+        "4006",
+        gettext_noop("later assessments as day:response:method, ';'-separated"),
+    ),
 )
 
 

@@ -12,6 +12,8 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("network/", views.network_page, name="network"),
     path("sites/<str:site>/", views.site_settings, name="site_settings"),
+    path("sites/<str:site>/registry/", views.registry_page, name="registry"),
+    path("sites/<str:site>/registry.csv", views.registry_download, name="registry_download"),
     path("sources/", views.sources_page, name="sources"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
@@ -25,6 +27,12 @@ urlpatterns = [
     path("cases/<str:coi>/bedside/", views.bedside, name="bedside"),
     path("cases/<str:coi>/deviations/review/", views.review, name="deviation_review"),
     path("cases/<str:coi>/audit/", views.case_audit, name="case_audit"),
+    path("cases/<str:coi>/labels/", views.labels_page, name="labels"),
+    path("cases/<str:coi>/labels/print/", views.labels_print, name="labels_print"),
+    path("cases/<str:coi>/labels/reprint/", views.labels_reprint, name="labels_reprint"),
+    path("cases/<str:coi>/labels/applied/", views.labels_applied, name="labels_applied"),
+    path("cases/<str:coi>/labels/voided/", views.labels_voided, name="labels_voided"),
+    path("cases/<str:coi>/labels/pdf/", views.labels_pdf, name="labels_pdf"),
     path(
         "cases/<str:coi>/patient-access/", views.patient_access_page, name="patient_access"
     ),

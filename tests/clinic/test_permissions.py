@@ -48,6 +48,8 @@ POST /board/                                                     A A A A A A A A
 GET  /network/                                                   F F F F F F F F A  = 302
 GET  /sites/{site}/                                               F F F F F F F F A  F 302
 POST /sites/{site}/                                               F F F F F F F F A  F 302
+GET  /sites/{site}/registry/                                      F F F F F F A F A  F 302
+GET  /sites/{site}/registry.csv                                   F F F F F F A F A  F 302
 GET  /sources/                                                   A A A A A A A A A  = 302
 GET  /login/                                                     R R R R R R R R R  = 200
 POST /login/                                                     R R R R R R R R R  = 200
@@ -66,6 +68,12 @@ GET  /cases/{coi}/bedside/                                       A F F F F A F F
 POST /cases/{coi}/bedside/                                       A F F F F A F F F  H 302
 POST /cases/{coi}/deviations/review/                             F F F F F F A F F  H 302
 GET  /cases/{coi}/audit/                                         F F F F F F A A A  H 302
+GET  /cases/{coi}/labels/                                        F F A A F F A F F  H 302
+POST /cases/{coi}/labels/print/                                  F F A A F F F F F  H 302
+POST /cases/{coi}/labels/reprint/                                F F A A F F F F F  H 302
+POST /cases/{coi}/labels/applied/                                F F A A F F A F F  H 302
+POST /cases/{coi}/labels/voided/                                 F F A A F F A F F  H 302
+GET  /cases/{coi}/labels/pdf/                                    F F R R F F F F F  H 302
 GET  /cases/{coi}/patient-access/                                F A F F F F F F F  H 302
 POST /cases/{coi}/patient-access/                                F A F F F F F F F  H 302
 POST /cases/{coi}/patient-access/{access_id}/revoke/             F H F F F F F F F  H 302

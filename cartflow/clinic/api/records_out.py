@@ -24,11 +24,9 @@ from cartflow.clinic.api.common import (
     record,
     step_out,
 )
-from cartflow.clinic.services import labels
+from cartflow.clinic.services import labels, observations
 from cartflow.clinic.services.fhir_export import export_fhir
-from cartflow.clinic.services.observations import record_observation
 from cartflow.clinic.services.registry_export import registry_csv
-from cartflow.domain import journey
 from cartflow.domain.journey.labels import MAX_LABELS
 from cartflow.domain.journey.outcomes import Method, Response, Syndrome, Treatment
 from cartflow.domain.journey.records import LabelKind
@@ -156,18 +154,6 @@ def void_labels(request: HttpRequest, coi: CoiPath, payload: VoidIn) -> Any:
     )
 
 
-def _observe(request: HttpRequest, command: Any, payload: StepIn, operation: str) -> Any:
-    result = record_observation(
-        case_of(request),
-        command,
-        acting_user=acting_user(request),
-        request_meta=meta(request),
-        expected_version=payload.expected_version,
-        operation=operation,
-    )
-    return Status(201, step_out(result))
-
-
 @router.post(
     "/cases/{coi}/response-assessments",
     response={201: StepOut},
@@ -175,14 +161,17 @@ def _observe(request: HttpRequest, command: Any, payload: StepIn, operation: str
     summary="Record the disease's response after the infusion (method and date)",
 )
 def record_response(request: HttpRequest, coi: CoiPath, payload: ResponseIn) -> Any:
-    command = journey.RecordResponseAssessment(
-        actor=acting_user(request).get_username(),
-        occurred_at=payload.occurred_at,
-        response=payload.response.value,
-        method=payload.method.value,
+    result = observations.record_response_assessment(
+        case_of(request),
+        response=payload.response,
+        method=payload.method,
         assessed_on=payload.assessed_on,
+        occurred_at=payload.occurred_at,
+        expected_version=payload.expected_version,
+        acting_user=acting_user(request),
+        request_meta=meta(request),
     )
-    return _observe(request, command, payload, "record_response_assessment")
+    return Status(201, step_out(result))
 
 
 @router.post(
@@ -192,13 +181,16 @@ def record_response(request: HttpRequest, coi: CoiPath, payload: ResponseIn) -> 
     summary="Record that a CRS or ICANS episode resolved, with what was given for it",
 )
 def resolve_toxicity(request: HttpRequest, coi: CoiPath, payload: ResolutionIn) -> Any:
-    command = journey.ResolveToxicity(
-        actor=acting_user(request).get_username(),
+    result = observations.resolve_toxicity(
+        case_of(request),
+        syndrome=payload.syndrome,
+        treatments=payload.treatments,
         occurred_at=payload.occurred_at,
-        syndrome=payload.syndrome.value,
-        treatments=tuple(t.value for t in payload.treatments),
+        expected_version=payload.expected_version,
+        acting_user=acting_user(request),
+        request_meta=meta(request),
     )
-    return _observe(request, command, payload, "resolve_toxicity")
+    return Status(201, step_out(result))
 
 
 @router.get(

@@ -29,11 +29,12 @@ from cartflow.clinic.api import custody as custody_api
 from cartflow.clinic.api import eligibility as eligibility_api
 from cartflow.clinic.api import exceptions as exceptions_api
 from cartflow.clinic.api import kinetics as kinetics_api
+from cartflow.clinic.api import records_out as records_out_api
 from cartflow.clinic.api import steps as steps_api
 from cartflow.clinic.api import toxicity as toxicity_api
 from cartflow.clinic.api.common import SignedStepIn, StepIn
 from cartflow.clinic.case_state import case_state
-from cartflow.clinic.code_words import catalog_text, code_words, source_words
+from cartflow.clinic.code_words import CODE_WORDS, catalog_text, code_words, source_words
 from cartflow.clinic.models import Site, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services import (
     collection,
@@ -41,6 +42,7 @@ from cartflow.clinic.services import (
     eligibility,
     kinetics,
     manufacturing,
+    observations,
     referral,
     toxicity,
     treatment,
@@ -58,6 +60,7 @@ from cartflow.domain.catalog import (
 )
 from cartflow.domain.errors import DomainError, NotInCatalog
 from cartflow.domain.grading import Consciousness, Edema, Hypotension, Motor, Oxygen, Seizure
+from cartflow.domain.journey.outcomes import Method, Response, Syndrome, Treatment
 from cartflow.domain.journey.time_windows import local_date, site_zone
 from cartflow.domain.roles import Action, SiteKind
 
@@ -99,7 +102,8 @@ def choice_words(value: str) -> Any:
 
 @dataclass(frozen=True)
 class Field:
-    """One input of a form. ``kind``: text, scan, number, choice, yesno, datetime, list."""
+    """One input of a form. ``kind``: text, scan, number, choice, yesno, datetime, date, list,
+    multi (several of the choices, as checkboxes)."""
 
     name: str
     label: str
@@ -344,7 +348,14 @@ def _icans(payload: Any, case: TherapyCase) -> dict[str, Any]:
 
 
 def _choices_of(kind: Any) -> tuple[tuple[str, str], ...]:
-    return tuple((c.value, choice_words(c.value)) for c in kind)
+    return tuple((c.value, _choice_or_code(c.value)) for c in kind)
+
+
+def _choice_or_code(value: str) -> Any:
+    """A choice's words: the grading findings' own, else the code's (lazy either way)."""
+    if value in CHOICE_WORDS:
+        return CHOICE_WORDS[value]
+    return CODE_WORDS.get(value, value.replace("_", " "))
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -734,6 +745,45 @@ OPERATIONS: dict[str, Operation] = {
             drop=("occurred_at",),
         ),
         Operation(
+            "RecordResponseAssessment",
+            _("Record the response to the therapy"),
+            Action.RECORD_RESPONSE_ASSESSMENT,
+            records_out_api.ResponseIn,
+            observations.record_response_assessment,
+            (
+                Field("response", _("Response"), "choice", choices=_choices_of(Response)),
+                Field("method", _("Assessed by"), "choice", choices=_choices_of(Method)),
+                Field("assessed_on", _("Assessed on"), "date"),
+            ),
+            button=_("Record the response"),
+            help=_(
+                "The registry export reads the assessment nearest day 28 (days 21 to 35) as the "
+                "day-28 response, and lists the later ones."
+            ),
+        ),
+        Operation(
+            "ResolveToxicity",
+            _("Record that a CRS or ICANS episode resolved"),
+            Action.RESOLVE_TOXICITY,
+            records_out_api.ResolutionIn,
+            observations.resolve_toxicity,
+            (
+                Field("syndrome", _("Syndrome"), "choice", choices=_choices_of(Syndrome)),
+                Field(
+                    "treatments",
+                    _("Given for it"),
+                    "multi",
+                    required=False,
+                    choices=_choices_of(Treatment),
+                ),
+            ),
+            button=_("Record the resolution"),
+            help=_(
+                "Closes the episode opened by the last grade of 1 or more; its onset and "
+                "highest grade are taken from the recorded grades."
+            ),
+        ),
+        Operation(
             "CompleteMonitoring",
             _("Complete the monitoring period"),
             Action.COMPLETE_MONITORING,
@@ -868,6 +918,12 @@ def parse(op: Operation, data: QueryDict | Mapping[str, Any], case: TherapyCase)
     if op.clinical_time:
         fields.append(Field("occurred_at", _("Clinical time"), "datetime", required=False))
     for f in fields:
+        if f.kind == "multi":
+            chosen = data.getlist(f.name) if isinstance(data, QueryDict) else data.get(f.name)
+            if isinstance(chosen, str):
+                chosen = _split(chosen)
+            values[f.name] = [str(c).strip() for c in chosen or () if str(c).strip()]
+            continue
         raw = str(data.get(f.name, "") or "").strip()
         if raw == "":
             if f.required and f.kind != "list":

@@ -4,19 +4,24 @@ labels' PDF, made from the case as the journey recorded it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from cartflow.clinic.access import Forbidden
+from cartflow.clinic.code_words import code_words
 from cartflow.clinic.labels import content, pdf
 from cartflow.clinic.labels.content import LabelContent, iso_date
-from cartflow.clinic.models import Membership, Site, TherapyCase
+from cartflow.clinic.models import Event, Membership, Site, TherapyCase
 from cartflow.clinic.services.append import AppendResult, resolve_case
 from cartflow.clinic.services.audit import replay
 from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.operations import operation, perform
 from cartflow.domain import journey
 from cartflow.domain.catalog import FactName
-from cartflow.domain.journey.labels import label_kind
+from cartflow.domain.errors import InvalidInput
+from cartflow.domain.journey.labels import PRINT_STEPS, label_kind
 from cartflow.domain.journey.records import LabelKind, PrintedLabel
 from cartflow.domain.journey.state import CaseState
 from cartflow.domain.journey.time_windows import local_date, site_zone
@@ -40,7 +45,10 @@ def _printing_site(user: Any, case: TherapyCase, kind: LabelKind) -> Site:
         .first()
     )
     if membership is None:
-        raise Forbidden(f"{kind.value} labels are printed by the {site_kind.value} of the case")
+        raise Forbidden(
+            _("%(kind)s labels are printed by the %(site)s of the case")
+            % {"kind": code_words(kind.value), "site": code_words(site_kind.value)}
+        )
     return membership.site
 
 
@@ -123,8 +131,7 @@ def print_labels(
     result = perform(
         case, journey.PrintLabels, acting_user=acting_user, kind=kind, count=count, **kwargs
     )
-    event = next(e for e in result.events if e.type == "label.printed")
-    ids = [x["label_id"] for x in event.data["labels"]]
+    ids = printed_ids(result)
     return result, _pdf_of(case, ids, site)
 
 
@@ -145,8 +152,20 @@ def reprint_label(
         reason=reason,
         **kwargs,
     )
-    event = next(e for e in result.events if e.type == "label.reprinted")
-    return result, _pdf_of(case, [event.data["new_label_id"]], site)
+    return result, _pdf_of(case, [reprinted_id(result, label_id)], site)
+
+
+def printed_ids(result: AppendResult) -> list[str]:
+    """The labels a print just recorded (the state's newest, as the event numbered them)."""
+    event = next(e for e in result.events if e.type == "label.printed")
+    stored = json.loads(bytes(Event.objects.get(pk=event.id).body))
+    return [str(x["label_id"]) for x in stored["data"]["labels"]]
+
+
+def reprinted_id(result: AppendResult, label_id: str) -> str:
+    """The label that replaced ``label_id`` in the reprint just recorded."""
+    state: CaseState = result.state
+    return next(x.label_id for x in reversed(state.labels) if x.replaces == label_id)
 
 
 def replay_state(case: TherapyCase) -> CaseState:
@@ -156,3 +175,30 @@ def replay_state(case: TherapyCase) -> CaseState:
 
 apply_labels = operation(journey.ApplyLabels)
 void_labels = operation(journey.VoidLabels)
+
+
+def printable_kinds(user: Any, case: TherapyCase, state: CaseState) -> list[LabelKind]:
+    """The kinds of label ``user`` may print for the case now: their site prints that kind,
+    and the case's step is one it is printed in."""
+    kinds = []
+    for kind, steps in PRINT_STEPS.items():
+        if state.step not in steps:
+            continue
+        try:
+            _printing_site(user, case, kind)
+        except Forbidden:
+            continue
+        kinds.append(kind)
+    return kinds
+
+
+def labels_pdf(case: TherapyCase | str, label_ids: list[str], *, acting_user: Any) -> bytes:
+    """The PDF of labels already recorded as printed (or reprinted) on the case, for the site
+    that printed them: a page opens it once after the print; it records nothing itself."""
+    case = resolve_case(case)
+    state = replay_state(case)
+    wanted = [label for label in state.labels if label.label_id in set(label_ids)]
+    if not wanted:
+        raise InvalidInput("no such label on this case")
+    site = _printing_site(acting_user, case, LabelKind(wanted[0].kind))
+    return pdf.render_all([label_content(case, state, label, site) for label in wanted])

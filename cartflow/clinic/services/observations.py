@@ -3,6 +3,8 @@ a double submission the domain recognises is answered as a conflict (409), not b
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -11,6 +13,7 @@ from cartflow.clinic.models import TherapyCase
 from cartflow.clinic.services.append import AppendResult, append
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import Conflict
+from cartflow.domain import journey
 from cartflow.domain.journey import Command, DuplicateObservation
 
 
@@ -36,3 +39,65 @@ def record_observation(
         )
     except DuplicateObservation as exc:
         raise Conflict(exc.rule) from exc
+
+
+def _value(choice: Any) -> str:
+    return str(getattr(choice, "value", choice))
+
+
+def record_response_assessment(
+    case: TherapyCase | str,
+    *,
+    response: Any,
+    method: Any,
+    assessed_on: date,
+    acting_user: Any,
+    occurred_at: datetime | None = None,
+    expected_version: int | None = None,
+    request_meta: RequestMeta = NO_REQUEST,
+) -> AppendResult:
+    """The disease's response after the infusion, with how and when it was assessed (the
+    domain refuses it before the first infusion)."""
+    command = journey.RecordResponseAssessment(
+        actor=acting_user.get_username(),
+        occurred_at=occurred_at,
+        response=_value(response),
+        method=_value(method),
+        assessed_on=assessed_on,
+    )
+    return record_observation(
+        case,
+        command,
+        acting_user=acting_user,
+        operation="record_response_assessment",
+        request_meta=request_meta,
+        expected_version=expected_version,
+    )
+
+
+def resolve_toxicity(
+    case: TherapyCase | str,
+    *,
+    syndrome: Any,
+    treatments: Iterable[Any] = (),
+    acting_user: Any,
+    occurred_at: datetime | None = None,
+    expected_version: int | None = None,
+    request_meta: RequestMeta = NO_REQUEST,
+) -> AppendResult:
+    """The end of an open CRS or ICANS episode, with what was given for it (the domain refuses
+    it while no episode is open)."""
+    command = journey.ResolveToxicity(
+        actor=acting_user.get_username(),
+        occurred_at=occurred_at,
+        syndrome=_value(syndrome),
+        treatments=tuple(_value(t) for t in treatments),
+    )
+    return record_observation(
+        case,
+        command,
+        acting_user=acting_user,
+        operation="resolve_toxicity",
+        request_meta=request_meta,
+        expected_version=expected_version,
+    )

@@ -10,6 +10,14 @@ from cartflow.clinic.views.bedside import bedside
 from cartflow.clinic.views.board import board, home
 from cartflow.clinic.views.cases import case_page, case_step
 from cartflow.clinic.views.eligibility import eligibility_page
+from cartflow.clinic.views.labels import (
+    labels_applied,
+    labels_page,
+    labels_pdf,
+    labels_print,
+    labels_reprint,
+    labels_voided,
+)
 from cartflow.clinic.views.network import network_page, site_settings, sources_page
 from cartflow.clinic.views.patient import (
     access_setup,
@@ -21,6 +29,7 @@ from cartflow.clinic.views.patient import (
 )
 from cartflow.clinic.views.patients import patient_list, patient_new, patient_page, patient_refer
 from cartflow.clinic.views.quality import quality_page, review
+from cartflow.clinic.views.registry import registry_download, registry_page
 
 __all__ = [
     "LoginView",
@@ -34,6 +43,12 @@ __all__ = [
     "case_step",
     "eligibility_page",
     "home",
+    "labels_applied",
+    "labels_page",
+    "labels_pdf",
+    "labels_print",
+    "labels_reprint",
+    "labels_voided",
     "network_page",
     "patient_access_page",
     "patient_access_revoke",
@@ -45,6 +60,8 @@ __all__ = [
     "patient_refer",
     "planned_dates",
     "quality_page",
+    "registry_download",
+    "registry_page",
     "review",
     "site_settings",
     "sources_page",

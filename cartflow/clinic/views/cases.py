@@ -102,7 +102,13 @@ def available_operations(case: TherapyCase, state: CaseState) -> list[Operation]
         Step.MONITORING,
         Step.LONG_TERM_FOLLOW_UP,
     }:
-        names |= {"GradeCrs", "GradeIcans", "RecordKineticsMeasurement"}
+        names |= {
+            "GradeCrs",
+            "GradeIcans",
+            "ResolveToxicity",
+            "RecordKineticsMeasurement",
+            "RecordResponseAssessment",
+        }
     return [OPERATIONS[name] for name in MAIN_ORDER if name in names]
 
 
@@ -155,6 +161,7 @@ def form_of(
                 "choices": f.choices,
                 "id": f"{op.name}-{f.name}",
                 "value": str(posted.get(f.name, "")) if mine and f.name != "password" else "",
+                "chosen": posted.getlist(f.name) if mine and hasattr(posted, "getlist") else [],
                 "error": errors.get(f.name, "") if mine else "",
             }
         )
@@ -252,6 +259,8 @@ def case_context(
         if failed and failed not in {op.name for op in mine}
         else {},
         "bedside": bedside,
+        "may_label": may(roles, Action.PRINT_LABELS) or may(roles, Action.RECONCILE_LABELS),
+        "labels_unaccounted": sum(1 for label in state.labels if label.unaccounted),
         "waiting_for": waiting_words(state),
         "waits_on": " ".join(role.value for role in waits_on(state)),
         # Whose turn it is; only when no one team is expected, everyone who may act.

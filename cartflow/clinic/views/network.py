@@ -15,6 +15,7 @@ from cartflow.clinic.models import Membership, Site
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.network import set_emergency_phone
+from cartflow.clinic.views.registry import export_sites
 from cartflow.clinic.worklist import ROLE_NAMES
 from cartflow.domain.errors import DomainError
 from cartflow.domain.roles import Action, Role
@@ -28,6 +29,7 @@ def network_page(request: HttpRequest) -> HttpResponse:
     if not administered:
         raise PermissionDenied(_("Only an administrator of a site sees its users."))
     sites = []
+    registry_sites = export_sites(request.user)
     for site in Site.objects.filter(pk__in=administered).order_by("name"):
         people = [
             {
@@ -40,7 +42,14 @@ def network_page(request: HttpRequest) -> HttpResponse:
             .select_related("user")
             .order_by("role", "user__username")
         ]
-        sites.append({"site": site, "people": people, "may_manage": True})
+        sites.append(
+            {
+                "site": site,
+                "people": people,
+                "may_manage": True,
+                "registry": site in registry_sites,
+            }
+        )
     return render(request, "clinic/network.html", {"sites": sites})
 
 

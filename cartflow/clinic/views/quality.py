@@ -27,6 +27,7 @@ from cartflow.clinic.services.deviations import open_deviations, review_deviatio
 from cartflow.clinic.services.errors import ServiceError
 from cartflow.clinic.services.signatures import printed_name
 from cartflow.clinic.views.common import guarded, refusal, require_anywhere
+from cartflow.clinic.views.registry import export_sites
 from cartflow.clinic.worklist import step_words, waiting_words
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import Step
@@ -99,6 +100,7 @@ def _context(request: HttpRequest, **more: object) -> dict[str, object]:
             for row in waiting
         ],
         "deviations": grouped_deviations(open_deviations(visible)),
+        "registry_sites": export_sites(request.user),
         "problem": None,
         **more,
     }
