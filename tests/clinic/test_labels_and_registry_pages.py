@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pypdfium2 as pdfium
 import pytest
@@ -263,3 +264,80 @@ def test_the_api_records_a_response_and_a_resolution_through_the_same_services(
         content_type="application/json",
     )
     assert refused.status_code == 422 and b"toxicity.no_open_episode" in refused.content
+
+
+def test_a_product_label_prints_the_lot_expiry_the_release_states(seeded: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cartflow.clinic.services import manufacturing
+    from cartflow.clinic.services.machine import catalog
+    from cartflow.domain import journey
+    from cartflow.domain.catalog import FactName
+    from cartflow.domain.journey.guards import dose_range
+
+    case = case_at("manufacturing", "manufacturing")
+    state = fresh_state(case)
+    dose = (
+        catalog()
+        .indication(state.indication_id)
+        .resolve(FactName.DOSE, timezone.localdate(), state.region or None, state.site_values)
+    )
+    low, high = dose_range(dose.value, state.order_weight_kg)
+    expiry = (timezone.now() + timedelta(days=270)).replace(microsecond=0)
+    manufacturing.release_product(
+        case,
+        acting_user=get_user_model().objects.get(username="manufacturing"),
+        password=demo_seed.password_for("manufacturing"),
+        dose_cells=low if low is not None else high / 2,
+        bags=(journey.BagSpec(bag_id="BAG-EXP-1", lot="LOT-EXP-1", expires_at=expiry),),
+    )
+    client = client_for("manufacturing")
+    url = f"/cases/{case.coi}/labels/"
+    client.post(f"{url}print/", {"kind": "product_bag", "count": "1"})
+    bag_label = pdf_text(client.get(f"{url}pdf/").content)
+    assert f"Expires: {expiry:%Y-%m-%d %H:%M}" in " ".join(bag_label.split())
+    client.post(f"{url}print/", {"kind": "shipper", "count": "1"})
+    shipper = pdf_text(client.get(f"{url}pdf/").content)
+    assert f"{expiry:%Y-%m-%d %H:%M}" in shipper
+
+
+def test_the_release_form_records_the_lot_expiry_in_the_site_s_time(seeded: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cartflow.clinic.services.machine import catalog
+    from cartflow.clinic.templatetags.cartflow_time import case_zone
+    from cartflow.domain.catalog import FactName
+    from cartflow.domain.journey.guards import dose_range
+
+    case = case_at("manufacturing", "manufacturing")
+    state = fresh_state(case)
+    dose = (
+        catalog()
+        .indication(state.indication_id)
+        .resolve(FactName.DOSE, timezone.localdate(), state.region or None, state.site_values)
+    )
+    low, high = dose_range(dose.value, state.order_weight_kg)
+    when = (timezone.now() + timedelta(days=200)).strftime("%Y-%m-%dT%H:%M")
+    client = client_for("manufacturing")
+    page = client.get(f"/cases/{case.coi}/").content.decode()
+    assert "Lot expiry" in page
+    answer = client.post(
+        f"/cases/{case.coi}/step/",
+        {
+            "operation": "ReleaseProduct",
+            "dose_cells": str(low if low is not None else high / 2),
+            "bag_id": "BAG-FORM-1",
+            "lot": "LOT-FORM-1",
+            "expires_at": when,
+            "password": demo_seed.password_for("manufacturing"),
+        },
+    )
+    assert answer.status_code == 302, answer.content.decode()[-2000:]
+    (bag,) = fresh_state(case).bags
+    assert bag.expires_at is not None
+    site_time = bag.expires_at.astimezone(ZoneInfo(case_zone(case)))
+    assert site_time.strftime("%Y-%m-%dT%H:%M") == when

@@ -158,6 +158,11 @@ class BagIn(Schema):
     bag_id: BagId
     lot: BagId
     part: int = Field(1, ge=1, le=10)
+    expires_at: PlannedTime | None = Field(
+        None,
+        description="the lot's expiry as the release states it (certificate of analysis); "
+        "printed on the product's labels",
+    )
 
 
 class ReleaseIn(SignedStepIn):
@@ -170,7 +175,10 @@ class OutOfSpecificationIn(ReleaseIn):
 
 
 def _bags(payload: ReleaseIn) -> tuple[journey.BagSpec, ...]:
-    return tuple(journey.BagSpec(bag_id=b.bag_id, lot=b.lot, part=b.part) for b in payload.bags)
+    return tuple(
+        journey.BagSpec(bag_id=b.bag_id, lot=b.lot, part=b.part, expires_at=b.expires_at)
+        for b in payload.bags
+    )
 
 
 @router.post(

@@ -265,7 +265,8 @@ def _split(text: Any) -> list[str]:
 def _bags(payload: Any, case: TherapyCase) -> dict[str, Any]:
     return {
         "bags": tuple(
-            journey.BagSpec(bag_id=b.bag_id, lot=b.lot, part=b.part) for b in payload.bags
+            journey.BagSpec(bag_id=b.bag_id, lot=b.lot, part=b.part, expires_at=b.expires_at)
+            for b in payload.bags
         )
     }
 
@@ -364,6 +365,13 @@ SCAN_COI = Field(
     "scanned_coi", _("Scan the chain-of-identity label"), "scan", help=_("eye-readable or barcode")
 )
 REASON = Field("reason", _("Reason"), "text")
+EXPIRY = Field(
+    "expires_at",
+    _("Lot expiry"),
+    "datetime",
+    required=False,
+    help=_("as the certificate of analysis states it; printed on the product's labels"),
+)
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
@@ -490,6 +498,7 @@ OPERATIONS: dict[str, Operation] = {
                 Field("dose_cells", _("Dose (CAR-positive viable T cells)"), "number"),
                 Field("bag_id", _("Bag identifier"), "scan"),
                 Field("lot", _("Lot")),
+                EXPIRY,
             ),
             button=_("Sign the release"),
             extra=_bags,
@@ -931,7 +940,11 @@ def parse(op: Operation, data: QueryDict | Mapping[str, Any], case: TherapyCase)
             continue
         values[f.name] = _value(f, raw, zone)
     if op.schema in (steps_api.ReleaseIn, steps_api.OutOfSpecificationIn):
-        values["bags"] = [{"bag_id": values.pop("bag_id", None), "lot": values.pop("lot", None)}]
+        bag = {"bag_id": values.pop("bag_id", None), "lot": values.pop("lot", None)}
+        if values.get("expires_at") is not None:
+            bag["expires_at"] = values.pop("expires_at")
+        values.pop("expires_at", None)
+        values["bags"] = [bag]
     version = str(data.get("expected_version", "") or "").strip()
     if version:
         values["expected_version"] = version

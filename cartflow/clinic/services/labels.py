@@ -5,6 +5,7 @@ labels' PDF, made from the case as the journey recorded it."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -105,6 +106,7 @@ def label_content(
             number=label.number,
             of=label.of,
             storage_max_celsius=_storage(state),
+            expires_at=bag_expiry(state, label.number, label.of),
         )
     return content.shipper_label(
         coi=state.coi,
@@ -113,7 +115,29 @@ def label_content(
         product=state.product_id,
         bags=len(state.bags),
         storage_max_celsius=_storage(state),
+        expires_at=shipper_expiry(state),
     )
+
+
+def bag_expiry(state: CaseState, number: int, of: int) -> datetime | None:
+    """The expiry of the bag a product label (``number`` of ``of``) goes on, as the release
+    stated it: the released bag of that number when the print counts the released bags, else
+    the one expiry every released bag shares; None where the release stated none (or before
+    release), and the label then prints no expiry."""
+    if not state.bags:
+        return None
+    if of == len(state.bags) and 1 <= number <= of:
+        return state.bags[number - 1].expires_at
+    stated = {bag.expires_at for bag in state.bags}
+    return stated.pop() if len(stated) == 1 else None
+
+
+def shipper_expiry(state: CaseState) -> datetime | None:
+    """The shipper carries the earliest expiry of its bags, when the release stated each."""
+    stated = [bag.expires_at for bag in state.bags]
+    if not stated or any(when is None for when in stated):
+        return None
+    return min(when for when in stated if when is not None)
 
 
 def _pdf_of(case: TherapyCase, label_ids: list[str], site: Site) -> bytes:

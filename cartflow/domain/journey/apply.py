@@ -93,6 +93,11 @@ def _dt(d: Data, key: str) -> datetime:
     return value
 
 
+def _optional_time(d: Data, key: str) -> datetime | None:
+    """A time that older events may lack (a bag's expiry): None when absent."""
+    return None if d.get(key) is None else _dt(d, key)
+
+
 def _date(d: Data, key: str) -> date:
     try:
         return date.fromisoformat(_str(d, key))
@@ -140,6 +145,7 @@ def _bags(d: Data) -> tuple[Bag, ...]:
                 _int(item, "part", 1),
                 _int(item, "day", 1),
                 _int(item, "tolerance_days", 0),
+                _optional_time(item, "expires_at"),
             )
         )
     return tuple(bags)

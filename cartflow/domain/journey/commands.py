@@ -48,6 +48,9 @@ class BagSpec:
     bag_id: str
     lot: str
     part: int = 1
+    expires_at: datetime | None = None
+    """The lot's expiry as the manufacturer's release states it (its certificate of analysis):
+    printed on the product's labels; None where the release does not state it."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -337,16 +337,29 @@ def _bag_plan(
                 f"bag {bag_id}: the dose has {count} part(s); part {bag.part} is not one"
             )
         day = int(parts[bag.part - 1].get("day", 1)) if parts else 1
-        plan.append(
-            {
-                "bag_id": bag_id,
-                "lot": require_text("bag lot", bag.lot),
-                "part": bag.part,
-                "day": day,
-                "tolerance_days": tolerance,
-            }
-        )
+        planned: dict[str, Any] = {
+            "bag_id": bag_id,
+            "lot": require_text("bag lot", bag.lot),
+            "part": bag.part,
+            "day": day,
+            "tolerance_days": tolerance,
+        }
+        if bag.expires_at is not None:
+            planned["expires_at"] = _expiry(d, bag_id, bag.expires_at)
+        plan.append(planned)
     return plan
+
+
+def _expiry(d: _Decision, bag_id: str, expires_at: datetime) -> str:
+    """A lot's expiry as the release states it: a time with its zone, after the release."""
+    if expires_at.tzinfo is None or expires_at.utcoffset() is None:
+        raise InvalidInput(f"bag {bag_id}: the expiry needs its time zone")
+    if expires_at <= d.ctx.at:
+        raise d.ctx.refuse(
+            f"bag {bag_id}: the expiry stated ({expires_at.isoformat()}) is not after the "
+            "release; an expired product is not released"
+        )
+    return expires_at.isoformat()
 
 
 def _judge_dose(

@@ -57,6 +57,7 @@ class Bag:
     part: int = 1
     day: int = 1
     tolerance_days: int = 0
+    expires_at: datetime | None = None  # as the release states it; None: not stated
 
 
 @dataclass(frozen=True)
