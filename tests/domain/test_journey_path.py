@@ -63,7 +63,14 @@ def test_the_projection_is_json_and_names_what_the_case_waits_for() -> None:
     assert body["waiting_for"] == "infusion: bedside scan and a physician's signature"
     assert "InfuseBag" in body["next_actions"]
     assert body["bags"] == [
-        {"bag_id": "BAG-1", "lot": "LOT-7", "part": 1, "day": 1, "tolerance_days": 0}
+        {
+            "bag_id": "BAG-1",
+            "lot": "LOT-7",
+            "part": 1,
+            "day": 1,
+            "tolerance_days": 0,
+            "expires_at": None,
+        }
     ]
 
 
