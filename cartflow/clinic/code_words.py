@@ -61,6 +61,10 @@ CODE_WORDS: dict[str, Any] = {
     "record number": _("record number"),
     "record_number": _("record number"),
     "din": _("donation identification number"),
+    # sex, as registered
+    "female": _("female"),
+    "male": _("male"),
+    "unknown": _("unknown"),
     # access holders
     "patient": _("patient"),
     "guardian": _("parent or guardian"),

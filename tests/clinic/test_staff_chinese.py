@@ -31,7 +31,15 @@ ROOT = Path(__file__).resolve().parents[2]
 CHINESE_PO = ROOT / "cartflow" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 ROLES = ("coordinator", "physician", "apheresis", "manufacturing", "pharmacy", "quality", "admin")
-MAIN_PAGES = re.compile(r"^/$|^/board/$|^/cases/[^/]+/$|^/quality/$|^/cases/[^/]+/bedside/$")
+MAIN_PAGES = re.compile(
+    r"^/$|^/board/$|^/cases/[^/]+/$|^/quality/$|^/cases/[^/]+/bedside/$"
+    r"|^/cases/[^/]+/(labels|audit|patient-access)/$|^/sites/[^/]+/(registry/)?$"
+    r"|^/network/$|^/patients/$|^/patients/new/$|^/audit/$"
+)
+"""The main staff pages (work queue, board, case, quality, bedside) and the pages beside them
+a role's links lead to. Not among them: the eligibility page (it shows the domain's
+eligibility reasons, worded in English in the domain) and a patient's page (its referral form
+offers the catalog's indication titles, which the catalog words in English)."""
 ALLOWED = {"CAR-T", "cartflow", "BiPAP", "qPCR"}
 """Names, acronyms and instrument names a Chinese page keeps in Latin letters."""
 UNIT = re.compile(

@@ -139,6 +139,12 @@ def words(code: Any) -> str:
 
 
 @register.filter
+def csv_values(text: Any) -> SafeString:
+    """A column's meaning with the values the file holds (“yes”, “no”) shown as written."""
+    return mark_safe(re.sub(r"“(yes|no)”", r"<code>\1</code>", str(escape(text))))
+
+
+@register.filter
 def meaning_words(meaning: Any) -> str:
     """A signature's meaning (``product release``) in the reader's language."""
     from cartflow.clinic.code_words import code_words
