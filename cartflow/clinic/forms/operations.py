@@ -75,7 +75,7 @@ CHOICE_WORDS: dict[str, Any] = {
     "low-flow": _("low-flow nasal cannula (6 L/min or less)"),
     "high-flow": _("high-flow cannula, face mask or venturi mask"),
     "positive-pressure": _("positive pressure (CPAP, BiPAP, ventilation)"),
-    "alert": _("alert, awakens spontaneously"),
+    "alert": _("alert"),
     "spontaneous": _("awakens spontaneously"),
     "voice": _("awakens to voice"),
     "touch": _("awakens only to touch"),
