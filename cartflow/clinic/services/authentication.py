@@ -21,6 +21,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models import Sum
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from cartflow.clinic.services.context import RequestMeta, current_request
 
@@ -61,10 +62,10 @@ def locked_out(request: Any) -> bool:
 
 def lockout_message(what: str) -> str:
     minutes = settings.CARTFLOW_LOCKOUT_MINUTES
-    return (
-        f"too many wrong passwords for this user from this address: {what} is locked for "
-        f"{minutes} minutes, even with the right password; an administrator can unlock it"
-    )
+    return _(
+        "too many wrong passwords for this user from this address: %(what)s is locked for "
+        "%(minutes)s minutes, even with the right password; an administrator can unlock it"
+    ) % {"what": what, "minutes": minutes}
 
 
 def failures_for_user(username: str) -> int:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cartflow.clinic.models import CaseParticipant, Patient, Site, TherapyCase
 from cartflow.clinic.services.append import (
@@ -76,7 +77,7 @@ def open_case(
                 summary={"opened": True},
             )
     except IntegrityError as exc:
-        raise Conflict("another case was opened at the same moment: try again") from exc
+        raise Conflict(_("another case was opened at the same moment: try again")) from exc
     except OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise Conflict(CONFLICT_BUSY) from exc

@@ -223,6 +223,6 @@ def labels_pdf(case: TherapyCase | str, label_ids: list[str], *, acting_user: An
     state = replay_state(case)
     wanted = [label for label in state.labels if label.label_id in set(label_ids)]
     if not wanted:
-        raise InvalidInput("no such label on this case")
+        raise InvalidInput(_("no such label on this case"))
     site = _printing_site(acting_user, case, LabelKind(wanted[0].kind))
     return pdf.render_all([label_content(case, state, label, site) for label in wanted])

@@ -79,9 +79,7 @@ def set_emergency_phone(
         raise access.Forbidden(_("only an administrator of this site may change its number"))
     number = " ".join(str(phone or "").split())
     digits = sum(c.isdigit() for c in number)
-    if number and (
-        len(number) > PHONE_MAX or not PHONE.fullmatch(number) or not 3 <= digits <= 20
-    ):
+    if number and (len(number) > PHONE_MAX or not PHONE.fullmatch(number) or not 3 <= digits <= 20):
         raise InvalidInput(
             _(
                 "a telephone number: digits, spaces, brackets, dots and dashes, an optional "
@@ -166,6 +164,7 @@ def register_patient(
             )
     except IntegrityError as exc:
         raise Conflict(
-            f"the record number {record_number} is already registered at {site.slug}"
+            _("the record number %(record)s is already registered at %(site)s")
+            % {"record": record_number, "site": site.name}
         ) from exc
     return patient

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cartflow.clinic.models import Membership, Site, TherapyCase
 from cartflow.clinic.services.append import AppendResult, append, resolve_case
@@ -65,10 +66,12 @@ def signer_role(user: Any, case: TherapyCase, role: str | None) -> Role:
     roles = roles_on_case(user, case)
     if role is not None:
         if Role(role) not in roles:
-            raise SignatureRefused(f"you do not hold the role {role} at a site of this case")
+            raise SignatureRefused(
+                _("you do not hold the role %(role)s at a site of this case") % {"role": role}
+            )
         return Role(role)
     if not roles:
-        raise SignatureRefused("you hold no role at a site of this case, so you cannot sign")
+        raise SignatureRefused(_("you hold no role at a site of this case, so you cannot sign"))
     return roles[0]
 
 

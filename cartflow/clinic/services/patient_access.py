@@ -24,6 +24,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cartflow.clinic.models import PatientAccess, TherapyCase
 from cartflow.clinic.services.append import AppendResult, append, resolve_case
@@ -72,7 +73,7 @@ def issue_patient_access(
     now = now or timezone.now()
     holder_name = holder_name.strip()[:200]
     if holder == rules.GUARDIAN and not holder_name:
-        raise InvalidInput("name the parent or guardian who receives the access")
+        raise InvalidInput(_("name the parent or guardian who receives the access"))
     token = secrets.token_urlsafe(TOKEN_BYTES)
     access_id = uuid.uuid4()
     site = case.treating_site
@@ -140,9 +141,9 @@ def set_up_patient_access(
     users = get_user_model()
     username = username.strip()
     if not username or len(username) > 150:
-        raise InvalidInput("choose a user name of up to 150 characters")
+        raise InvalidInput(_("choose a user name of up to 150 characters"))
     if users.objects.filter(username__iexact=username).exists():
-        raise InvalidInput("this user name is taken: choose another")
+        raise InvalidInput(_("this user name is taken: choose another"))
     candidate = users(username=username)
     try:
         validate_password(password, candidate)

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
 
 from cartflow.clinic.models import Event, Signature
 from cartflow.clinic.services.append import (
@@ -53,14 +54,16 @@ def printed_name(user: Any) -> str:
 def reauthenticate(user: Any, password: str, request: Any = None) -> str:
     """Check the signer's password again; the method used, or :class:`SignatureRefused`."""
     if not password:
-        raise SignatureRefused("signing needs your password, entered again")
+        raise SignatureRefused(_("signing needs your password, entered again"))
     # Counted like a login (per user and address): a stolen token is no password oracle.
     request = request_for(request)
     checked = authenticate(request, username=user.get_username(), password=password)
     if locked_out(request):
-        raise SignatureRefused(lockout_message("signing") + ": nothing was signed")
+        raise SignatureRefused(
+            _("%(lockout)s: nothing was signed") % {"lockout": lockout_message(_("signing"))}
+        )
     if checked is None or checked.pk != user.pk or not checked.is_active:
-        raise SignatureRefused("the password is not correct: nothing was signed")
+        raise SignatureRefused(_("the password is not correct: nothing was signed"))
     return METHOD_PASSWORD
 
 
@@ -90,11 +93,12 @@ def witness_intent(
     )
     if locked_out(request):
         raise SignatureRefused(
-            lockout_message("the second person's signing") + ": nothing was recorded"
+            _("%(lockout)s: nothing was recorded")
+            % {"lockout": lockout_message(_("the second person's signing"))}
         )
     if checked is None or not checked.is_active:
         raise SignatureRefused(
-            "the second person's user name and password did not match: nothing was recorded"
+            _("the second person's user name and password did not match: nothing was recorded")
         )
     return checked, SignatureIntent(
         signer=checked, signer_name=printed_name(checked), meaning=meaning, method=METHOD_PASSWORD
