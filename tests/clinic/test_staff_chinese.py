@@ -241,5 +241,18 @@ def test_the_main_staff_pages_in_chinese_show_no_english(seeded: Any) -> None:
             words = english_words(text, names)
             if shown or words:
                 failures.append(f"{username} {url}: {shown[:3]} {sorted(set(words))[:40]}")
-    assert checked >= {"/", "/board/", "/cases/*/", "/quality/", "/cases/*/bedside/"}, checked
+    main = {"/", "/board/", "/cases/*/", "/quality/", "/cases/*/bedside/", "/cases/*/labels/"}
+    assert checked >= main, checked
+    assert any(re.fullmatch(r"/sites/[^/]+/registry/", url) for url in checked), checked
     assert failures == [], "\n".join(failures)
+
+
+def test_the_check_sees_english_and_skips_only_what_is_marked_as_recorded() -> None:
+    html = (
+        '<p>Record the CRS grade: 39.1 °C, 6 L/min</p><p translate="no">flow cytometry</p>'
+        "<p>记录 <code>W1234 26 000001 X</code> Demo Site</p>"
+    )
+    text = visible_text(html)
+    assert "flow cytometry" not in text and "W1234" not in text
+    assert english_words(text, ["Demo Site"]) == ["Record", "the", "grade"]
+    assert "Record the CRS grade" in english_sentences()
