@@ -20,6 +20,7 @@ from cartflow.clinic import access, demo_seed
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import TherapyCase
 from cartflow.clinic.registry import COLUMNS
+from cartflow.domain.journey.outcomes import open_episode
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +170,11 @@ def test_response_and_the_end_of_a_crs_episode_are_recorded_on_the_case_page(
     client = client_for("physician")
     url = f"/cases/{case.coi}/step/"
     page = client.get(f"/cases/{case.coi}/").content.decode()
-    assert "Record the response to the therapy" in page and "Given for it" in page
+    assert "Record the response to the therapy" in page
+    # the end of an episode is offered exactly while one is open
+    assert ("Given for it" in page) == any(
+        open_episode(fresh_state(case), syndrome) for syndrome in ("crs", "icans")
+    )
     answer = client.post(
         url,
         {
@@ -199,6 +204,7 @@ def test_response_and_the_end_of_a_crs_episode_are_recorded_on_the_case_page(
             "fever_masked": "no",
         },
     )
+    assert "Given for it" in client.get(f"/cases/{case.coi}/").content.decode()
     resolved = client.post(
         url,
         {"operation": "ResolveToxicity", "syndrome": "crs", "treatments": ["tocilizumab"]},
@@ -207,6 +213,8 @@ def test_response_and_the_end_of_a_crs_episode_are_recorded_on_the_case_page(
     assert "Recorded: Record that a CRS or ICANS episode resolved" in resolved.content.decode()
     resolution = fresh_state(case).toxicity_resolutions[-1]
     assert resolution.syndrome == "crs" and resolution.treatments == ("tocilizumab",)
+    if not open_episode(fresh_state(case), "icans"):
+        assert "Given for it" not in client.get(f"/cases/{case.coi}/").content.decode()
 
 
 def test_the_registry_csv_for_quality_and_admin_has_the_documented_columns(seeded: Any) -> None:

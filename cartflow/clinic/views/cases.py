@@ -56,6 +56,7 @@ from cartflow.clinic.worklist import (
 )
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import CaseState, Step
+from cartflow.domain.journey.outcomes import Syndrome, open_episode
 from cartflow.domain.roles import Action, Role, can, roles_that_can
 
 QUALITY_EVENTS = {
@@ -105,10 +106,14 @@ def available_operations(case: TherapyCase, state: CaseState) -> list[Operation]
         names |= {
             "GradeCrs",
             "GradeIcans",
-            "ResolveToxicity",
             "RecordKineticsMeasurement",
             "RecordResponseAssessment",
         }
+        names.add("ResolveToxicity")
+    # the end of an episode is offered only while one is open (a grade of 1 or more since
+    # the syndrome's last resolution): the journey refuses it otherwise
+    if not any(open_episode(state, syndrome) for syndrome in Syndrome):
+        names.discard("ResolveToxicity")
     return [OPERATIONS[name] for name in MAIN_ORDER if name in names]
 
 
