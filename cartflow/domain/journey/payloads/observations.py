@@ -4,7 +4,7 @@ deviations, the response of the disease and the end of a toxicity episode."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -58,7 +58,7 @@ class IcansGraded:
     instrument: str = ""
     """ICE or CAPD."""
     deciding_domains: tuple[str, ...] = ()
-    domain_grades: Mapping[str, int] | None = None
+    domain_grades: Mapping[str, int] = field(default_factory=dict)
     reason: str = ""
 
     def to_data(self) -> dict[str, Any]:
@@ -68,7 +68,7 @@ class IcansGraded:
             "icans": self.icans,
             "instrument": self.instrument,
             "deciding_domains": list(self.deciding_domains),
-            "domain_grades": F.plain(self.domain_grades or {}),
+            "domain_grades": dict(self.domain_grades),
             "reason": self.reason,
         }
 
