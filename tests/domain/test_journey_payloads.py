@@ -4,6 +4,7 @@ mapping it writes is byte for byte what was stored before the payloads were type
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import types
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from cartflow.domain.hashchain import canonical_bytes
 from cartflow.domain.journey import Step
 from cartflow.domain.journey import event_types as T
 from cartflow.domain.journey import payloads as P
+from cartflow.domain.journey.apply import HANDLERS
 from tests.domain.journey_cases import Journey
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "demo_events_before_typed_state.json"
@@ -132,6 +134,13 @@ def test_every_readable_version_has_a_payload_and_older_ones_are_upgraded() -> N
     assert all(v < T.CURRENT_VERSION[t] for t, v in P.LEGACY)
     with pytest.raises(KeyError):
         P.payload_class(T.CASE_REFERRED, 3)
+
+
+@pytest.mark.parametrize("event_type", sorted(T.CURRENT_VERSION))
+def test_apply_folds_each_event_type_from_the_payload_the_registry_names(event_type: str) -> None:
+    handler = HANDLERS[event_type]
+    *_, payload = inspect.signature(handler).parameters
+    assert get_type_hints(handler)[payload] is P.PAYLOADS[event_type]
 
 
 @pytest.mark.parametrize("cls", ALL_CLASSES, ids=lambda c: c.__name__)

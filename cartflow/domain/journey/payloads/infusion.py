@@ -93,7 +93,7 @@ class ProductInfused:
 
     @classmethod
     def from_data(cls, d: Data) -> ProductInfused:
-        performer = F.opt_mapping(d, "performer") if "performer" in d else None
+        performer = F.mapping(d, "performer") if "performer" in d else None
         return cls(
             F.text(d, "bag_id"),
             F.whole(d, "part", 1),
