@@ -252,6 +252,24 @@ def test_every_event_stored_in_the_demo_fixture_is_rewritten_byte_for_byte() -> 
         P.read(Event.from_body(body))  # and it reads at today's version
 
 
+DECIDED_BEFORE = (
+    Path(__file__).parent.parent / "fixtures" / ("decided_events_before_typed_payloads.jsonl")
+)
+"""The canonical data of events ``decide`` wrote before the payloads were typed (commit
+67e85c9, while tests/domain ran): for each event type, one line per shape (keys, nulls and
+regimen drugs) it was written in."""
+
+
+def test_every_shape_decide_wrote_before_the_payloads_is_rewritten_byte_for_byte() -> None:
+    lines = DECIDED_BEFORE.read_text(encoding="utf-8").splitlines()
+    decided = [json.loads(line) for line in lines]
+    assert len({d["type"] for d in decided}) >= 45
+    for line, d in zip(lines, decided, strict=True):
+        body = {"type": d["type"], "schema_version": d["v"], "data": d["data"]}
+        _assert_rewritten_identically(body)
+        assert canonical_bytes(d).decode() == line
+
+
 def test_every_event_decide_writes_along_the_journey_is_rewritten_byte_for_byte() -> None:
     journey = Journey().walk_to(Step.LONG_TERM_FOLLOW_UP)
     assert len({b["type"] for b in journey.log}) >= 15
