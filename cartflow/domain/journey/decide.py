@@ -152,7 +152,13 @@ def _antigen(d: _Decision, c: C.RecordAntigenTest) -> list[Event]:
             target.source_text,
             RuleKind.LABEL,
         )
-    tested = P.AntigenTested(antigen, bool(c.positive), bool(c.positive), c.method, target_antigen)
+    tested = P.AntigenTested(
+        antigen=antigen,
+        positive=bool(c.positive),
+        qualifies=bool(c.positive),
+        method=c.method,
+        target_antigen=target_antigen,
+    )
     return [d.event(tested)]
 
 
