@@ -42,10 +42,6 @@ def flag(d: Data, key: str, default: bool | None = None) -> bool:
     return value
 
 
-def opt_flag(d: Data, key: str) -> bool | None:
-    return None if d.get(key) is None else flag(d, key)
-
-
 def number(d: Data, key: str, default: float | None = None) -> float:
     value = d.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
