@@ -28,6 +28,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from cartflow.clinic import demo_patients, services
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import CaseProjection, Site, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services import (
     collection,
@@ -242,8 +243,8 @@ ELIGIBLE_FACTS: dict[str, dict[str, Any]] = {
 
 
 def _eligibility(w: Walk, admin: Any) -> None:
-    indication = CaseProjection.objects.get(case=w.case).state["indication_id"]
-    facts = ELIGIBLE_FACTS[str(indication).split("/")[1]]
+    indication = case_state(CaseProjection.objects.get(case=w.case)).indication_id
+    facts = ELIGIBLE_FACTS[indication.split("/")[1]]
     w.do(eligibility.sign_eligibility, w.crew.physician, password="", facts=facts)
 
 

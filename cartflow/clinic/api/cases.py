@@ -29,6 +29,7 @@ from cartflow.clinic.api.common import (
     signature_out,
     step_out,
 )
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import CaseParticipant, Signature, TherapyCase
 from cartflow.clinic.services import referral
 from cartflow.domain.roles import Action
@@ -103,7 +104,7 @@ def case_summary(case: TherapyCase, identify: bool) -> dict[str, Any]:
         "step": projection.step,
         "version": projection.version,
         "active": projection.active,
-        "waiting_for": str(projection.state.get("waiting_for", "")),
+        "waiting_for": case_state(projection).waiting_for,
         "updated_at": projection.updated_at,
         "patient": _patient(case, identify),
     }
@@ -116,14 +117,13 @@ def case_detail(user: Any, case: TherapyCase) -> dict[str, Any]:
         .get(pk=case.pk)
     )
     identify = access.may_identify(user, case)
-    state = dict(case.projection.state)
     signatures = Signature.objects.filter(event__case=case).order_by("signed_at", "pk")
     return {
         **case_summary(case, identify),
         "head": case.projection.head,
         "participants": sorted(p.site.slug for p in case.participants.all()),
-        "next_actions": [str(a) for a in state.get("next_actions", [])],
-        "state": state,
+        "next_actions": list(case_state(case).next_actions),
+        "state": dict(case.projection.state),
         "signatures": [signature_out(s) for s in signatures],
     }
 

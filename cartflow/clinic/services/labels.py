@@ -16,6 +16,8 @@ from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.operations import operation, perform
 from cartflow.domain import journey
 from cartflow.domain.catalog import FactName
+from cartflow.domain.journey import payloads
+from cartflow.domain.journey.event_types import LABEL_PRINTED, LABEL_REPRINTED
 from cartflow.domain.journey.labels import label_kind
 from cartflow.domain.journey.records import LabelKind, PrintedLabel
 from cartflow.domain.journey.state import CaseState
@@ -123,9 +125,9 @@ def print_labels(
     result = perform(
         case, journey.PrintLabels, acting_user=acting_user, kind=kind, count=count, **kwargs
     )
-    event = next(e for e in result.events if e.type == "label.printed")
-    ids = [x["label_id"] for x in event.data["labels"]]
-    return result, _pdf_of(case, ids, site)
+    printed = payloads.read(next(e for e in result.events if e.type == LABEL_PRINTED))
+    assert isinstance(printed, payloads.LabelsPrinted)
+    return result, _pdf_of(case, [x.label_id for x in printed.labels], site)
 
 
 def reprint_label(
@@ -145,8 +147,9 @@ def reprint_label(
         reason=reason,
         **kwargs,
     )
-    event = next(e for e in result.events if e.type == "label.reprinted")
-    return result, _pdf_of(case, [event.data["new_label_id"]], site)
+    reprinted = payloads.read(next(e for e in result.events if e.type == LABEL_REPRINTED))
+    assert isinstance(reprinted, payloads.LabelReprinted)
+    return result, _pdf_of(case, [reprinted.new_label_id], site)
 
 
 def replay_state(case: TherapyCase) -> CaseState:

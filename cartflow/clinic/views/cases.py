@@ -36,7 +36,7 @@ from cartflow.clinic.forms.operations import (
 )
 from cartflow.clinic.kinetics_panel import kinetics_panel
 from cartflow.clinic.models import SlotBooking, SlotKind, TherapyCase
-from cartflow.clinic.queries import case_timeline
+from cartflow.clinic.queries import case_timeline, payload_of
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.deviations import DEVIATION_OPENED
 from cartflow.clinic.services.errors import Conflict, ServiceError
@@ -56,6 +56,8 @@ from cartflow.clinic.worklist import (
 )
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import CaseState, Step
+from cartflow.domain.journey.event_types import TEMPERATURE_RECORDED
+from cartflow.domain.journey.payloads import TemperatureRecorded
 from cartflow.domain.roles import Action, Role, can, roles_that_can
 
 QUALITY_EVENTS = {
@@ -76,10 +78,12 @@ def _event_tone(event: dict[str, Any]) -> str:
         return "quality"
     if kind == DEVIATION_OPENED:
         return "deviation"
-    if any(word in kind for word in EXCEPTION_WORDS) or (
-        kind == "product.temperature_recorded" and event["data"].get("excursion")
-    ):
+    if any(word in kind for word in EXCEPTION_WORDS):
         return "exception"
+    if kind == TEMPERATURE_RECORDED:
+        reading = payload_of(event)
+        if isinstance(reading, TemperatureRecorded) and reading.excursion:
+            return "exception"
     return ""
 
 
