@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +21,10 @@ from cartflow.clinic.services.append import resolve_case
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.events import Event as DomainEvent
 from cartflow.domain.hashchain import GENESIS, PREV_KEY, ChainReport, verify_chain
+
+StoredRow: TypeAlias = tuple[int, bytes | memoryview, str, str]
+"""An event row as read for verification: seq, body, hash, previous hash. PostgreSQL answers
+a binary column as a memoryview, SQLite as bytes; the checks read ``bytes(body)``."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ class NetworkReport:
 
 
 def _rows_as_entries(
-    coi: str, rows: Iterable[tuple[int, bytes, str, str]]
+    coi: str, rows: Iterable[StoredRow]
 ) -> tuple[list[dict[str, Any]], int | None, str]:
     """The parsed bodies, and the first row whose columns contradict its own bytes."""
     entries: list[dict[str, Any]] = []
@@ -106,7 +110,7 @@ def verify_case(case: TherapyCase | str) -> CaseReport:
 
 
 def _verify_rows(
-    coi: str, rows: list[tuple[int, bytes, str, str]], ledger: LedgerEntry | None
+    coi: str, rows: list[StoredRow], ledger: LedgerEntry | None
 ) -> CaseReport:
     entries, bad, reason = _rows_as_entries(coi, rows)
     if bad is not None:
@@ -161,7 +165,7 @@ def verify_ledger() -> NetworkReport:
             broken_at, reason = chain.broken_at, "ledger: " + chain.reason
 
     broken_cases: list[CaseReport] = []
-    events_by_case: dict[str, list[tuple[int, bytes, str, str]]] = {}
+    events_by_case: dict[str, list[StoredRow]] = {}
     for coi, seq, body, digest, prev_hash in (
         Event.objects.order_by("case_id", "seq")
         .values_list("case__coi", "seq", "body", "hash", "prev_hash")

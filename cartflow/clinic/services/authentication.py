@@ -28,7 +28,8 @@ sleep: Callable[[float], None] = time.sleep
 """Replaced in tests, which assert the delay asked for rather than wait it."""
 
 
-class ThrottledBackend(AxesStandaloneBackend):
+# django-axes ships no type information, so its backend is read as Any.
+class ThrottledBackend(AxesStandaloneBackend):  # type: ignore[misc]
     """Axes' check; a call with no request at all (the CLI) is left to the next backend.
 
     The services never call without one: :func:`request_for` stands one in.

@@ -11,6 +11,7 @@ from django.utils import timezone
 from cartflow.clinic.models import CaseParticipant, Patient, Site, TherapyCase
 from cartflow.clinic.services.append import (
     CONFLICT_BUSY,
+    AppendRequest,
     AppendResult,
     append_in_transaction,
     create_projection,
@@ -67,13 +68,15 @@ def open_case(
             CaseParticipant.objects.create(case=case, site=site, since=now)
             command = first_command(case.coi) if callable(first_command) else first_command
             return append_in_transaction(
-                case,
-                command,
-                acting_user=acting_user,
-                request_meta=request_meta,
-                machine=machine,
-                now=now,
-                summary={"opened": True},
+                AppendRequest(
+                    case=case,
+                    command=command,
+                    acting_user=acting_user,
+                    request_meta=request_meta,
+                    machine=machine,
+                    now=now,
+                    summary={"opened": True},
+                )
             )
     except IntegrityError as exc:
         raise Conflict("another case was opened at the same moment: try again") from exc

@@ -14,7 +14,7 @@ from typing import Any
 
 from cartflow.clinic.models import Event as EventRow
 from cartflow.clinic.models import Signature, TherapyCase
-from cartflow.clinic.services.append import AppendResult, append
+from cartflow.clinic.services.append import AppendRequest, AppendResult, append
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import NotFound
 from cartflow.clinic.services.signatures import Meaning, sign
@@ -42,12 +42,14 @@ def open_deviation(
         details=tuple(sorted((str(k), str(v)) for k, v in (details or {}).items())),
     )
     return append(
-        case,
-        command,
-        acting_user=acting_user,
-        request_meta=request_meta,
-        operation="open_deviation",
-        summary={"deviation": kind},
+        AppendRequest(
+            case=case,
+            command=command,
+            acting_user=acting_user,
+            request_meta=request_meta,
+            operation="open_deviation",
+            summary={"deviation": kind},
+        )
     )
 
 

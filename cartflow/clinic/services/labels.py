@@ -4,13 +4,14 @@ labels' PDF, made from the case as the journey recorded it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cartflow.clinic.access import Forbidden
 from cartflow.clinic.labels import content, pdf
 from cartflow.clinic.labels.content import LabelContent, iso_date
-from cartflow.clinic.models import Membership, Site, TherapyCase
-from cartflow.clinic.services.append import AppendResult, resolve_case
+from cartflow.clinic.models import Event, Membership, Site, TherapyCase
+from cartflow.clinic.services.append import Appended, AppendResult, resolve_case
 from cartflow.clinic.services.audit import replay
 from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.operations import operation, perform
@@ -123,8 +124,8 @@ def print_labels(
     result = perform(
         case, journey.PrintLabels, acting_user=acting_user, kind=kind, count=count, **kwargs
     )
-    event = next(e for e in result.events if e.type == "label.printed")
-    ids = [x["label_id"] for x in event.data["labels"]]
+    data = _stored_data(result.last("label.printed"))
+    ids = [x["label_id"] for x in data["labels"]]
     return result, _pdf_of(case, ids, site)
 
 
@@ -145,8 +146,16 @@ def reprint_label(
         reason=reason,
         **kwargs,
     )
-    event = next(e for e in result.events if e.type == "label.reprinted")
-    return result, _pdf_of(case, [event.data["new_label_id"]], site)
+    data = _stored_data(result.last("label.reprinted"))
+    return result, _pdf_of(case, [data["new_label_id"]], site)
+
+
+def _stored_data(appended: Appended) -> dict[str, Any]:
+    """The data of an event just appended, read back from its stored bytes (an append answers
+    only each event's position and hash)."""
+    body = json.loads(bytes(Event.objects.get(pk=appended.id).body))
+    data: dict[str, Any] = body["data"]
+    return data
 
 
 def replay_state(case: TherapyCase) -> CaseState:

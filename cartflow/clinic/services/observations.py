@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from cartflow.clinic.models import TherapyCase
-from cartflow.clinic.services.append import AppendResult, append
+from cartflow.clinic.services.append import AppendRequest, AppendResult, append
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import Conflict
 from cartflow.domain.journey import Command, DuplicateObservation
@@ -26,13 +26,15 @@ def record_observation(
     """Append one observation command (the domain's rules decide it)."""
     try:
         return append(
-            case,
-            command,
-            acting_user=acting_user,
-            request_meta=request_meta,
-            operation=operation,
-            expected_version=expected_version,
-            now=timezone.now(),
+            AppendRequest(
+                case=case,
+                command=command,
+                acting_user=acting_user,
+                request_meta=request_meta,
+                operation=operation,
+                expected_version=expected_version,
+                now=timezone.now(),
+            )
         )
     except DuplicateObservation as exc:
         raise Conflict(exc.rule) from exc

@@ -18,7 +18,7 @@ from typing import Any
 from django.utils import timezone
 
 from cartflow.clinic.models import Membership, Site, TherapyCase
-from cartflow.clinic.services.append import AppendResult, append, resolve_case
+from cartflow.clinic.services.append import AppendRequest, AppendResult, append, resolve_case
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import SignatureRefused
 from cartflow.clinic.services.signatures import Meaning, signature_intent
@@ -120,15 +120,17 @@ def perform(
             side_rows(result, command, acting_user)
 
     return append(
-        case,
-        command,
-        acting_user=acting_user,
-        request_meta=request_meta,
-        expected_version=expected_version,
-        operation=snake_case(command_type.__name__),
-        signature=intent,
-        then=then,
-        now=now,
+        AppendRequest(
+            case=case,
+            command=command,
+            acting_user=acting_user,
+            request_meta=request_meta,
+            expected_version=expected_version,
+            operation=snake_case(command_type.__name__),
+            signature=intent,
+            then=then,
+            now=now,
+        )
     )
 
 

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cartflow.clinic.models import PatientAccess, TherapyCase
-from cartflow.clinic.services.append import AppendResult, append, resolve_case
+from cartflow.clinic.services.append import AppendRequest, AppendResult, append, resolve_case
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import NotFound
 from cartflow.clinic.services.machine import journey_machine
@@ -102,14 +102,16 @@ def issue_patient_access(
         )
 
     append(
-        case,
-        command,
-        acting_user=acting_user,
-        request_meta=request_meta,
-        operation="issue_patient_access",
-        summary={"holder": holder, "access": str(access_id)},
-        then=keep,
-        now=now,
+        AppendRequest(
+            case=case,
+            command=command,
+            acting_user=acting_user,
+            request_meta=request_meta,
+            operation="issue_patient_access",
+            summary={"holder": holder, "access": str(access_id)},
+            then=keep,
+            now=now,
+        )
     )
     return Issued(created[0], token)
 
@@ -159,14 +161,16 @@ def set_up_patient_access(
                 raise NotFound("no such link")
 
         append(
-            access.case,
-            rules.UsePatientAccess(actor=username, access_id=str(access.public_id)),
-            acting_user=user,
-            request_meta=request_meta,
-            operation="use_patient_access",
-            summary={"access": str(access.public_id)},
-            then=keep,
-            now=now,
+            AppendRequest(
+                case=access.case,
+                command=rules.UsePatientAccess(actor=username, access_id=str(access.public_id)),
+                acting_user=user,
+                request_meta=request_meta,
+                operation="use_patient_access",
+                summary={"access": str(access.public_id)},
+                then=keep,
+                now=now,
+            )
         )
     return user
 
@@ -190,16 +194,18 @@ def revoke_patient_access(
         PatientAccess.objects.filter(pk=access.pk).update(revoked_at=now)
 
     return append(
-        case,
-        rules.RevokePatientAccess(
-            actor=acting_user.get_username(), access_id=str(access.public_id), reason=reason
-        ),
-        acting_user=acting_user,
-        request_meta=request_meta,
-        operation="revoke_patient_access",
-        summary={"access": str(access.public_id)},
-        then=keep,
-        now=now,
+        AppendRequest(
+            case=case,
+            command=rules.RevokePatientAccess(
+                actor=acting_user.get_username(), access_id=str(access.public_id), reason=reason
+            ),
+            acting_user=acting_user,
+            request_meta=request_meta,
+            operation="revoke_patient_access",
+            summary={"access": str(access.public_id)},
+            then=keep,
+            now=now,
+        )
     )
 
 
@@ -214,16 +220,18 @@ def record_planned_dates(
 ) -> AppendResult:
     """The team's planned dates, where no planner has recorded them."""
     return append(
-        case,
-        rules.RecordPlannedDates(
-            actor=acting_user.get_username(),
-            apheresis_on=apheresis_on,
-            lymphodepletion_on=lymphodepletion_on,
-            infusion_on=infusion_on,
-        ),
-        acting_user=acting_user,
-        request_meta=request_meta,
-        operation="record_planned_dates",
+        AppendRequest(
+            case=case,
+            command=rules.RecordPlannedDates(
+                actor=acting_user.get_username(),
+                apheresis_on=apheresis_on,
+                lymphodepletion_on=lymphodepletion_on,
+                infusion_on=infusion_on,
+            ),
+            acting_user=acting_user,
+            request_meta=request_meta,
+            operation="record_planned_dates",
+        )
     )
 
 

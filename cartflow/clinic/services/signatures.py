@@ -16,6 +16,7 @@ from django.contrib.auth import authenticate
 from cartflow.clinic.models import Event, Signature
 from cartflow.clinic.services.append import (
     SIGNATURE_EVENT,
+    AppendRequest,
     AppendResult,
     SignatureIntent,
     append,
@@ -123,14 +124,16 @@ def sign(
         event_seq=event.seq,
     )
     result: AppendResult = append(
-        event.case,
-        None,
-        acting_user=user,
-        request_meta=request_meta,
-        operation="sign",
-        signature=bound,
-        machine=machine,
-        summary={"signed": event.hash, "meaning": intent.meaning},
+        AppendRequest(
+            case=event.case,
+            command=None,
+            acting_user=user,
+            request_meta=request_meta,
+            operation="sign",
+            signature=bound,
+            machine=machine,
+            summary={"signed": event.hash, "meaning": intent.meaning},
+        )
     )
     assert result.signature is not None
     return result.signature

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from cartflow.clinic.models import Site, Slot, SlotBooking, SlotKind, TherapyCase
-from cartflow.clinic.services.append import AppendResult, append
+from cartflow.clinic.services.append import AppendRequest, AppendResult, append
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import Conflict
 from cartflow.clinic.services.machine import CaseMachine
@@ -86,12 +86,14 @@ def book_slot(
         take_place(slot, result.case, result.head, result.now)
 
     return append(
-        case,
-        command,
-        acting_user=acting_user,
-        request_meta=request_meta,
-        expected_version=expected_version,
-        machine=machine,
-        then=then,
-        summary={"slot": str(slot.public_id)},
+        AppendRequest(
+            case=case,
+            command=command,
+            acting_user=acting_user,
+            request_meta=request_meta,
+            expected_version=expected_version,
+            machine=machine,
+            then=then,
+            summary={"slot": str(slot.public_id)},
+        )
     )

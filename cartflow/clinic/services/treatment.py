@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from cartflow.clinic.models import TherapyCase
-from cartflow.clinic.services.append import AppendResult, append, resolve_case
+from cartflow.clinic.services.append import AppendRequest, AppendResult, append, resolve_case
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.deviations import open_scan_deviation
 from cartflow.clinic.services.errors import SignatureRefused
@@ -100,14 +100,16 @@ def infuse(
     )
     try:
         return append(
-            case,
-            command,
-            acting_user=acting_user,
-            request_meta=request_meta,
-            expected_version=expected_version,
-            operation="infuse",
-            signature=intent,
-            now=now,
+            AppendRequest(
+                case=case,
+                command=command,
+                acting_user=acting_user,
+                request_meta=request_meta,
+                expected_version=expected_version,
+                operation="infuse",
+                signature=intent,
+                now=now,
+            )
         )
     except journey.ScanMismatch as refused:
         scanned = {"bag_label": scanned_bag_label, "bag_id": scanned_bag_id}
