@@ -29,7 +29,7 @@ from cartflow.clinic.api import exceptions as exceptions_api
 from cartflow.clinic.api import kinetics as kinetics_api
 from cartflow.clinic.api import steps as steps_api
 from cartflow.clinic.api import toxicity as toxicity_api
-from cartflow.clinic.api.common import SignedStepIn, StepIn
+from cartflow.clinic.api.schemas.common import SignedStepIn, StepIn
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import Site, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services import (
