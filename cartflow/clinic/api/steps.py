@@ -34,7 +34,13 @@ from cartflow.clinic.api.schemas.steps import (
     WeightIn,
 )
 from cartflow.clinic.models import Slot, SlotKind
-from cartflow.clinic.services import collection, manufacturing, operations, referral, treatment
+from cartflow.clinic.services import (
+    collection,
+    manufacturing,
+    referral,
+    treatment,
+    weights,
+)
 from cartflow.clinic.services.errors import NotFound
 from cartflow.domain import journey
 from cartflow.domain.errors import InvalidInput
@@ -99,12 +105,7 @@ def record_collection(request: HttpRequest, coi: CoiPath, payload: CollectionIn)
     summary="Record the patient's weight",
 )
 def record_weight(request: HttpRequest, coi: CoiPath, payload: WeightIn) -> Any:
-    # The journey's RecordWeight has no named service function: the shared frame records it.
-    return record(request, _record_weight, payload)
-
-
-def _record_weight(case: Any, *, acting_user: Any, **kwargs: Any) -> Any:
-    return operations.perform(case, journey.RecordWeight, acting_user=acting_user, **kwargs)
+    return record(request, weights.record_weight, payload)
 
 
 @router.post(

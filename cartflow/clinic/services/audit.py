@@ -109,9 +109,7 @@ def verify_case(case: TherapyCase | str) -> CaseReport:
     return _verify_rows(coi, rows, ledger)
 
 
-def _verify_rows(
-    coi: str, rows: list[StoredRow], ledger: LedgerEntry | None
-) -> CaseReport:
+def _verify_rows(coi: str, rows: list[StoredRow], ledger: LedgerEntry | None) -> CaseReport:
     entries, bad, reason = _rows_as_entries(coi, rows)
     if bad is not None:
         return CaseReport.broken(coi, len(rows), bad, reason)

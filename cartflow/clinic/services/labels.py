@@ -5,7 +5,10 @@ labels' PDF, made from the case as the journey recorded it."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import datetime
+from typing import Any, Unpack
+
+from django.contrib.auth.models import User
 
 from cartflow.clinic.access import Forbidden
 from cartflow.clinic.labels import content, pdf
@@ -14,7 +17,7 @@ from cartflow.clinic.models import Event, Membership, Site, TherapyCase
 from cartflow.clinic.services.append import Appended, AppendResult, resolve_case
 from cartflow.clinic.services.audit import replay
 from cartflow.clinic.services.machine import catalog
-from cartflow.clinic.services.operations import operation, perform
+from cartflow.clinic.services.operations import Recording, perform
 from cartflow.domain import journey
 from cartflow.domain.catalog import FactName
 from cartflow.domain.journey.labels import label_kind
@@ -163,5 +166,41 @@ def replay_state(case: TherapyCase) -> CaseState:
     return state
 
 
-apply_labels = operation(journey.ApplyLabels)
-void_labels = operation(journey.VoidLabels)
+def apply_labels(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    label_ids: tuple[str, ...],
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Printed labels put on their bag or shipper."""
+    return perform(
+        case,
+        journey.ApplyLabels,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        label_ids=label_ids,
+        **recording,
+    )
+
+
+def void_labels(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    label_ids: tuple[str, ...],
+    reason: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Printed labels destroyed unused, with the reason."""
+    return perform(
+        case,
+        journey.VoidLabels,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        label_ids=label_ids,
+        reason=reason,
+        **recording,
+    )

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Unpack
+
+from django.contrib.auth.models import User
 
 from cartflow.clinic.models import ProductBag, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services.append import AppendResult, resolve_case
 from cartflow.clinic.services.cases import add_participant
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
-from cartflow.clinic.services.operations import operation, perform, user_site
+from cartflow.clinic.services.operations import Recording, perform, user_site
 from cartflow.clinic.services.slots import take_place
 from cartflow.domain import journey
 from cartflow.domain.errors import InvalidInput
+from cartflow.domain.journey import BagSpec
 from cartflow.domain.roles import SiteKind
 
 
@@ -87,6 +91,68 @@ def start_manufacturing(
     )
 
 
-release_product = operation(journey.ReleaseProduct, _bag_rows)
-record_out_of_specification = operation(journey.RecordOutOfSpecification, _bag_rows)
-decide_out_of_specification = operation(journey.DecideOutOfSpecification)
+def release_product(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    dose_cells: float,
+    bags: tuple[BagSpec, ...],
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Release within specification: ``dose_cells`` is the total CAR+ viable T cells."""
+    return perform(
+        case,
+        journey.ReleaseProduct,
+        acting_user=acting_user,
+        side_rows=_bag_rows,
+        occurred_at=occurred_at,
+        dose_cells=dose_cells,
+        bags=bags,
+        **recording,
+    )
+
+
+def record_out_of_specification(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    dose_cells: float,
+    bags: tuple[BagSpec, ...],
+    reason: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Record :class:`~cartflow.domain.journey.RecordOutOfSpecification` on a case."""
+    return perform(
+        case,
+        journey.RecordOutOfSpecification,
+        acting_user=acting_user,
+        side_rows=_bag_rows,
+        occurred_at=occurred_at,
+        dose_cells=dose_cells,
+        bags=bags,
+        reason=reason,
+        **recording,
+    )
+
+
+def decide_out_of_specification(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    accept: bool,
+    reason: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Quality accepts the product under a signed exception (``accept``) or rejects it."""
+    return perform(
+        case,
+        journey.DecideOutOfSpecification,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        accept=accept,
+        reason=reason,
+        **recording,
+    )

@@ -1,11 +1,12 @@
 """The frame every journey operation shares: build the command, sign if needed, append.
 
-Each operation of the six steps is a module-level function made by :func:`operation` in the
-module of its area (``referral``, ``collection``, ``manufacturing``, ``custody``,
-``treatment``), called as ``record_collection(case, scanned_coi=..., collection_din=...,
-acting_user=user)``. A command the journey wants signed takes ``password`` (re-entered) and
-optionally ``meaning`` and ``role``; the signature is written in the same transaction and
-bound to the hash of the event it signs.
+Each operation of the six steps is a written-out function in the module of its area
+(``referral``, ``collection``, ``manufacturing``, ``custody``, ``treatment``, ``labels``,
+``weights``) that takes the command's fields by name and calls :func:`perform`, e.g.
+``record_collection(case, scanned_coi=..., collection_din=..., acting_user=user)``; the
+keywords every operation shares are :class:`Recording`. A command the journey wants signed
+takes ``password`` (re-entered) and optionally ``meaning`` and ``role``; the signature is
+written in the same transaction and bound to the hash of the event it signs.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
+from django.http import HttpRequest
 from django.utils import timezone
 
 from cartflow.clinic.models import Membership, Site, TherapyCase
@@ -24,6 +26,21 @@ from cartflow.clinic.services.errors import SignatureRefused
 from cartflow.clinic.services.signatures import Meaning, signature_intent
 from cartflow.domain import journey
 from cartflow.domain.roles import Role
+
+
+class Recording(TypedDict, total=False):
+    """How an operation is recorded, beside the command's own fields: where the request came
+    from, the case's version the caller saw, and for a signed command the password entered
+    again, the signature's meaning and the role signed in."""
+
+    request_meta: RequestMeta
+    expected_version: int | None
+    password: str
+    meaning: str
+    role: str | None
+    now: datetime | None
+    request: HttpRequest | None
+
 
 SideRows = Callable[[AppendResult, Any, Any], None]
 """Rows written beside the log, in the same transaction: (result, command, acting user)."""
@@ -132,17 +149,3 @@ def perform(
             now=now,
         )
     )
-
-
-def operation(command_type: type, side_rows: SideRows | None = None) -> Callable[..., AppendResult]:
-    """The service function of one journey command."""
-
-    def run(case: TherapyCase | str, *, acting_user: Any, **kwargs: Any) -> AppendResult:
-        return perform(case, command_type, acting_user=acting_user, side_rows=side_rows, **kwargs)
-
-    run.__name__ = run.__qualname__ = snake_case(command_type.__name__)
-    run.__doc__ = (
-        f"Record :class:`cartflow.domain.journey.{command_type.__name__}` on a case.\n\n"
-        f"{(command_type.__doc__ or '').strip()}"
-    )
-    return run
