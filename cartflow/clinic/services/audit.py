@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -213,7 +214,7 @@ def rebuild_projection(case: TherapyCase | str, machine: CaseMachine | None = No
 
 
 def repair_projection(
-    case: TherapyCase | str, machine: CaseMachine | None = None, *, acting_user: Any = None
+    case: TherapyCase | str, machine: CaseMachine | None = None, *, acting_user: User | None = None
 ) -> dict[str, Any]:
     """Fold the case's events again into its projection; what differed, ``{}`` if nothing.
 
@@ -272,7 +273,7 @@ def rebuild_all(machine: CaseMachine | None = None) -> int:
 
 
 def repair_all(
-    machine: CaseMachine | None = None, *, acting_user: Any = None
+    machine: CaseMachine | None = None, *, acting_user: User | None = None
 ) -> dict[str, dict[str, Any]]:
     """Repair every case's projection; what differed, by case."""
     repaired: dict[str, dict[str, Any]] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
@@ -34,7 +35,7 @@ def open_case(
     patient: Patient,
     first_command: Any,
     *,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     product: str = "",
     machine: CaseMachine | None = None,

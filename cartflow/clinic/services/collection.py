@@ -23,7 +23,7 @@ def schedule_apheresis(
     *,
     slot: Slot | None = None,
     unit: Site | None = None,
-    acting_user: Any,
+    acting_user: User,
     **kwargs: Any,
 ) -> AppendResult:
     """Book an apheresis chair (``slot``, when capacity is managed) and record the schedule.
@@ -34,7 +34,7 @@ def schedule_apheresis(
     would, or its nurses could not open the case they are to collect from.
     """
 
-    def side_rows(result: AppendResult, command: Any, user: Any) -> None:
+    def side_rows(result: AppendResult, command: Any, user: User) -> None:
         if slot is not None:
             take_place(slot, result.case, result.head, result.now)
             add_participant(result.case, slot.site, result.now)
@@ -50,7 +50,7 @@ def schedule_apheresis(
     )
 
 
-def _collection_row(result: AppendResult, command: Any, user: Any) -> None:
+def _collection_row(result: AppendResult, command: Any, user: User) -> None:
     if not command.succeeded:
         return
     site = user_site(user, SiteKind.APHERESIS_UNIT, result.case.treating_site)
@@ -98,7 +98,7 @@ def record_bridging_therapy(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.RecordBridgingTherapy` on a case."""
+    """Bridging therapy given while the product is made."""
     return perform(
         case,
         journey.RecordBridgingTherapy,

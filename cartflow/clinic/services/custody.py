@@ -14,7 +14,7 @@ from cartflow.clinic.services.operations import Recording, perform
 from cartflow.domain import journey
 
 
-def _courier_joins(result: AppendResult, command: Any, user: Any) -> None:
+def _courier_joins(result: AppendResult, command: Any, user: User) -> None:
     courier = Site.objects.filter(slug=command.courier).first()
     if courier is not None:
         add_participant(result.case, courier, result.now)
@@ -30,7 +30,7 @@ def ship_product(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.ShipProduct` on a case."""
+    """Hand the shipper to the courier, the case and every bag scanned; the courier joins."""
     return perform(
         case,
         journey.ShipProduct,
@@ -98,7 +98,7 @@ def receive_product(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.ReceiveProduct` on a case."""
+    """Receive the shipper at the treatment center: scans, temperature and storage place."""
     return perform(
         case,
         journey.ReceiveProduct,
@@ -119,7 +119,7 @@ def confirm_product_availability(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.ConfirmProductAvailability` on a case."""
+    """Confirm the received product available for infusion."""
     return perform(
         case,
         journey.ConfirmProductAvailability,

@@ -34,7 +34,7 @@ PRINTER: dict[LabelKind, tuple[Role, SiteKind]] = {
 """Who prints each kind: the apheresis unit the collection bag's, the manufacturer the rest."""
 
 
-def _printing_site(user: Any, case: TherapyCase, kind: LabelKind) -> Site:
+def _printing_site(user: User, case: TherapyCase, kind: LabelKind) -> Site:
     role, site_kind = PRINTER[kind]
     membership = (
         Membership.objects.filter(
@@ -119,7 +119,7 @@ def _pdf_of(case: TherapyCase, label_ids: list[str], site: Site) -> bytes:
 
 
 def print_labels(
-    case: TherapyCase | str, *, kind: str, count: int = 1, acting_user: Any, **kwargs: Any
+    case: TherapyCase | str, *, kind: str, count: int = 1, acting_user: User, **kwargs: Any
 ) -> tuple[AppendResult, bytes]:
     """Record the print and answer the labels' PDF (a page per label)."""
     case = resolve_case(case)
@@ -133,7 +133,7 @@ def print_labels(
 
 
 def reprint_label(
-    case: TherapyCase | str, *, label_id: str, reason: str, acting_user: Any, **kwargs: Any
+    case: TherapyCase | str, *, label_id: str, reason: str, acting_user: User, **kwargs: Any
 ) -> tuple[AppendResult, bytes]:
     """Record the reprint (the original replaced, with the reason) and answer the new PDF."""
     case = resolve_case(case)

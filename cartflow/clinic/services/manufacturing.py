@@ -23,7 +23,7 @@ def book_manufacturing_slot(
     case: TherapyCase | str,
     slot: Slot,
     *,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     expected_version: int | None = None,
     occurred_at: Any = None,
@@ -38,7 +38,7 @@ def book_manufacturing_slot(
     if slot.kind != SlotKind.MANUFACTURING:
         raise InvalidInput("slot: a manufacturing slot is needed")
 
-    def then(result: AppendResult, command: Any, user: Any) -> None:
+    def then(result: AppendResult, command: Any, user: User) -> None:
         take_place(slot, result.case, result.head, result.now)
         add_participant(result.case, slot.site, result.now)
 
@@ -57,12 +57,12 @@ def book_manufacturing_slot(
     )
 
 
-def _manufacturer_joins(result: AppendResult, command: Any, user: Any) -> None:
+def _manufacturer_joins(result: AppendResult, command: Any, user: User) -> None:
     site = user_site(user, SiteKind.MANUFACTURING_SITE, result.case.treating_site)
     add_participant(result.case, site, result.now)
 
 
-def _bag_rows(result: AppendResult, command: Any, user: Any) -> None:
+def _bag_rows(result: AppendResult, command: Any, user: User) -> None:
     site = user_site(user, SiteKind.MANUFACTURING_SITE, result.case.treating_site)
     event_hash = next(e.hash for e in result.events if e.type != "signature.applied")
     for bag in command.bags:
@@ -76,7 +76,7 @@ def _bag_rows(result: AppendResult, command: Any, user: Any) -> None:
 
 
 def start_manufacturing(
-    case: TherapyCase | str, *, acting_user: Any, **fields: Any
+    case: TherapyCase | str, *, acting_user: User, **fields: Any
 ) -> AppendResult:
     """The manufacturing site accepts the order (``StartManufacturing``); the treating site's
     weight tolerance goes into the command, so the domain judges the order's weight by it."""
@@ -123,7 +123,7 @@ def record_out_of_specification(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.RecordOutOfSpecification` on a case."""
+    """A signed out-of-specification result, with its reason; quality decides on it."""
     return perform(
         case,
         journey.RecordOutOfSpecification,

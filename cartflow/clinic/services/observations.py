@@ -3,8 +3,7 @@ a double submission the domain recognises is answered as a conflict (409), not b
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from cartflow.clinic.models import TherapyCase
@@ -18,7 +17,7 @@ def record_observation(
     case: TherapyCase | str,
     command: Command,
     *,
-    acting_user: Any,
+    acting_user: User,
     operation: str,
     request_meta: RequestMeta = NO_REQUEST,
     expected_version: int | None = None,

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypedDict
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -68,7 +69,7 @@ def needs_signature(command_type: type) -> bool:
     return any(f.name == "signature" for f in dataclasses.fields(command_type))
 
 
-def roles_on_case(user: Any, case: TherapyCase) -> list[Role]:
+def roles_on_case(user: User, case: TherapyCase) -> list[Role]:
     """The user's roles at the sites that take part in the case, in the Role enum's order."""
     held = set(
         Membership.objects.filter(user=user, site__case_roles__case=case).values_list(
@@ -78,7 +79,7 @@ def roles_on_case(user: Any, case: TherapyCase) -> list[Role]:
     return [role for role in Role if role.value in held]
 
 
-def signer_role(user: Any, case: TherapyCase, role: str | None) -> Role:
+def signer_role(user: User, case: TherapyCase, role: str | None) -> Role:
     roles = roles_on_case(user, case)
     if role is not None:
         if Role(role) not in roles:
@@ -89,7 +90,7 @@ def signer_role(user: Any, case: TherapyCase, role: str | None) -> Role:
     return roles[0]
 
 
-def user_site(user: Any, kind: str, fallback: Site) -> Site:
+def user_site(user: User, kind: str, fallback: Site) -> Site:
     """The user's site of ``kind`` (their manufacturing site, apheresis unit), else ``fallback``."""
     membership = (
         Membership.objects.filter(user=user, site__kind=kind).select_related("site").first()
@@ -101,7 +102,7 @@ def perform(
     case: TherapyCase | str,
     command_type: type,
     *,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     expected_version: int | None = None,
     password: str = "",

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -63,7 +64,7 @@ def issue_patient_access(
     holder_name: str = "",
     language: str = "",
     days: int = LINK_DAYS,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     now: datetime | None = None,
 ) -> Issued:
@@ -180,7 +181,7 @@ def revoke_patient_access(
     access_id: Any,
     *,
     reason: str = "",
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     now: datetime | None = None,
 ) -> AppendResult:
@@ -215,7 +216,7 @@ def record_planned_dates(
     apheresis_on: date | None = None,
     lymphodepletion_on: date | None = None,
     infusion_on: date | None = None,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
 ) -> AppendResult:
     """The team's planned dates, where no planner has recorded them."""
@@ -244,7 +245,7 @@ class PatientCase:
     state: Any
 
 
-def case_for_patient(user: Any) -> PatientCase | None:
+def case_for_patient(user: User) -> PatientCase | None:
     """The one case a patient or family login opens, or None: no access, revoked, or the
     case closed (withdrawn, deceased, follow-up completed)."""
     if not (getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)):
@@ -264,7 +265,7 @@ def case_for_patient(user: Any) -> PatientCase | None:
     return PatientCase(access, access.case, state)
 
 
-def language_of(user: Any) -> str:
+def language_of(user: User) -> str:
     """The language the holder's access was issued in ("" when none was chosen)."""
     if not getattr(user, "is_authenticated", False):
         return ""
@@ -272,7 +273,7 @@ def language_of(user: Any) -> str:
     return found or ""
 
 
-def is_patient_login(user: Any) -> bool:
+def is_patient_login(user: User) -> bool:
     """Whether the user is a patient or family login (closed or not): never a staff page."""
     return (
         bool(getattr(user, "is_authenticated", False))

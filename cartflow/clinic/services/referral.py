@@ -20,7 +20,7 @@ def refer_patient(
     *,
     product_id: str,
     indication_id: str,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     occurred_at: datetime | None = None,
     now: datetime | None = None,
@@ -50,7 +50,7 @@ def refer_patient(
     )
 
 
-def _antigen_test_row(result: AppendResult, command: Any, user: Any) -> None:
+def _antigen_test_row(result: AppendResult, command: Any, user: User) -> None:
     at = command.occurred_at or result.now
     AntigenTest.objects.create(
         patient=result.case.patient,
@@ -72,7 +72,7 @@ def record_antigen_test(
     method: str = "",
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.RecordAntigenTest` on a case."""
+    """The patient's antigen test on the case; the test row is kept beside it."""
     return perform(
         case,
         journey.RecordAntigenTest,
@@ -95,7 +95,7 @@ def record_infectious_disease_screening(
     tests: tuple[str, ...] = (),
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.RecordInfectiousDiseaseScreening` on a case."""
+    """The infectious-disease screening before the collection."""
     return perform(
         case,
         journey.RecordInfectiousDiseaseScreening,

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
 
 from cartflow.clinic.models import Event, Signature
 from cartflow.clinic.services.append import (
@@ -46,12 +47,12 @@ class Meaning:
 METHOD_PASSWORD = "password"
 
 
-def printed_name(user: Any) -> str:
+def printed_name(user: User) -> str:
     full = user.get_full_name().strip() if hasattr(user, "get_full_name") else ""
     return full or str(user.username)
 
 
-def reauthenticate(user: Any, password: str, request: Any = None) -> str:
+def reauthenticate(user: User, password: str, request: Any = None) -> str:
     """Check the signer's password again; the method used, or :class:`SignatureRefused`."""
     if not password:
         raise SignatureRefused("signing needs your password, entered again")
@@ -66,7 +67,7 @@ def reauthenticate(user: Any, password: str, request: Any = None) -> str:
 
 
 def signature_intent(
-    user: Any, password: str, meaning: str, request: Any = None
+    user: User, password: str, meaning: str, request: Any = None
 ) -> SignatureIntent:
     """Re-authenticate ``user`` and return the signature to write with an append."""
     meaning = (meaning or "").strip()
@@ -103,7 +104,7 @@ def witness_intent(
 
 
 def sign(
-    user: Any,
+    user: User,
     password: str,
     meaning: str,
     event: Event,

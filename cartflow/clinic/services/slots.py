@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from cartflow.clinic.models import Site, Slot, SlotBooking, SlotKind, TherapyCase
@@ -24,7 +25,7 @@ def open_slot(
     day: date,
     capacity: int,
     *,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
 ) -> Slot:
     """Offer ``capacity`` places of ``kind`` at ``site`` on ``day``."""
@@ -75,7 +76,7 @@ def book_slot(
     slot: Slot,
     command: Any,
     *,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     expected_version: int | None = None,
     machine: CaseMachine | None = None,

@@ -76,7 +76,7 @@ def start_lymphodepletion(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.StartLymphodepletion` on a case."""
+    """Start the lymphodepleting regimen, one of those the case may be given (by catalog id)."""
     return perform(
         case,
         journey.StartLymphodepletion,
@@ -94,7 +94,7 @@ def complete_lymphodepletion(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.CompleteLymphodepletion` on a case."""
+    """Complete the lymphodepleting regimen."""
     return perform(
         case,
         journey.CompleteLymphodepletion,
@@ -136,7 +136,7 @@ def thaw_bag(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.ThawBag` on a case."""
+    """Thaw a product bag, the case and the bag scanned."""
     return perform(
         case,
         journey.ThawBag,
@@ -175,7 +175,7 @@ def start_monitoring(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.StartMonitoring` on a case."""
+    """Start monitoring after the infusion."""
     return perform(
         case,
         journey.StartMonitoring,
@@ -192,7 +192,7 @@ def complete_monitoring(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.CompleteMonitoring` on a case."""
+    """Complete the monitoring period."""
     return perform(
         case,
         journey.CompleteMonitoring,
@@ -210,7 +210,7 @@ def record_follow_up_visit(
     note_ref: str = "",
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.RecordFollowUpVisit` on a case."""
+    """A follow-up visit after monitoring."""
     return perform(
         case,
         journey.RecordFollowUpVisit,
@@ -228,7 +228,7 @@ def complete_follow_up(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.CompleteFollowUp` on a case."""
+    """Complete long-term follow-up."""
     return perform(
         case,
         journey.CompleteFollowUp,
@@ -246,7 +246,7 @@ def withdraw_case(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.WithdrawCase` on a case."""
+    """Withdraw the case, with the reason."""
     return perform(
         case,
         journey.WithdrawCase,
@@ -265,7 +265,7 @@ def record_death(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.RecordDeath` on a case."""
+    """Record the patient's death; the case ends."""
     return perform(
         case,
         journey.RecordDeath,
@@ -284,7 +284,7 @@ def expire_product(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.ExpireProduct` on a case."""
+    """The product expired before it was infused."""
     return perform(
         case,
         journey.ExpireProduct,
@@ -303,7 +303,7 @@ def dispose_product(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record :class:`~cartflow.domain.journey.DisposeProduct` on a case."""
+    """Dispose of the product (a signed event)."""
     return perform(
         case,
         journey.DisposeProduct,
@@ -314,7 +314,7 @@ def dispose_product(
     )
 
 
-def performer_role(user: Any, case: TherapyCase) -> Role:
+def performer_role(user: User, case: TherapyCase) -> Role:
     """The role a user gives an infusion in: infusion nurse (pharmacy) before physician."""
     roles = roles_on_case(user, case)
     for role in bedside.PERFORMER_ROLES:
@@ -328,7 +328,7 @@ def performer_role(user: Any, case: TherapyCase) -> Role:
 def infuse(
     case: TherapyCase | str,
     *,
-    acting_user: Any,
+    acting_user: User,
     witness_username: str,
     witness_password: str,
     scanned_wristband: str,
