@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from cartflow.catalog_file import load_catalog
-from cartflow.clinic.api import toxicity as toxicity_api
 from cartflow.clinic.api.schemas import custody as custody_schemas
 from cartflow.clinic.api.schemas import eligibility as eligibility_schemas
 from cartflow.clinic.api.schemas import exceptions as exceptions_schemas
 from cartflow.clinic.api.schemas import kinetics as kinetics_schemas
 from cartflow.clinic.api.schemas import steps as steps_schemas
+from cartflow.clinic.api.schemas import toxicity as toxicity_schemas
 from cartflow.clinic.api.schemas.common import StepIn
 from cartflow.clinic.forms.arguments import (
     antigen_arguments,
@@ -350,7 +350,7 @@ OPERATIONS: dict[str, Operation] = {
             "GradeCrs",
             "Grade cytokine release syndrome (ASTCT 2019)",
             Action.GRADE_TOXICITY,
-            toxicity_api.CrsIn,
+            toxicity_schemas.CrsIn,
             toxicity.record_crs_grade,
             (
                 Field("temperature_c", "Highest temperature (°C)", "number", step="0.1"),
@@ -380,7 +380,7 @@ OPERATIONS: dict[str, Operation] = {
             "GradeIcans",
             "Grade immune effector cell-associated neurotoxicity (ICANS, ASTCT 2019)",
             Action.GRADE_TOXICITY,
-            toxicity_api.IcansIn,
+            toxicity_schemas.IcansIn,
             toxicity.record_icans_grade,
             (
                 Field(
