@@ -24,16 +24,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from cartflow.clinic import access
 from cartflow.clinic.case_banner import age_years, foreseen, infusion_day, progress
 from cartflow.clinic.case_state import case_state
-from cartflow.clinic.forms.operations import (
-    BEDSIDE,
-    MAIN_ORDER,
-    OPERATIONS,
-    Field,
-    FormErrors,
-    Operation,
-    parse,
-    service_arguments,
-)
+from cartflow.clinic.forms.arguments import service_arguments
+from cartflow.clinic.forms.fields import Field, Operation
+from cartflow.clinic.forms.operations import BEDSIDE, MAIN_ORDER, OPERATIONS
+from cartflow.clinic.forms.reading import FormErrors, parse
 from cartflow.clinic.kinetics_panel import kinetics_panel
 from cartflow.clinic.models import SlotBooking, SlotKind, TherapyCase
 from cartflow.clinic.queries import case_timeline, payload_of

@@ -44,13 +44,13 @@ from cartflow.domain.journey.guards import (
     FOLLOW_UP_SOURCE,
     Context,
     dose_range,
-    kind_of,
     require_bag_scans,
     require_coi_scan,
     require_din_scan,
     require_signature,
     require_text,
 )
+from cartflow.domain.journey.regimens import lymphodepletion_regimens
 from cartflow.domain.journey.state import Bag, CaseState
 from cartflow.domain.journey.steps import COMMAND_STEPS, Step
 from cartflow.domain.journey.time_windows import (
@@ -524,20 +524,17 @@ def describe_regimen(regimen: Mapping[str, Any]) -> str:
 
 
 def _ld_regimen(d: _Decision, named: str) -> dict[str, Any]:
-    """The lymphodepleting regimen ``named`` (its catalog id, any case) among the label's
-    regimens for the indication in force on the command's date and region, the site protocol
-    filling a regimen the catalog does not know; anything else is refused."""
-    fact = d.fact(FactName.LYMPHODEPLETION)  # FactMissing when unknown and not site-filled
-    regimens = [r for r in fact.value if isinstance(r, Mapping) and "id" in r]
-    wanted = named.casefold()
-    for regimen in regimens:
-        if str(regimen["id"]).casefold() == wanted:
-            return dict(regimen)
-    whose = "the label's" if kind_of(fact) is RuleKind.LABEL else "the site protocol's"
-    accepted = "; ".join(describe_regimen(r) for r in regimens) or "none"
+    """The lymphodepleting regimen ``named`` (its catalog id, any case) among the regimens the
+    case may be given (:mod:`cartflow.domain.journey.regimens`); anything else is refused."""
+    given = lymphodepletion_regimens(d.ctx)  # FactMissing when unknown and not site-filled
+    d.facts.append(given.fact)  # cited in the event, like every fact a guard read
+    regimen = given.named(named)
+    if regimen is not None:
+        return dict(regimen)
+    accepted = "; ".join(describe_regimen(r) for r in given.regimens) or "none"
     raise d.ctx.refuse_by(
-        fact,
-        f"the regimen must be one of {whose} lymphodepleting regimens for "
+        given.fact,
+        f"the regimen must be one of {given.whose} lymphodepleting regimens for "
         f"{d.ctx.state.indication_id} (by id): {accepted}; {named!r} is not one of them",
     )
 
