@@ -1,0 +1,205 @@
+"""Plans on the case through the clinic: the proposal from the network's bookings, accepting
+it on the page and through the API (the same events), the site's answer, and re-planning."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from cartflow.clinic import services
+from cartflow.clinic.case_state import case_state
+from cartflow.clinic.models import Event, Slot, SlotBooking, SlotKind, TherapyCase
+from cartflow.clinic.services import plans
+from cartflow.domain.roles import Role
+from tests.clinic.api_network import ApiNetwork, build_network
+
+pytestmark = pytest.mark.django_db
+
+
+def _network(stage: str = "screened") -> ApiNetwork:
+    net = build_network(stage=stage)
+    admin = net.own[Role.ADMIN]
+    today = timezone.localdate()
+    for days in range(1, 60):
+        day = today + timedelta(days=days)
+        services.open_slot(net.sites["unit"], SlotKind.APHERESIS_CHAIR, day, 2, acting_user=admin)
+        services.open_slot(net.sites["factory"], SlotKind.MANUFACTURING, day, 1, acting_user=admin)
+    return net
+
+
+def _state(net: ApiNetwork) -> Any:
+    return case_state(TherapyCase.objects.get(pk=net.case.pk))
+
+
+def _events(net: ApiNetwork, since: int) -> list[dict[str, Any]]:
+    rows = Event.objects.filter(case=net.case, seq__gt=since).order_by("seq")
+    out = []
+    for row in rows:
+        body = json.loads(bytes(row.data))
+        data = {k: v for k, v in body["data"].items() if k not in ("plan_id", "facts", "slot")}
+        data.pop("manufacturing_slot", None)
+        out.append({"type": row.type, "data": data})
+    return out
+
+
+def test_the_proposal_is_the_planners_earliest_plan_on_free_places() -> None:
+    net = _network()
+    proposal = plans.propose(net.case)
+    assert proposal.plan is not None, proposal.no_plan
+    dates = proposal.dates
+    assert dates["apheresis"] > proposal.today
+    assert proposal.chair_slot is not None and proposal.chair_slot.day == dates["apheresis"]
+    slot = proposal.manufacturing_slot
+    assert slot is not None and slot.day == dates["manufacturing_start"]
+    # tisagenlecleucel: the run's turnaround is the catalog's 28 days; infusion 2-11 days
+    # after lymphodepletion ends (US label).
+    assert (dates["release"] - dates["manufacturing_start"]).days == 28
+    assert 2 <= (dates["infusion"] - dates["ld_end"]).days <= 11
+    # A full day is skipped: the next proposal starts its run on another day.
+    Slot.objects.filter(pk=slot.pk).update(booked=1)
+    moved = plans.propose(net.case)
+    assert moved.plan is not None and moved.dates["manufacturing_start"] != slot.day
+
+
+@pytest.mark.parametrize("path", ["page", "api"])
+def test_page_and_api_accept_with_the_same_events(path: str) -> None:
+    net = _network()
+    coordinator = net.own[Role.COORDINATOR]
+    proposal = plans.propose(net.case)
+    before = Event.objects.filter(case=net.case).count()
+    client = net.client(coordinator)
+    if path == "page":
+        answer = client.post(
+            f"/cases/{net.case.coi}/plan/", {"proposal": proposal.fingerprint}, follow=True
+        )
+        assert answer.status_code == 200
+        text = answer.content.decode()
+        assert "Plan accepted" in text
+        assert proposal.dates["infusion"].isoformat() in text
+    else:
+        answer = client.post(
+            f"/api/cases/{net.case.coi}/plan/accept",
+            {"proposal": proposal.fingerprint},
+            content_type="application/json",
+        )
+        assert answer.status_code == 201, answer.content
+    events = _events(net, before)
+    assert [e["type"] for e in events] == ["apheresis.scheduled", "slot.booked", "plan.accepted"]
+    assert events[-1]["data"]["infusion_on"] == proposal.dates["infusion"].isoformat()
+    assert events[0]["data"]["chair_day"] == proposal.dates["apheresis"].isoformat()
+    # The places are taken by the same rows as a booking by hand.
+    assert SlotBooking.objects.filter(case=net.case).count() == 2
+    chair = Slot.objects.get(pk=proposal.chair_slot.pk)  # type: ignore[union-attr]
+    assert chair.booked == 1
+    state = _state(net)
+    assert state.plan is not None and state.plan.status == "accepted"
+    # The same answer on the other path is what the parametrised twin checks: same events.
+    if path == "page":
+        pytest.page_events = events  # type: ignore[attr-defined]
+    elif hasattr(pytest, "page_events"):
+        page = pytest.page_events
+        for a, b in zip(page, events, strict=True):
+            assert a["type"] == b["type"]
+            assert set(a["data"]) == set(b["data"])
+
+
+def test_a_stale_proposal_is_refused_and_nothing_is_booked() -> None:
+    net = _network()
+    proposal = plans.propose(net.case)
+    Slot.objects.filter(pk=proposal.manufacturing_slot.pk).update(booked=1)  # type: ignore[union-attr]
+    answer = net.client(net.own[Role.COORDINATOR]).post(
+        f"/api/cases/{net.case.coi}/plan/accept",
+        {"proposal": proposal.fingerprint},
+        content_type="application/json",
+    )
+    assert answer.status_code == 409
+    assert "reload" in answer.json()["detail"]
+    assert SlotBooking.objects.filter(case=net.case).count() == 0
+    assert _state(net).plan is None
+
+
+def test_the_site_declines_and_the_coordinator_re_plans() -> None:
+    net = _network()
+    coordinator = net.client(net.own[Role.COORDINATOR])
+    maker = net.client(net.own[Role.MANUFACTURING])
+    first = plans.propose(net.case)
+    assert coordinator.post(
+        f"/api/cases/{net.case.coi}/plan/accept", {}, content_type="application/json"
+    ).status_code == 201
+    slot = Slot.objects.get(pk=first.manufacturing_slot.pk)  # type: ignore[union-attr]
+    assert slot.booked == 1
+    # The coordinator may not answer for the site, nor the site accept a plan.
+    assert coordinator.post(
+        f"/api/cases/{net.case.coi}/plan/decline",
+        {"reason": "x"},
+        content_type="application/json",
+    ).status_code == 403
+    declined = maker.post(
+        f"/api/cases/{net.case.coi}/plan/decline",
+        {"reason": "clean room closed for maintenance"},
+        content_type="application/json",
+    )
+    assert declined.status_code == 201, declined.content
+    assert _state(net).plan.needs_replan  # type: ignore[union-attr]
+    again = maker.post(
+        f"/api/cases/{net.case.coi}/plan/confirm", {}, content_type="application/json"
+    )
+    assert again.status_code == 422
+    assert "plan.not_proposed" in again.content.decode()
+    released = coordinator.post(
+        f"/api/cases/{net.case.coi}/plan/release",
+        {"reason": "the site declined its slot"},
+        content_type="application/json",
+    )
+    assert released.status_code == 201, released.content
+    slot.refresh_from_db()
+    assert slot.booked == 0
+    row = SlotBooking.objects.get(case=net.case, slot=slot)
+    assert row.released_at is not None and row.release_hash
+    # The re-plan keeps the scheduled collection and books a manufacturing slot again.
+    Slot.objects.filter(pk=slot.pk).update(capacity=1, booked=1)  # the declined day is gone
+    second = plans.propose(net.case)
+    assert second.plan is not None and not second.books_chair
+    assert second.dates["apheresis"] == first.dates["apheresis"]
+    assert second.dates["manufacturing_start"] != first.dates["manufacturing_start"]
+    accepted = coordinator.post(
+        f"/api/cases/{net.case.coi}/plan/accept",
+        {"proposal": second.fingerprint},
+        content_type="application/json",
+    )
+    assert accepted.status_code == 201, accepted.content
+    types = [e["type"] for e in accepted.json()["events"]]
+    assert types == ["slot.booked", "plan.accepted"]
+    confirmed = maker.post(
+        f"/api/cases/{net.case.coi}/plan/confirm", {}, content_type="application/json"
+    )
+    assert confirmed.status_code == 201
+    assert _state(net).plan.status == "confirmed"  # type: ignore[union-attr]
+
+
+def test_another_case_plan_holds_its_beds_and_the_get_route_shows_both() -> None:
+    net = _network()
+    answer = net.client(net.own[Role.COORDINATOR]).get(f"/api/cases/{net.case.coi}/plan")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["accepted"] is None and body["proposed"]["legs"][0]["leg"] == "apheresis"
+    plans.accept_plan(net.case, acting_user=net.own[Role.COORDINATOR])
+    body = net.client(net.own[Role.MANUFACTURING]).get(f"/api/cases/{net.case.coi}/plan").json()
+    assert body["accepted"]["status"] == "accepted"
+    assert body["proposed"] is None or body["proposed"]["legs"]
+    weeks = net.client(net.own[Role.COORDINATOR]).get("/api/capacity?weeks=12").json()
+    assert sum(w["infusions_planned"] for w in weeks) == 1
+    assert sum(w["manufacturing_taken"] for w in weeks) == 1
+    assert net.client(net.own[Role.PHYSICIAN]).get("/api/capacity").status_code == 403
+
+
+def test_no_plan_names_the_missing_fact() -> None:
+    net = build_network(stage="screened", indication_id="tisagenlecleucel/b-all")
+    proposal = plans.propose(net.case)
+    # B-ALL is plannable on label facts in the US; with no slots offered there is no run.
+    assert proposal.plan is None
+    assert proposal.no_plan is not None and proposal.no_plan.reason
