@@ -142,8 +142,13 @@ def step_words(value: Any) -> str:
 
 def _manufacturing_booked(state: CaseState) -> bool:
     since = state.collection.at if state.collection is not None else None
+    # A booking made before the collection for a run after it (a plan's) counts; a booking
+    # a released plan gave back does not.
     return any(
-        b.kind == "manufacturing" and (since is None or b.at >= since) for b in state.bookings
+        b.kind == "manufacturing"
+        and b.released_at is None
+        and (since is None or b.at >= since or b.day >= since.date())
+        for b in state.bookings
     )
 
 
