@@ -301,3 +301,22 @@ def test_the_command_line_shows_and_accepts_through_the_same_service(
     written = json.loads(capsys.readouterr().out)
     assert written["events"] == ["apheresis.scheduled", "slot.booked", "plan.accepted"]
     assert _state(net).plan.status == "accepted"
+
+
+def test_the_patient_view_and_the_banner_show_the_plans_dates_and_no_other() -> None:
+    from zoneinfo import ZoneInfo
+
+    from cartflow.clinic import patient_view
+    from cartflow.clinic.case_banner import infusion_day
+
+    net = _network()
+    case = TherapyCase.objects.get(pk=net.case.pk)
+    before = patient_view.build(case, _state(net), "patient", timezone.now())
+    assert before.next is None  # nothing recorded, nothing shown
+    plans.accept_plan(net.case, acting_user=net.own[Role.COORDINATOR])
+    state = _state(net)
+    plan = state.plan
+    page = patient_view.build(case, state, "patient", timezone.now())
+    assert page.next is not None and page.next.on == plan.apheresis_on
+    zone = ZoneInfo(case.treating_site.time_zone)
+    assert plan.infusion_on.isoformat() in infusion_day(state, zone)

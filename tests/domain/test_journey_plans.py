@@ -310,3 +310,23 @@ def test_a_plan_books_exactly_as_a_booking_by_hand(
     assert [{k: v for k, v in b.items() if k not in strip} for b in bookings] == [
         {k: v for k, v in b.items() if k not in strip} for b in hand_events
     ]
+
+
+def test_the_dates_in_force_are_the_later_recorded_and_never_made_up() -> None:
+    from cartflow.domain.journey.patient_access import RecordPlannedDates
+    from cartflow.domain.journey.plans import dates_in_force
+
+    j = Journey().walk_to(Step.SCREENED)
+    assert dates_in_force(j.state).infusion_on is None
+    command = plan_for(j)
+    j.do(command)
+    assert dates_in_force(j.state).infusion_on == command.infusion_on
+    assert dates_in_force(j.state).lymphodepletion_on == command.ld_start_on
+    j.later(hours=1)
+    later = command.infusion_on + timedelta(days=3)
+    j.do(RecordPlannedDates(actor="coordinator-1", infusion_on=later))
+    assert dates_in_force(j.state).infusion_on == later  # the team's, recorded after
+    assert dates_in_force(j.state).apheresis_on == command.chair_day
+    j.later(hours=1)
+    j.do(ReleasePlan(actor="c", plan_id="plan-1", reason="re-plan"))
+    assert dates_in_force(j.state) == j.state.planned_dates  # a released plan shows nothing

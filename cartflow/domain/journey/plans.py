@@ -26,7 +26,7 @@ from cartflow.domain.journey import commands as C
 from cartflow.domain.journey import event_types as T
 from cartflow.domain.journey.errors import JourneyError
 from cartflow.domain.journey.guards import Context, require_text
-from cartflow.domain.journey.records import AcceptedPlan, PlanStatus
+from cartflow.domain.journey.records import AcceptedPlan, PlannedDates, PlanStatus
 from cartflow.domain.journey.state import CaseState
 from cartflow.domain.journey.steps import Step
 from cartflow.domain.journey.time_windows import local_date
@@ -306,3 +306,27 @@ def planned_day(state: CaseState, leg: str) -> date | None:
         return None
     value = getattr(plan, leg, None)
     return value if isinstance(value, date) and not isinstance(value, datetime) else None
+
+
+def dates_in_force(state: CaseState) -> PlannedDates:
+    """The planned dates the pages and the patient view show: the accepted plan's (while it
+    holds capacity) and the team's recorded planned dates, the later recorded of the two first
+    and the other filling what it leaves empty. Only recorded dates; none is made up."""
+    team = state.planned_dates
+    plan = active_plan(state)
+    if plan is None:
+        return team
+    from_plan = PlannedDates(
+        plan.apheresis_on, plan.ld_start_on, plan.infusion_on, plan.accepted_at
+    )
+    first, second = (
+        (from_plan, team)
+        if team.recorded_at is None or plan.accepted_at >= team.recorded_at
+        else (team, from_plan)
+    )
+    return PlannedDates(
+        first.apheresis_on or second.apheresis_on,
+        first.lymphodepletion_on or second.lymphodepletion_on,
+        first.infusion_on or second.infusion_on,
+        first.recorded_at,
+    )
