@@ -31,7 +31,7 @@ BANDS = (
     ("ld_start", "ld_end", "#a15c00", gettext_lazy("chemotherapy")),
     ("infusion", "monitoring_end", "#1a7f37", gettext_lazy("monitoring")),
 )
-WIDTH, HEIGHT = 640, 150
+WIDTH, HEIGHT = 480, 150
 LEFT, RIGHT = 12, 12
 
 
@@ -78,7 +78,7 @@ def timeline_chart(legs: dict[str, date], today: date) -> SafeString:
             anchor = "start" if x(legs[key]) < WIDTH / 2 else "end"
             parts.append(
                 f'<text x="{x(legs[key]):.1f}" y="{100 if key == "infusion" else 30}" '
-                f'text-anchor="{anchor}" font-size="16">{escape(leg_words(key))} '
+                f'text-anchor="{anchor}" font-size="18">{escape(leg_words(key))} '
                 f"{legs[key].isoformat()}</text>"
             )
     tx = x(today)
@@ -86,7 +86,7 @@ def timeline_chart(legs: dict[str, date], today: date) -> SafeString:
         f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="38" y2="82" stroke="#1f2328" '
         'stroke-width="2" stroke-dasharray="4 3"/>'
         f'<text x="{tx:.1f}" y="{HEIGHT - 10}" text-anchor="{"start" if tx < WIDTH / 2 else "end"}"'
-        f' font-size="16">{escape(gettext("today"))} {today.isoformat()}</text>'
+        f' font-size="18">{escape(gettext("today"))} {today.isoformat()}</text>'
     )
     parts.append("</svg>")
     return mark_safe("".join(parts))
@@ -139,7 +139,7 @@ def capacity_chart(weeks: Sequence[object]) -> SafeString:
             f'<line x1="{CAP_LEFT}" x2="{CAP_WIDTH - CAP_RIGHT}" y1="{y(tick):.1f}" '
             f'y2="{y(tick):.1f}" stroke="#c9d1d9"/>'
             f'<text x="{CAP_LEFT - 6}" y="{y(tick) + 5:.1f}" text-anchor="end" '
-            f'font-size="14">{tick}</text>'
+            f'font-size="16">{tick}</text>'
         )
     for i, (week, row) in enumerate(zip(weeks, rows, strict=True)):
         for j, (name, colour, words) in enumerate(SERIES):
@@ -156,11 +156,11 @@ def capacity_chart(weeks: Sequence[object]) -> SafeString:
         monday = week.monday
         parts.append(
             f'<text x="{CAP_LEFT + (i + 0.5) * group:.1f}" y="{CAP_HEIGHT - CAP_BOTTOM + 18}" '
-            f'text-anchor="middle" font-size="13">{monday.strftime("%m-%d")}</text>'
+            f'text-anchor="middle" font-size="16">{monday.strftime("%m-%d")}</text>'
         )
     parts.append(
         f'<text x="{CAP_LEFT + inner_w / 2:.1f}" y="{CAP_HEIGHT - 6}" text-anchor="middle" '
-        f'font-size="14">{escape(gettext("week starting (month-day)"))}</text>'
+        f'font-size="16">{escape(gettext("week starting (month-day)"))}</text>'
     )
     parts.append("</svg>")
     return mark_safe("".join(parts))
