@@ -4,7 +4,7 @@ booking commands, the manufacturing site confirms or declines, re-planning relea
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -26,49 +26,11 @@ from cartflow.domain.journey import (
 )
 from cartflow.domain.journey import event_types as T
 from cartflow.domain.journey.time_windows import local_date
-from tests.domain.journey_cases import LBCL, NEW_YORK, Journey, with_unknown_fact
+from tests.domain.journey_cases import LBCL, NEW_YORK, Journey, plan_for, with_unknown_fact
 
 
 def _today(j: Journey) -> date:
     return local_date(j.now, NEW_YORK)
-
-
-def plan_for(
-    j: Journey,
-    *,
-    apheresis: date | None = None,
-    start_after: int = 1,
-    turnaround: int = 28,
-    gap: int = 2,
-    **changes: Any,
-) -> AcceptPlan:
-    """A plan shaped as the planner makes them: collection, run, shipment, LD, infusion."""
-    a = apheresis or _today(j) + timedelta(days=3)
-    m = a + timedelta(days=start_after)
-    release = m + timedelta(days=turnaround)
-    ld_start = release + timedelta(days=2)
-    ld_end = ld_start + timedelta(days=2)
-    infusion = ld_end + timedelta(days=gap)
-    fields: dict[str, Any] = {
-        "actor": "coordinator-1",
-        "plan_id": "plan-1",
-        "centre": "site-ny",
-        "apheresis_at": datetime.combine(a, time(8), NEW_YORK),
-        "chair_day": a,
-        "manufacturing_slot_id": "slot-m",
-        "manufacturing_site": "mfg-east",
-        "manufacturing_start_on": m,
-        "release_on": release,
-        "shipment_on": release,
-        "arrival_on": release + timedelta(days=1),
-        "ld_start_on": ld_start,
-        "ld_end_on": ld_end,
-        "infusion_on": infusion,
-        "monitoring_until": infusion + timedelta(days=27),
-        "transit_days": 1,
-    }
-    fields.update(changes)
-    return AcceptPlan(**fields)
 
 
 def _refused(j: Journey, command: Any) -> JourneyError:
