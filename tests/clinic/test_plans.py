@@ -233,6 +233,21 @@ def test_no_plan_names_the_missing_fact() -> None:
     # B-ALL is plannable on label facts in the US; with no slots offered there is no run.
     assert proposal.plan is None
     assert proposal.no_plan is not None and proposal.no_plan.reason
+    page = net.client(net.own[Role.COORDINATOR]).get(f"/cases/{net.case.coi}/plan/")
+    text = page.content.decode()
+    assert "No plan can be proposed: no apheresis chair, manufacturing place" in text
+    assert "Accept this plan" not in text
+
+
+def test_a_missing_fact_is_named_in_words() -> None:
+    from cartflow.clinic.views.plans import no_plan_words
+    from cartflow.scheduling.timings import NoPlan
+
+    words = no_plan_words(
+        NoPlan("x", "cilta: manufacturing_turnaround_days", ("manufacturing_turnaround_days",)),
+        "ciltacabtagene autoleucel",
+    )
+    assert "the manufacturing time" in words and "_" not in words
 
 
 def test_the_plan_page_and_its_link_are_for_the_planning_roles() -> None:

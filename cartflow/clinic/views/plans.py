@@ -60,6 +60,33 @@ ACCEPTED_LEGS = (
 )
 
 
+FACT_WORDS = {
+    "infusion_window_days": gettext_lazy("the days allowed between chemotherapy and infusion"),
+    "post_thaw_minutes": gettext_lazy("the time limit after thawing"),
+    "lymphodepletion": gettext_lazy("the chemotherapy regimen"),
+    "monitoring_days": gettext_lazy("the monitoring period"),
+    "manufacturing_turnaround_days": gettext_lazy("the manufacturing time"),
+}
+
+
+def no_plan_words(no_plan: Any, product: str) -> str:
+    """Why no plan is proposed, in plain words (no fact or site identifiers)."""
+    if no_plan is None:
+        return ""
+    if no_plan.missing:
+        facts = ", ".join(str(FACT_WORDS.get(m, m.replace("_", " "))) for m in no_plan.missing)
+        return _(
+            "the product catalog does not know %(facts)s for %(product)s: a physician or "
+            "quality reviewer records the site's protocol value, or the label is checked"
+        ) % {"facts": facts, "product": product}
+    if "step" in no_plan.reason:
+        return _("the case is not at a step a plan starts from")
+    return _(
+        "no apheresis chair, manufacturing place, bed or courier is free within the planning "
+        "horizon: the sites open more slots, then the plan is proposed again"
+    )
+
+
 def may_see_plan(roles: set[Any]) -> bool:
     return any(may(roles, action) for action in PLAN_ACTIONS)
 
@@ -93,10 +120,15 @@ def _context(request: HttpRequest, case: Any) -> dict[str, Any]:
     if accepted is not None:
         accepted_legs = [(leg_words(k), getattr(accepted, k)) for k in ACCEPTED_LEGS]
     holds = accepted is not None and accepted.holds_capacity
+    from cartflow.clinic.patient_view import product_name
+
     return {
         "case": case,
         "coi": case.coi,
         "today": today,
+        "no_plan": no_plan_words(
+            proposal.no_plan if proposal is not None else None, product_name(state.product_id)
+        ),
         "proposal": proposal,
         "proposal_legs": [(leg_words(leg.key), leg.on) for leg in proposal.legs]
         if proposal is not None
