@@ -168,6 +168,17 @@ def test_the_site_declines_and_the_coordinator_re_plans() -> None:
         ).status_code
         == 403
     )
+    # Another manufacturing site (brought into the case) does not answer for this one.
+    from cartflow.clinic.services.cases import add_participant
+
+    add_participant(net.case, net.sites["other-factory"], timezone.now())
+    other = net.client(net.other[Role.MANUFACTURING])
+    assert (
+        other.post(
+            f"/api/cases/{net.case.coi}/plan/confirm", {}, content_type="application/json"
+        ).status_code
+        == 403
+    )
     declined = maker.post(
         f"/api/cases/{net.case.coi}/plan/decline",
         {"reason": "clean room closed for maintenance"},

@@ -28,7 +28,15 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.utils import timezone
 
-from cartflow.clinic.models import CaseProjection, Site, Slot, SlotBooking, SlotKind, TherapyCase
+from cartflow.clinic.models import (
+    CaseProjection,
+    Membership,
+    Site,
+    Slot,
+    SlotBooking,
+    SlotKind,
+    TherapyCase,
+)
 from cartflow.clinic.services.append import AppendResult, resolve_case
 from cartflow.clinic.services.cases import add_participant
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
@@ -42,7 +50,7 @@ from cartflow.domain.journey import CaseState, Step
 from cartflow.domain.journey import event_types as T
 from cartflow.domain.journey.plans import BOOKS_CHAIR, active_plan
 from cartflow.domain.journey.steps import COMMAND_STEPS
-from cartflow.domain.roles import SiteKind
+from cartflow.domain.roles import Role, SiteKind
 from cartflow.scheduling.earliest import Fixed, earliest_plan
 from cartflow.scheduling.network import Calendar, Centre, Lane, ManufacturingSite
 from cartflow.scheduling.network import Network as PlanningNetwork
@@ -365,11 +373,28 @@ def _plan_id(case: TherapyCase) -> str:
     return plan.plan_id
 
 
+def _answering_site(case: TherapyCase, user: Any) -> str:
+    """The plan's id, when ``user`` works at the manufacturing site its slot was proposed to:
+    another site taking part in the case does not answer for it."""
+    from cartflow.clinic.access import Forbidden
+    from cartflow.clinic.case_state import state_from
+
+    plan = state_from(CaseProjection.objects.get(case=case).state).plan
+    if plan is None:
+        raise InvalidInput("the case has no accepted plan")
+    if not Membership.objects.filter(
+        user=user, site__slug=plan.manufacturing_site, role=Role.MANUFACTURING
+    ).exists():
+        raise Forbidden("only the manufacturing site the slot was proposed to answers for it")
+    return plan.plan_id
+
+
 def confirm_plan_slot(case: TherapyCase | str, *, acting_user: Any, **kwargs: Any) -> AppendResult:
     """The manufacturing site confirms the slot the accepted plan proposed to it."""
     case = resolve_case(case)
+    plan_id = _answering_site(case, acting_user)
     return perform(
-        case, journey.ConfirmPlanSlot, acting_user=acting_user, plan_id=_plan_id(case), **kwargs
+        case, journey.ConfirmPlanSlot, acting_user=acting_user, plan_id=plan_id, **kwargs
     )
 
 
@@ -378,11 +403,12 @@ def decline_plan_slot(
 ) -> AppendResult:
     """The manufacturing site declines the proposed slot: the case needs a re-plan."""
     case = resolve_case(case)
+    plan_id = _answering_site(case, acting_user)
     return perform(
         case,
         journey.DeclinePlanSlot,
         acting_user=acting_user,
-        plan_id=_plan_id(case),
+        plan_id=plan_id,
         reason=reason,
         **kwargs,
     )
