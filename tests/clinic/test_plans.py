@@ -14,6 +14,7 @@ from cartflow.clinic import services
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import Event, Slot, SlotBooking, SlotKind, TherapyCase
 from cartflow.clinic.services import plans
+from cartflow.clinic.services.errors import Conflict
 from cartflow.domain.roles import Role
 from tests.clinic.api_network import ApiNetwork, build_network
 
@@ -346,3 +347,53 @@ def test_the_patient_view_and_the_banner_show_the_plans_dates_and_no_other() -> 
     assert page.next is not None and page.next.on == plan.apheresis_on
     zone = ZoneInfo(case.treating_site.time_zone)
     assert plan.infusion_on.isoformat() in infusion_day(state, zone)
+
+
+def _second_case(net: ApiNetwork) -> TherapyCase:
+    """Another patient of the same centre, walked to screening like the first."""
+    from datetime import date
+
+    from cartflow.clinic.demo_seed import Walk, main_path
+    from cartflow.clinic.services import referral
+
+    patient = services.register_patient(
+        net.sites["center"],
+        record_number="DEMO-7002",
+        given_name="Demo",
+        family_name="Patient-702",
+        birth_date=date(1971, 1, 1),
+        acting_user=net.own[Role.COORDINATOR],
+    )
+    ops = main_path("screened")
+    clock = timezone.now() - sum((d for d, _ in ops), timedelta()) - timedelta(hours=2)
+    case = referral.refer_patient(
+        patient,
+        product_id="tisagenlecleucel",
+        indication_id="tisagenlecleucel/lbcl",
+        acting_user=net.own[Role.PHYSICIAN],
+        now=clock,
+    ).case
+    walk = Walk(case, net.walk.crew, clock, iter(range(500, 1_000_000)))
+    for delta, op in ops:
+        walk.clock += delta
+        op(walk, net.own[Role.ADMIN])
+    return case
+
+
+def test_two_cases_never_share_the_last_place_and_the_second_is_re_proposed() -> None:
+    net = _network()
+    other = _second_case(net)
+    first, second = plans.propose(net.case), plans.propose(other)
+    slot = first.manufacturing_slot
+    assert slot is not None and second.manufacturing_slot == slot  # both want the one place
+    plans.accept_plan(other, acting_user=net.own[Role.COORDINATOR], proposal=second.fingerprint)
+    with pytest.raises(Conflict):
+        plans.accept_plan(
+            net.case, acting_user=net.own[Role.COORDINATOR], proposal=first.fingerprint
+        )
+    assert Slot.objects.get(pk=slot.pk).booked == 1  # never more than its capacity
+    assert _state(net).plan is None
+    again = plans.propose(net.case)
+    assert again.dates["manufacturing_start"] != slot.day
+    plans.accept_plan(net.case, acting_user=net.own[Role.COORDINATOR], proposal=again.fingerprint)
+    assert _state(net).plan is not None
