@@ -153,7 +153,15 @@ def _manufacturing_booked(state: CaseState) -> bool:
 
 
 def waits_on(state: CaseState) -> tuple[Role, ...]:
-    """The roles expected to move the case on now (empty for a closed case)."""
+    """The roles expected to move the case on now (empty for a closed case); a plan whose
+    manufacturing slot was declined waits on the coordinator to re-plan as well."""
+    roles = _step_waits_on(state)
+    if state.plan is not None and state.plan.needs_replan and R.COORDINATOR not in roles:
+        roles = (*roles, R.COORDINATOR)
+    return roles
+
+
+def _step_waits_on(state: CaseState) -> tuple[Role, ...]:
     if state.step in (Step.COLLECTED, Step.BRIDGING):
         # The coordinator books the manufacturing slot; with it, the site starts.
         return (R.MANUFACTURING,) if _manufacturing_booked(state) else (R.COORDINATOR,)
@@ -169,7 +177,12 @@ def waiting_words(state: CaseState) -> str:
     if state.step in (Step.COLLECTED, Step.BRIDGING) and not _manufacturing_booked(state):
         return str(_("a manufacturing slot"))
     words = WAITING_WORDS.get(state.step)
-    return str(words) if words is not None else state.waiting_for
+    text = str(words) if words is not None else state.waiting_for
+    if state.plan is not None and state.plan.needs_replan:
+        return str(_("%(waiting)s, and a re-plan (the manufacturing site declined its slot)")) % {
+            "waiting": text
+        }
+    return text
 
 
 def product_words(product_id: str) -> str:

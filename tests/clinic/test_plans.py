@@ -187,6 +187,10 @@ def test_the_site_declines_and_the_coordinator_re_plans() -> None:
     )
     assert declined.status_code == 201, declined.content
     assert _state(net).plan.needs_replan  # type: ignore[union-attr]
+    from cartflow.clinic.worklist import waiting_words, waits_on
+
+    assert Role.COORDINATOR in waits_on(_state(net))
+    assert "re-plan" in waiting_words(_state(net))
     again = maker.post(
         f"/api/cases/{net.case.coi}/plan/confirm", {}, content_type="application/json"
     )
