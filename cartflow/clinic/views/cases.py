@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -40,6 +41,7 @@ from cartflow.clinic.templatetags.cartflow_time import case_zone, zone_label
 from cartflow.clinic.timeline_words import event_title, shown
 from cartflow.clinic.toxicity_chart import toxicity_chart
 from cartflow.clinic.views.common import acknowledge, case_roles, guarded, may, refusal
+from cartflow.clinic.views.plans import may_see_plan
 from cartflow.clinic.worklist import (
     ROLE_WORDS,
     indication_words,
@@ -83,9 +85,11 @@ def _event_tone(event: dict[str, Any]) -> str:
 
 def _needs_manufacturing_slot(case: TherapyCase, state: CaseState) -> bool:
     since = state.collection.at if state.collection is not None else None
-    bookings = SlotBooking.objects.filter(case=case, slot__kind=SlotKind.MANUFACTURING)
+    bookings = SlotBooking.objects.filter(
+        case=case, slot__kind=SlotKind.MANUFACTURING, released_at__isnull=True
+    )
     if since:
-        bookings = bookings.filter(booked_at__gte=since)
+        bookings = bookings.filter(Q(booked_at__gte=since) | Q(slot__day__gte=since.date()))
     return not bookings.exists()
 
 
@@ -266,6 +270,7 @@ def case_context(
         "may_assess": may(roles, Action.ASSESS_ELIGIBILITY),
         "may_verify": may_verify,
         "may_patient_access": may(roles, Action.MANAGE_PATIENT_ACCESS),
+        "may_plan": may_see_plan(roles),
         "may_review": may(roles, Action.SIGN_EVENT) and Role.QUALITY in roles,
     }
 

@@ -16,7 +16,7 @@ from typing import Any
 from cartflow.domain.catalog import SiteProtocolValue
 from cartflow.domain.events import Event
 from cartflow.domain.journey import event_types as T
-from cartflow.domain.journey import labels, outcomes, patient_access
+from cartflow.domain.journey import labels, outcomes, patient_access, plans
 from cartflow.domain.journey import payloads as P
 from cartflow.domain.journey.state import (
     AntigenResult,
@@ -529,6 +529,10 @@ HANDLERS: dict[str, Handler] = {
     T.LABEL_VOIDED: labels.fold_voided,
     T.RESPONSE_ASSESSED: outcomes.fold_response,
     T.TOXICITY_RESOLVED: outcomes.fold_resolution,
+    T.PLAN_ACCEPTED: plans.fold_accepted,
+    T.PLAN_SLOT_CONFIRMED: plans.fold_confirmed,
+    T.PLAN_SLOT_DECLINED: plans.fold_declined,
+    T.PLAN_RELEASED: plans.fold_released,
 }
 
 

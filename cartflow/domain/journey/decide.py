@@ -32,12 +32,13 @@ from cartflow.domain.journey import (
     observations,
     outcomes,
     patient_access,
+    plans,
     split_dose,
     weights,
 )
 from cartflow.domain.journey import commands as C
 from cartflow.domain.journey import payloads as P
-from cartflow.domain.journey.apply import FOLLOW_UP_YEARS
+from cartflow.domain.journey.apply import FOLLOW_UP_YEARS, replay
 from cartflow.domain.journey.errors import FactMissing, JourneyError, ScanMismatch
 from cartflow.domain.journey.guards import (
     CHAIN_OF_IDENTITY,
@@ -250,6 +251,29 @@ def _book_manufacturing(d: _Decision, c: C.BookManufacturingSlot) -> list[Event]
         require_text("slot", c.slot_id), "manufacturing", require_text("site", c.site), c.day
     )
     return [d.event(booked)]
+
+
+def _accept_plan(d: _Decision, c: C.AcceptPlan) -> list[Event]:
+    """The plan's own rules, then its bookings through the journey's booking commands, decided
+    by ``decide`` itself on the state each leaves: the same guards as a booking by hand, and
+    a refusal is the booking's own (its rule id, its step)."""
+    state, catalog, now = d.ctx.state, d.ctx.catalog, d.ctx.now
+    accepted = plans.check_accept(d.ctx, c, d.fact)
+    booked: list[Event] = []
+    if accepted.books_chair:
+        chair = C.ScheduleApheresis(
+            actor=c.actor, occurred_at=c.occurred_at, slot_at=c.apheresis_at, chair_day=c.chair_day
+        )
+        booked += decide(state, chair, catalog, now)
+    slot = C.BookManufacturingSlot(
+        actor=c.actor,
+        occurred_at=c.occurred_at,
+        slot_id=c.manufacturing_slot_id,
+        site=c.manufacturing_site,
+        day=c.manufacturing_start_on,
+    )
+    booked += decide(replay(booked, start=state), slot, catalog, now)
+    return [*booked, d.event(accepted)]
 
 
 def _collection(d: _Decision, c: C.RecordCollection) -> list[Event]:
@@ -917,6 +941,10 @@ HANDLERS: dict[type[C.Command], Handler] = {
     C.VoidLabels: lambda d, c: [labels.void_labels(d.ctx, c, d.event)],
     C.RecordResponseAssessment: lambda d, c: [outcomes.assess_response(d.ctx, c, d.event)],
     C.ResolveToxicity: lambda d, c: [outcomes.resolve_toxicity(d.ctx, c, d.event)],
+    C.AcceptPlan: _accept_plan,
+    C.ConfirmPlanSlot: lambda d, c: [plans.confirm(d.ctx, c, d.event)],
+    C.DeclinePlanSlot: lambda d, c: [plans.decline(d.ctx, c, d.event)],
+    C.ReleasePlan: lambda d, c: [plans.release(d.ctx, c, d.event)],
 }
 
 _BEFORE_AVAILABLE: Final = frozenset(

@@ -69,6 +69,12 @@ from cartflow.domain.journey.payloads.observations import (
     ResponseAssessed,
     ToxicityResolved,
 )
+from cartflow.domain.journey.payloads.plans import (
+    PlanAccepted,
+    PlanReleased,
+    PlanSlotConfirmed,
+    PlanSlotDeclined,
+)
 from cartflow.domain.journey.payloads.product import (
     AvailabilityConfirmed,
     BagRecord,
@@ -140,6 +146,10 @@ _CURRENT: Final[tuple[type[Payload], ...]] = (
     DeviationOpened,
     ResponseAssessed,
     ToxicityResolved,
+    PlanAccepted,
+    PlanSlotConfirmed,
+    PlanSlotDeclined,
+    PlanReleased,
     LabelsPrinted,
     LabelsApplied,
     LabelReprinted,
@@ -225,6 +235,10 @@ __all__ = [
     "PatientWeighed",
     "Payload",
     "PerformerRecord",
+    "PlanAccepted",
+    "PlanReleased",
+    "PlanSlotConfirmed",
+    "PlanSlotDeclined",
     "ProductDisposed",
     "ProductExpired",
     "ProductInfused",
