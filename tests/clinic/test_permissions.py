@@ -130,6 +130,7 @@ POST /api/cases/{coi}/exceptions/lymphodepletion-omission        A F F F F F F F
 POST /api/cases/{coi}/exceptions/fludarabine-dose                A F F F F F F F F  H 401
 POST /api/cases/{coi}/exceptions/site-protocol-values            A F F F F F A F F  H 401
 POST /api/cases/{coi}/kinetics/measurements                      A F F F F F F F F  H 401
+POST /api/cases/{coi}/marrow/blasts                              A F F F F F F F F  H 401
 POST /api/cases/{coi}/toxicity/crs                               A F F F F F F F F  H 401
 POST /api/cases/{coi}/toxicity/icans                             A F F F F F F F F  H 401
 GET  /api/slots                                                  A A A A F F F A A  = 401
