@@ -21,7 +21,7 @@ from cartflow.clinic.api.common import (
     Text,
     record,
 )
-from cartflow.clinic.services import eligibility, referral
+from cartflow.clinic.services import eligibility, referral, site_register
 from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.signatures import Meaning
 from cartflow.domain.catalog import ANTIGENS, DISEASE_STATUSES, DISEASES, REGIONS, THERAPY_CLASSES
@@ -65,6 +65,12 @@ class PatientFactsIn(Schema):
 class AssessIn(Schema):
     facts: PatientFactsIn
     on: Day | None = Field(None, description="the decision date (default: today)")
+    site: str | None = Field(
+        None,
+        max_length=64,
+        description="a treatment site's slug: its signed protocol values in force on the "
+        "date fill the facts the catalog does not know",
+    )
 
 
 class AntigenTestIn(StepIn):
@@ -91,9 +97,13 @@ def _facts(payload: PatientFactsIn) -> Any:
 def assess(request: HttpRequest, payload: AssessIn) -> dict[str, Any]:
     on: date = payload.on or timezone.localdate()
     cat = catalog()
-    results = evaluate(_facts(payload.facts), cat, on)
+    values = (
+        site_register.site_values(site_register.get_site(payload.site), on) if payload.site else ()
+    )
+    results = evaluate(_facts(payload.facts), cat, on, values)
     return {
         "on": on.isoformat(),
+        "site": payload.site,
         "catalog_version": cat.version,
         "results": [r.to_dict() for r in results],
     }

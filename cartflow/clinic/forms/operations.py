@@ -44,6 +44,7 @@ from cartflow.clinic.services import (
 )
 from cartflow.clinic.services.operations import DEFAULT_MEANINGS
 from cartflow.clinic.services.signatures import Meaning
+from cartflow.clinic.services.site_register import case_site_values
 from cartflow.clinic.templatetags.cartflow_time import case_zone
 from cartflow.domain import journey
 from cartflow.domain.catalog import (
@@ -186,7 +187,7 @@ def _regimen_field(case: TherapyCase) -> dict[str, Field]:
         now = timezone.now()
         on = local_date(now, site_zone(state.site_timezone)) if state.site_timezone else now.date()
         fact = indication.resolve(
-            FactName.LYMPHODEPLETION, on, state.region or None, state.site_values
+            FactName.LYMPHODEPLETION, on, state.region or None, case_site_values(state, on)
         )
     except NotInCatalog as exc:
         return {REGIMEN.name: replace(REGIMEN, help=str(exc))}

@@ -26,6 +26,7 @@ from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.errors import ServiceError
 from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.signatures import Meaning, printed_name
+from cartflow.clinic.services.site_register import case_site_values
 from cartflow.clinic.views.common import acknowledge, case_roles, guarded, may, refusal
 from cartflow.clinic.views.patients import _errors
 from cartflow.clinic.worklist import indication_words, product_words
@@ -75,7 +76,8 @@ def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
     try:
         checked = PatientFactsIn.model_validate(facts)
         parsed = parse_patient_facts(checked.dict(exclude_none=True))
-        results = [r.to_dict() for r in evaluate(parsed, catalog(), on)]
+        values = case_site_values(case_state(case), on)
+        results = [r.to_dict() for r in evaluate(parsed, catalog(), on, values)]
     except ValidationError as exc:
         errors = _errors(exc)
     except DomainError as exc:
