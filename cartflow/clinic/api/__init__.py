@@ -25,6 +25,7 @@ from cartflow.clinic.api import (
     kinetics,
     patients,
     records_out,
+    register,
     signatures,
     slots,
     steps,
@@ -54,5 +55,6 @@ for area in (
     slots,
     audit,
     records_out,
+    register,
 ):
     api.add_router("/", area.router)

@@ -21,6 +21,7 @@ from cartflow.clinic.views.patient import (
 )
 from cartflow.clinic.views.patients import patient_list, patient_new, patient_page, patient_refer
 from cartflow.clinic.views.quality import quality_page, review
+from cartflow.clinic.views.register import register_index, register_page
 
 __all__ = [
     "LoginView",
@@ -45,6 +46,8 @@ __all__ = [
     "patient_refer",
     "planned_dates",
     "quality_page",
+    "register_index",
+    "register_page",
     "review",
     "sources_page",
 ]
