@@ -105,6 +105,33 @@ FIELD_LABELS: dict[str, Any] = {
 }
 
 
+def fact_value_words(name: str, value: Any, zone: str) -> str:
+    """A catalog fact's value in words: a regimen as its drugs and days, a renal schedule by
+    band, anything else as :func:`value_words` gives it."""
+    if name == "lymphodepletion" and isinstance(value, list):
+        regimens = []
+        for regimen in value:
+            if not isinstance(regimen, dict):
+                continue
+            drugs = ", ".join(
+                gettext("%(drug)s %(mg)s mg/m² × %(days)s days")
+                % {"drug": d.get("drug"), "mg": d.get("mg_per_m2"), "days": d.get("days")}
+                for d in regimen.get("drugs", ())
+                if isinstance(d, dict)
+            )
+            regimens.append(f"{regimen.get('id', '')} ({drugs})")
+        return "; ".join(regimens) or "—"
+    if name == "fludarabine_renal_adjustment":
+        from cartflow.domain.errors import DomainError
+        from cartflow.domain.renal import check_renal_schedule, describe
+
+        try:
+            return describe(check_renal_schedule(value))
+        except DomainError:
+            pass
+    return value_words(name, value, zone)
+
+
 def site_facts(data: dict[str, Any], zone: str) -> list[dict[str, str]]:
     """The facts of a decision that were the site's signed values rather than the label's:
     (fact in words, value in words, the site's document)."""
@@ -116,7 +143,7 @@ def site_facts(data: dict[str, Any], zone: str) -> list[dict[str, str]]:
         found.append(
             {
                 "fact": label_words(name),
-                "value": value_words(name, fact.get("value"), zone),
+                "value": fact_value_words(name, fact.get("value"), zone),
                 "source": str(fact.get("source", "")),
             }
         )

@@ -465,3 +465,85 @@ def _winner(entries: Sequence[RegisterEntry], site: str, entry: RegisterEntry, o
 
 def iter_sites_with_register() -> Iterator[Site]:
     yield from Site.objects.filter(register_entries__isnull=False).distinct().order_by("name")
+
+
+# --- review: the open cases a new value or catalog changes --------------------------------
+
+
+def _signed_facts(case: Any) -> dict[str, Any] | None:
+    from cartflow.clinic.models import Event
+
+    rows = Event.objects.filter(
+        case=case, type__in=("eligibility.signed", "exception.off_label_eligibility")
+    ).order_by("-seq")
+    for row in rows[:1]:
+        data = json.loads(bytes(row.body)).get("data") or {}
+        facts = data.get("patient_facts")
+        if isinstance(facts, dict):
+            return facts
+    return None
+
+
+def review(
+    site: Site,
+    on: date,
+    *,
+    proposed: dict[str, Any] | None = None,
+    catalog_after: Any = None,
+) -> list[dict[str, str]]:
+    """The open cases treated at ``site`` whose eligibility or dose range on ``on`` changes
+    under a proposed register entry (``indication``, ``fact``, ``value``, ``document_ref``,
+    ``effective_from``, ``effective_to``; checked like a signed one) and/or another catalog
+    version. Records nothing."""
+    from cartflow.clinic.models import CaseProjection
+    from cartflow.clinic.services.machine import journey_machine
+    from cartflow.domain.review import OpenCase, changes
+
+    current = catalog()
+    after = catalog_after or current
+    register = register_of(site)
+    register_after = register
+    if proposed is not None:
+        entry = RegisterEntry(
+            site=site.slug,
+            indication=str(proposed.get("indication", "")),
+            fact=str(proposed.get("fact", "")),
+            value=proposed.get("value"),
+            document_ref=str(proposed.get("document_ref") or "proposed value (not signed)"),
+            effective_from=proposed.get("effective_from") or on,
+            effective_to=proposed.get("effective_to"),
+            signed_by="(proposed)",
+            signer_role=Role.PHYSICIAN,
+            sequence=max((e.sequence for e in register), default=0) + 1,
+        )
+        check_entry(after, entry, site.region)
+        register_after = (*register, entry)
+    machine = journey_machine()
+    found: list[dict[str, str]] = []
+    rows = CaseProjection.objects.filter(case__treating_site=site, active=True).select_related(
+        "case"
+    )
+    for row in rows.order_by("case__coi"):
+        state = machine.load(row.state)
+        if not getattr(state, "indication_id", ""):
+            continue
+        weight = state.order_weight_kg or state.latest_weight_kg
+        case = OpenCase(
+            coi=row.case.coi,
+            indication=state.indication_id,
+            region=state.region or None,
+            step=str(state.step),
+            weight_kg=float(weight) if weight else None,
+            patient_facts=_signed_facts(row.case),
+        )
+        own = tuple(state.site_values)
+        for change in changes(
+            [case],
+            on,
+            catalog_before=current,
+            values_before=values_in_force(register, site.slug, on, own),
+            catalog_after=after,
+            values_after=values_in_force(register_after, site.slug, on, own),
+        ):
+            found.append(change.to_dict())
+    return found

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 from cartflow.clinic.services import site_register
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.errors import ServiceError
-from cartflow.clinic.timeline_words import label_words, value_words
+from cartflow.clinic.timeline_words import fact_value_words, label_words
 from cartflow.clinic.views.common import guarded, refusal
 from cartflow.clinic.worklist import product_words
 from cartflow.domain.catalog import FactName
@@ -87,7 +87,7 @@ def _products(site: Any, on: date) -> list[dict[str, Any]]:
                         {
                             "seq": s.seq,
                             "fact": label_words(s.fact),
-                            "value": value_words(s.fact, s.value, zone),
+                            "value": fact_value_words(s.fact, s.value, zone),
                             "raw": json.dumps(s.value),
                             "document_ref": s.document_ref,
                             "effective_from": s.effective_from,
