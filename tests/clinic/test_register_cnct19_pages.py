@@ -215,3 +215,27 @@ def test_a_cnct19_case_is_released_and_infused_on_the_sites_signed_values(pages:
     # The words, not the code names: "lymphodepleting regimen", "infusion window".
     assert "lymphodepleting regimen: flu-cy (fludarabine 30 mg/m² × 3 days" in html
     assert "infusion window (days after lymphodepletion): 2, 14" in html
+
+
+def test_the_eligibility_page_groups_the_diagnosis_first_and_counts_the_others(
+    pages: Pages,
+) -> None:
+    from cartflow.clinic.services.machine import catalog
+
+    refer_cnct19(pages)
+    answer = pages.as_("physician").post(
+        f"/cases/{pages.coi}/eligibility/",
+        {"diagnosis": "B-ALL", "disease_status": "refractory", "prior_lines": "2"},
+    )
+    html = answer.content.decode()
+    b_all = [i for i in catalog().indications() if "B-ALL" in i.diseases]
+    others = len(catalog().indications()) - len(b_all)
+    assert f"{others} indications for other diseases</summary>" in html
+    head, _, tail = html.partition("<details")
+    for indication in b_all:
+        assert indication.id in head, indication.id
+        assert indication.id not in tail
+    assert "LBCL" not in head.split("Products and indications", 1)[1]
+    assert "Approved: CN since 2023-11-08" in head  # CNCT19 in the site's region
+    assert ">needs information<" in html or ">eligible<" in html
+    assert "needsinformation" not in html and "noteligible" not in html
