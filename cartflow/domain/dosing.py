@@ -460,9 +460,13 @@ def _optional(
     region: str | None,
     site: Sequence[SiteProtocolValue],
 ) -> ResolvedFact | NotInCatalog | None:
-    """The fact, its NotInCatalog when stored as unknown, or None when the catalog lacks it."""
+    """The fact, its NotInCatalog when stored as unknown, or None when the catalog lacks it
+    (and no site value fills it)."""
     if name not in indication.facts:
-        return None
+        try:
+            return resolve_for(indication, name, on, region, site)
+        except NotInCatalog:
+            return None
     try:
         return resolve_for(indication, name, on, region, site)
     except NotInCatalog as exc:

@@ -400,3 +400,57 @@ def _cnct19_case_at(site: Site, physician: Any) -> TherapyCase:
     ).case
     perform(case, journey.RecordWeight, acting_user=physician, weight_kg=72.0)
     return case
+
+
+def test_the_lymphodepletion_command_reads_the_sites_renal_schedule_in_its_unit(
+    cn_center: Site, cn_physician: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    regimen = [
+        {
+            "id": "flu-cy",
+            "drugs": [
+                {"drug": "fludarabine", "mg_per_m2": 30, "days": 3},
+                {"drug": "cyclophosphamide", "mg_per_m2": 300, "days": 3},
+            ],
+        }
+    ]
+    schedule = {
+        "unit": "mL/min/1.73 m2",
+        "bands": [
+            {"from": 0, "below": 30, "reduce_by_percent": 100},
+            {"from": 30, "below": 70, "reduce_by_percent": 20},
+            {"from": 70, "below": None, "reduce_by_percent": 0},
+        ],
+    }
+    sign(cn_center, cn_physician, "lymphodepletion", regimen)
+    sign(cn_center, cn_physician, "fludarabine_renal_adjustment", schedule)
+    command = [
+        "lymphodepletion",
+        "--product",
+        "inaticabtagene-autoleucel",
+        "--indication",
+        "B-ALL",
+        "--height-cm",
+        "170",
+        "--weight-kg",
+        "70",
+        "--region",
+        "CN",
+        "--on",
+        "2026-11-30",
+        "--crcl",
+        "50",
+        "--site",
+        cn_center.slug,
+        "--json",
+    ]
+    assert main([*command, "--crcl-unit", "mL/min/1.73 m2"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    flu = next(d for d in plan["regimen"] if d["drug"] == "fludarabine")
+    assert flu["daily_mg"] == round(flu["unadjusted_daily_mg"] * 0.8, 1)
+    assert any("PAGES" not in w and "EAST-SOP-fludarabine" in w for w in plan["warnings"])
+    assert main([*command, "--crcl-unit", "mL/min"]) == 2
+    assert "measure or enter it in mL/min/1.73 m2" in capsys.readouterr().err
+    # Without the site, the catalog alone knows no regimen for CNCT19.
+    assert main([*command[:-3], "--json"]) == 2
+    assert "not in the catalog" in capsys.readouterr().err
