@@ -135,7 +135,8 @@ def _tamper(sql: str, params: list[Any]) -> None:
     vendor = connection.vendor
     with connection.cursor() as cursor:
         for statement in drop_statements(vendor, TABLE):
-            cursor.execute(statement)
+            if not statement.startswith("DROP FUNCTION"):  # other tables' triggers use it
+                cursor.execute(statement)
         cursor.execute(sql, params)
         for statement in create_statements(vendor, TABLE):
             cursor.execute(statement)

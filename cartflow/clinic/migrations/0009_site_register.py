@@ -21,6 +21,8 @@ def install(apps: Any, schema_editor: Any) -> None:
 
 def uninstall(apps: Any, schema_editor: Any) -> None:
     for statement in drop_statements(schema_editor.connection.vendor, APPEND_ONLY_TABLES):
+        if statement.startswith("DROP FUNCTION"):
+            continue  # the function serves the record's other tables too
         schema_editor.execute(statement)
 
 
