@@ -455,3 +455,51 @@ def test_the_lymphodepletion_command_reads_the_sites_renal_schedule_in_its_unit(
     # Without the site, the catalog alone knows no regimen for CNCT19.
     assert main([*command[:-3], "--json"]) == 2
     assert "not in the catalog" in capsys.readouterr().err
+
+
+def test_review_lists_the_cases_a_new_catalog_version_changes(
+    cn_center: Site,
+    cn_physician: Any,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Any,
+) -> None:
+    from importlib import resources
+
+    sign(
+        cn_center,
+        cn_physician,
+        "dose",
+        {"kind": "per_kg_range", "min_per_kg": 800000, "max_per_kg": 1200000},
+    )
+    case = _cnct19_case_at(cn_center, cn_physician)
+    raw = json.loads(
+        resources.files("cartflow").joinpath("data/products.json").read_text(encoding="utf-8")
+    )
+    raw["catalog_version"] = "test-next"
+    for product in raw["products"]:
+        for indication in product["indications"]:
+            if indication["id"] == CNCT19:
+                indication["facts"]["dose"] = [
+                    {"value": {"kind": "flat_range", "min": 1e7, "max": 1e8}, "sources": ["101"]}
+                ]
+    path = tmp_path / "next.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    code = main(
+        [
+            "register",
+            "review",
+            "--site",
+            cn_center.slug,
+            "--on",
+            "2026-11-30",
+            "--catalog",
+            str(path),
+            "--json",
+        ]
+    )
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    (change,) = json.loads(out.out)["changes"]
+    assert (change["coi"], change["what"]) == (case.coi, "dose range")
+    assert "site protocol EAST-SOP-dose" in change["before"]
+    assert "1e+07 to 1e+08" in change["after"] and "label" not in change["before"]
