@@ -31,6 +31,7 @@ pytestmark = pytest.mark.django_db
 CNCT19 = "inaticabtagene-autoleucel/b-all"
 AXI_CN = "axicabtagene-ciloleucel/lbcl-third-line"
 TABLE = ("clinic_siteregisterentry",)
+REGISTER_FUNCTION = "cartflow_refuse_register_change"  # migration 0009
 
 
 @pytest.fixture
@@ -134,11 +135,10 @@ def test_a_new_value_supersedes_the_earlier_from_its_own_date_and_both_stay(
 def _tamper(sql: str, params: list[Any]) -> None:
     vendor = connection.vendor
     with connection.cursor() as cursor:
-        for statement in drop_statements(vendor, TABLE):
-            if not statement.startswith("DROP FUNCTION"):  # other tables' triggers use it
-                cursor.execute(statement)
+        for statement in drop_statements(vendor, TABLE, REGISTER_FUNCTION):
+            cursor.execute(statement)
         cursor.execute(sql, params)
-        for statement in create_statements(vendor, TABLE):
+        for statement in create_statements(vendor, TABLE, REGISTER_FUNCTION):
             cursor.execute(statement)
 
 

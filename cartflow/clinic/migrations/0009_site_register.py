@@ -10,19 +10,22 @@ from django.db import migrations, models
 
 from cartflow.clinic.triggers import create_statements, drop_statements
 
-# Frozen here on purpose (see 0002_append_only).
+# Frozen here on purpose (see 0002_append_only). The register has its own trigger function on
+# PostgreSQL, so that dropping the record's triggers (a test tampering as an administrator
+# could) never meets this table's, and the other way round.
 APPEND_ONLY_TABLES = ("clinic_siteregisterentry",)
+PG_FUNCTION = "cartflow_refuse_register_change"
 
 
 def install(apps: Any, schema_editor: Any) -> None:
-    for statement in create_statements(schema_editor.connection.vendor, APPEND_ONLY_TABLES):
+    vendor = schema_editor.connection.vendor
+    for statement in create_statements(vendor, APPEND_ONLY_TABLES, PG_FUNCTION):
         schema_editor.execute(statement)
 
 
 def uninstall(apps: Any, schema_editor: Any) -> None:
-    for statement in drop_statements(schema_editor.connection.vendor, APPEND_ONLY_TABLES):
-        if statement.startswith("DROP FUNCTION"):
-            continue  # the function serves the record's other tables too
+    vendor = schema_editor.connection.vendor
+    for statement in drop_statements(vendor, APPEND_ONLY_TABLES, PG_FUNCTION):
         schema_editor.execute(statement)
 
 
