@@ -23,7 +23,6 @@ from typing import Any, Final
 
 from cartflow.domain.errors import InvalidInput, NotInCatalog
 from cartflow.domain.renal import check_renal_schedule
-from cartflow.domain.split_dose import parse_hold
 
 REGIONS = ("US", "EU", "CN")
 DISEASES: Final = ("B-ALL", "LBCL", "FL", "MCL", "CLL", "SLL", "MZL", "MM")
@@ -552,13 +551,8 @@ def _check_dose(c: _Checker, raw: object) -> None:
         c.number(rule["max_total"], "max_total", 1, MAX_CELLS)
         c.number_or_unknown(rule["min_per_kg"], "min_per_kg", 1, target)
     elif kind == "split":
-        rule = c.mapping(raw, ("kind", "parts", "tolerance_days", "total"), ("hold",))
+        rule = c.mapping(raw, ("kind", "parts", "tolerance_days", "total"))
         c.integer(rule["tolerance_days"], "tolerance_days", 0, 14)
-        if "hold" in rule:
-            try:
-                parse_hold(rule["hold"])
-            except InvalidInput as exc:
-                raise c.fail(str(exc)) from None
         parts = rule["parts"]
         if not isinstance(parts, list) or len(parts) < 2:
             raise c.fail("a split dose has at least two parts")

@@ -538,9 +538,6 @@ EXPECTED: list[tuple[Any, ...]] = [
             "tolerance_days": 2,
             "parts": [{"day": 1, "fraction": UNK}, {"day": 10, "fraction": UNK}],
             "total": UNK,
-            # Grade 2 CRS after dose 1: postpone up to Day 21; grade >=3: discontinue
-            # (drugs.com/dosage/aucatzyl.html; label audit section 8).
-            "hold": {"postpone_at_crs_grade": 2, "latest_day": 21, "stop_at_crs_grade": 3},
         },
     ),
     *unknowns(

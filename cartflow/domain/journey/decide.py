@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, Final
 
-from cartflow.domain import split_dose
 from cartflow.domain.catalog import (
     Catalog,
     FactName,
@@ -724,30 +723,13 @@ def _check_split_day(d: _Decision, bag: Bag) -> int | None:
     if first is None:
         return None
     day = local_days_between(first, d.ctx.at, d.ctx.zone) + 1
-    if bag.part == 1:
-        return day
-    state = d.ctx.state
-    # The grades folded in the state, graded after the first infusion (split_dose.py).
-    crs = [g.grade for g in state.crs_grades if g.at >= first]
-    icans = [g.grade for g in state.icans_grades if g.at >= first]
-    if abs(day - bag.day) <= bag.tolerance_days and not crs and not icans:
-        return day
-    dose = d.fact(FactName.DOSE)
-    try:
-        hold = split_dose.hold_of(dose.value) if isinstance(dose.value, Mapping) else None
-    except InvalidInput:
-        hold = None  # the catalog's parser checked it; a site value without one holds nothing
-    refusal = split_dose.later_part_refusal(
-        part=bag.part,
-        day=day,
-        label_day=bag.day,
-        tolerance_days=bag.tolerance_days,
-        crs_grades=crs,
-        icans_grades=icans,
-        hold=hold,
-    )
-    if refusal is not None:
-        raise d.ctx.refuse_by(dose, refusal)
+    if bag.part > 1 and abs(day - bag.day) > bag.tolerance_days:
+        dose = d.fact(FactName.DOSE)
+        raise d.ctx.refuse_by(
+            dose,
+            f"part {bag.part} of the split dose is given on Day {bag.day} "
+            f"(±{bag.tolerance_days}); today is Day {day}",
+        )
     return day
 
 
