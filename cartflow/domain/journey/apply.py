@@ -28,6 +28,7 @@ from cartflow.domain.journey.state import (
     ExceptionRecord,
     Infusion,
     LdCourse,
+    MarrowBlastCount,
     Measurement,
     QualityDecision,
     Quarantine,
@@ -602,6 +603,11 @@ def _icans_graded(s: CaseState, e: Event, d: Data) -> CaseState:
     return dataclasses.replace(s, icans_grades=(*s.icans_grades, _grade(e, d)))
 
 
+def _marrow_blasts(s: CaseState, e: Event, d: Data) -> CaseState:
+    count = MarrowBlastCount(_num(d, "blast_percent"), e.occurred_at, _recorded_at(e), e.actor)
+    return dataclasses.replace(s, marrow_blasts=(*s.marrow_blasts, count))
+
+
 def _measured(s: CaseState, e: Event, d: Data) -> CaseState:
     measurement = Measurement(
         _num(d, "day"),
@@ -673,6 +679,7 @@ HANDLERS: dict[str, Handler] = {
     T.CRS_GRADED: _crs_graded,
     T.ICANS_GRADED: _icans_graded,
     T.KINETICS_MEASURED: _measured,
+    T.MARROW_BLASTS_RECORDED: _marrow_blasts,
     T.DEVIATION_OPENED: _deviation_opened,
     T.SLOT_BOOKED: _slot_booked,
     T.LABEL_PRINTED: labels.fold_printed,

@@ -390,6 +390,14 @@ class RecordKineticsMeasurement(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecordMarrowBlasts(Command):
+    """A bone-marrow blast percentage (of nucleated cells) from a sample taken at
+    ``occurred_at``: the split-dose regimen of obecabtagene autoleucel is chosen by it."""
+
+    blast_percent: float
+
+
+@dataclass(frozen=True, kw_only=True)
 class OpenDeviation(Command):
     """A departure from procedure, for quality to review (a refused bedside scan, ...)."""
 
@@ -501,6 +509,7 @@ OBSERVATIONS: frozenset[type[Command]] = frozenset(
         GradeCrs,
         GradeIcans,
         RecordKineticsMeasurement,
+        RecordMarrowBlasts,
         OpenDeviation,
         RecordResponseAssessment,
         ResolveToxicity,

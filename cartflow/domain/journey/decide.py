@@ -31,6 +31,7 @@ from cartflow.domain.journey import (
     observations,
     outcomes,
     patient_access,
+    split_dose,
     weights,
 )
 from cartflow.domain.journey import commands as C
@@ -589,6 +590,14 @@ def _start_ld(d: _Decision, c: C.StartLymphodepletion) -> list[Event]:
         "regimen_drugs": _regimen_given(d, regimen),
         "repeat": repeat,
     }
+    dose = d.ctx.try_resolve(FactName.DOSE)
+    marrow = None if dose is None else split_dose.check_marrow_before_ld(d.ctx, dose)
+    if marrow is not None:
+        assert dose is not None
+        d.facts.append(dose)
+        data["marrow_blast_percent"] = marrow.blast_percent
+        data["marrow_sampled_at"] = marrow.sampled_at.isoformat()
+        data["dose_regimen"] = marrow.regimen
     if regimen.get("use_when"):
         data["regimen_use_when"] = regimen["use_when"]
     if repeat:
@@ -723,13 +732,8 @@ def _check_split_day(d: _Decision, bag: Bag) -> int | None:
     if first is None:
         return None
     day = local_days_between(first, d.ctx.at, d.ctx.zone) + 1
-    if bag.part > 1 and abs(day - bag.day) > bag.tolerance_days:
-        dose = d.fact(FactName.DOSE)
-        raise d.ctx.refuse_by(
-            dose,
-            f"part {bag.part} of the split dose is given on Day {bag.day} "
-            f"(±{bag.tolerance_days}); today is Day {day}",
-        )
+    if bag.part > 1:
+        split_dose.check_later_part(d.ctx, d.fact(FactName.DOSE), bag, day)
     return day
 
 
@@ -832,6 +836,10 @@ def _grade_icans(d: _Decision, c: C.GradeIcans) -> list[Event]:
 
 def _measurement(d: _Decision, c: C.RecordKineticsMeasurement) -> list[Event]:
     return [observations.measurement(d.ctx, c, d.event)]
+
+
+def _marrow_blasts(d: _Decision, c: C.RecordMarrowBlasts) -> list[Event]:
+    return [observations.marrow_blasts(d.ctx, c, d.event)]
 
 
 def _deviation(d: _Decision, c: C.OpenDeviation) -> list[Event]:
@@ -948,6 +956,7 @@ HANDLERS: dict[type[C.Command], Handler] = {
     C.GradeCrs: _grade_crs,
     C.GradeIcans: _grade_icans,
     C.RecordKineticsMeasurement: _measurement,
+    C.RecordMarrowBlasts: _marrow_blasts,
     C.OpenDeviation: _deviation,
     C.PrintLabels: lambda d, c: [labels.print_labels(d.ctx, c, d.event)],
     C.ApplyLabels: lambda d, c: [labels.apply_labels(d.ctx, c, d.event)],

@@ -48,6 +48,7 @@ BEDSIDE_VERIFIED: Final = "bedside.verified"
 CRS_GRADED: Final = "toxicity.crs_graded"
 ICANS_GRADED: Final = "toxicity.icans_graded"
 KINETICS_MEASURED: Final = "kinetics.measured"
+MARROW_BLASTS_RECORDED: Final = "marrow.blasts_recorded"
 DEVIATION_OPENED: Final = "deviation.opened"
 SLOT_BOOKED: Final = "slot.booked"
 OFF_LABEL_ELIGIBILITY: Final = "exception.off_label_eligibility"
@@ -64,6 +65,7 @@ OBSERVATION_TYPES: Final = frozenset(
         CRS_GRADED,
         ICANS_GRADED,
         KINETICS_MEASURED,
+        MARROW_BLASTS_RECORDED,
         DEVIATION_OPENED,
         SLOT_BOOKED,
         RESPONSE_ASSESSED,
@@ -108,6 +110,7 @@ CURRENT_VERSION: Final[dict[str, int]] = {
     CRS_GRADED: 1,
     ICANS_GRADED: 1,
     KINETICS_MEASURED: 1,
+    MARROW_BLASTS_RECORDED: 1,
     DEVIATION_OPENED: 1,
     SLOT_BOOKED: 1,  # the clinic wrote the same fields before booking was a command
     OFF_LABEL_ELIGIBILITY: 1,

@@ -24,6 +24,7 @@ from cartflow.domain.journey import event_types as T
 from cartflow.domain.journey.errors import DuplicateObservation, JourneyError
 from cartflow.domain.journey.guards import POLICY, Context, require_text
 from cartflow.domain.journey.state import CaseState
+from cartflow.domain.journey.steps import TERMINAL
 
 EventMaker = Callable[[str, Mapping[str, Any]], Event]
 
@@ -220,6 +221,26 @@ def measurement(ctx: Context, c: C.RecordKineticsMeasurement, event: EventMaker)
         "infused_at": first.isoformat(),
     }
     return dataclasses.replace(event(T.KINETICS_MEASURED, data), occurred_at=at)
+
+
+def marrow_blasts(ctx: Context, c: C.RecordMarrowBlasts, event: EventMaker) -> Event:
+    """A bone-marrow blast percentage, at the time its sample was taken (split_dose.py)."""
+    if not ctx.state.coi or ctx.state.step in TERMINAL:
+        raise InvalidInput("a marrow blast count is recorded on an open case")
+    accepted = "blast_percent is the share of blasts among nucleated marrow cells: 0 to 100"
+    try:
+        percent = _number(c.blast_percent, "blast_percent")
+    except InvalidInput:
+        raise InvalidInput(f"{accepted}; got {c.blast_percent!r}") from None
+    if percent is None or not 0.0 <= percent <= 100.0:
+        raise InvalidInput(f"{accepted}; got {c.blast_percent!r}")
+    earlier = tuple(
+        ({"blast_percent": b.blast_percent}, b.recorded_at, b.actor)
+        for b in ctx.state.marrow_blasts
+    )
+    values = {"blast_percent": percent}
+    _refuse_repeat(ctx, "marrow blast count", earlier, values)
+    return dataclasses.replace(event(T.MARROW_BLASTS_RECORDED, values), occurred_at=ctx.at)
 
 
 def deviation(ctx: Context, c: C.OpenDeviation, event: EventMaker) -> Event:

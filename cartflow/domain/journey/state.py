@@ -165,6 +165,16 @@ class ToxicityGrade:
 
 
 @dataclass(frozen=True)
+class MarrowBlastCount:
+    """A bone-marrow blast percentage and when its sample was taken (split_dose.py reads it)."""
+
+    blast_percent: float
+    sampled_at: datetime
+    recorded_at: datetime
+    actor: str
+
+
+@dataclass(frozen=True)
 class Measurement:
     """A transgene level in copies/ug genomic DNA, ``day`` days after the first infusion."""
 
@@ -271,6 +281,7 @@ class CaseState:
     crs_grades: tuple[ToxicityGrade, ...] = ()
     icans_grades: tuple[ToxicityGrade, ...] = ()
     measurements: tuple[Measurement, ...] = ()
+    marrow_blasts: tuple[MarrowBlastCount, ...] = ()
     deviations: tuple[Deviation, ...] = ()
     bookings: tuple[Booking, ...] = ()
     monitoring_started_at: datetime | None = None

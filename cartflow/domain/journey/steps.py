@@ -206,6 +206,7 @@ COMMAND_STEPS: dict[str, frozenset[Step]] = {
     "VoidLabels": _LABELLING,
     "RecordResponseAssessment": _OPEN,
     "ResolveToxicity": _OPEN,
+    "RecordMarrowBlasts": _OPEN,
 }
 """Which commands each step accepts (by command class name); ``decide`` enforces it and
 ``CaseState.next_actions`` lists it for the pages."""
