@@ -29,6 +29,22 @@ from cartflow.clinic.worklist import product_words
 from cartflow.domain.catalog import FactName
 from cartflow.domain.errors import DomainError
 
+EXAMPLES: dict[str, str] = {
+    "age": '{"min": 18, "below": null}',
+    "dose": '{"kind": "per_kg_range", "min_per_kg": 800000, "max_per_kg": 1200000}',
+    "lymphodepletion": '[{"id": "flu-cy", "drugs": [{"drug": "fludarabine", "mg_per_m2": 30, '
+    '"days": 3}, {"drug": "cyclophosphamide", "mg_per_m2": 300, "days": 3}]}]',
+    "infusion_window_days": "[2, 14]",
+    "storage_max_celsius": "-150",
+    "post_thaw_minutes": "30",
+    "monitoring_days": "28",
+    "proximity_days": "28",
+    "fludarabine_renal_adjustment": '{"unit": "mL/min/1.73 m2", "bands": [{"from": 0, '
+    '"below": 30, "reduce_by_percent": 100}, {"from": 30, "below": 70, "reduce_by_percent": '
+    '20}, {"from": 70, "below": null, "reduce_by_percent": 0}]}',
+}
+"""What a value looks like, per fact (docs/catalog.md, Fact names and value shapes)."""
+
 FIELDS = (
     "indication",
     "fact",
@@ -164,6 +180,7 @@ def register_page(request: HttpRequest, site: str) -> HttpResponse:
         "products": products,
         "indication_choices": choices,
         "fact_choices": [(f.value, label_words(f.value)) for f in FactName],
+        "examples": [(label_words(fact), text) for fact, text in EXAMPLES.items()],
         "posted": posted,
         "problem": problem,
     }
