@@ -38,7 +38,7 @@ from cartflow.domain.catalog import (
     SiteProtocolValue,
     check_fact_value,
 )
-from cartflow.domain.errors import InvalidInput, NotInCatalog
+from cartflow.domain.errors import InvalidInput
 from cartflow.domain.roles import Role
 
 SIGNER_ROLES: Final = (Role.PHYSICIAN, Role.QUALITY)
@@ -265,7 +265,3 @@ def check_entry(
             f"{entry.effective_from.isoformat()} ({version.source_text}); a site value only "
             "fills a fact the label does not give"
         )
-
-
-def not_in_catalog(indication: str, fact: str) -> NotInCatalog:
-    return NotInCatalog(f"{indication}: {fact.replace('_', ' ')}")

@@ -15,6 +15,7 @@ columns beside them, and refuse to decide on a register whose chain does not ver
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -250,7 +251,7 @@ def sign_entry(
     )
     check_entry(catalog(), entry, site.region)
     intent = signature_intent(acting_user, password, Meaning.APPROVAL, request)
-    entry = RegisterEntry(**{**entry.__dict__, "signer_name": intent.signer_name})
+    entry = dataclasses.replace(entry, signer_name=intent.signer_name)
     try:
         with transaction.atomic():
             LedgerHead.objects.select_for_update().get(pk=1)
