@@ -55,6 +55,11 @@ def _site_values(args: argparse.Namespace, on: Any) -> tuple[Any, ...]:
     """The site's register values in force on ``on`` (none without ``--site``)."""
     if not getattr(args, "site", None):
         return ()
+    return site_values_for(str(args.site), on)
+
+
+def site_values_for(slug: str, on: Any) -> tuple[Any, ...]:
+    """The register values of the site ``slug`` in force on ``on`` (reads the database)."""
     from cartflow.cli.django_setup import setup_django
 
     setup_django()
@@ -62,7 +67,7 @@ def _site_values(args: argparse.Namespace, on: Any) -> tuple[Any, ...]:
     from cartflow.clinic.services.errors import ServiceError
 
     try:
-        return site_register.site_values(site_register.get_site(args.site), on)
+        return site_register.site_values(site_register.get_site(slug), on)
     except ServiceError as exc:
         raise CliError(str(exc)) from exc
 

@@ -503,3 +503,34 @@ def test_review_lists_the_cases_a_new_catalog_version_changes(
     assert (change["coi"], change["what"]) == (case.coi, "dose range")
     assert "site protocol EAST-SOP-dose" in change["before"]
     assert "1e+07 to 1e+08" in change["after"] and "label" not in change["before"]
+
+
+def test_the_eligibility_command_reads_the_sites_values_before_any_case(
+    cn_center: Site, cn_physician: Any, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    sign(cn_center, cn_physician, "age", {"min": 18, "below": None}, indication=AXI_CN)
+    patient = tmp_path / "patient.json"
+    patient.write_text(
+        json.dumps(
+            {
+                "diagnosis": "LBCL",
+                "disease_status": "refractory",
+                "prior_lines": 2,
+                "age_years": 40,
+                "region": "CN",
+                "antigens": {"CD19": "positive"},
+            }
+        ),
+        encoding="utf-8",
+    )
+    command = ["eligibility", "--patient", str(patient), "--on", "2026-11-30", "--json"]
+
+    def axi(*more: str) -> str:
+        assert main([*command, *more]) == 0
+        results = json.loads(capsys.readouterr().out)["results"]
+        return str(next(r["status"] for r in results if r["indication"] == AXI_CN))
+
+    assert axi() == "needs_information"
+    assert axi("--site", cn_center.slug) == "eligible"
+    assert main([*command, "--site", "no-such-site"]) == 2
+    assert "no site no-such-site" in capsys.readouterr().err
