@@ -104,13 +104,14 @@ def age_years(birth: date, on: date) -> int:
 
 def _fact(state: CaseState, name: str, on: date) -> Any:
     from cartflow.clinic.services.machine import catalog
+    from cartflow.clinic.services.site_register import case_site_values
     from cartflow.domain.errors import DomainError
 
     try:
         return (
             catalog()
             .indication(state.indication_id)
-            .resolve(name, on, state.region or None, state.site_values)
+            .resolve(name, on, state.region or None, case_site_values(state, on))
         )
     except DomainError:
         return None

@@ -27,6 +27,7 @@ from cartflow.clinic.api import (
     patients,
     plans,
     records_out,
+    register,
     signatures,
     slots,
     steps,
@@ -58,5 +59,6 @@ for area in (
     plans,
     audit,
     records_out,
+    register,
 ):
     api.add_router("/", area.router)
