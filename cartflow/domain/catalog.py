@@ -177,10 +177,27 @@ class Indication:
     ) -> ResolvedFact:
         """The value a guard may use, or :class:`NotInCatalog` when none is known.
 
-        A known label value always wins; a site's signed protocol value only fills a gap.
+        A known label value always wins; a site's signed protocol value only fills a gap: a
+        fact the label does not give, or the unknown numbers inside one it gives in part (the
+        fractions of a split dose), where the site's value keeps every number the label states
+        (:func:`disagreement_with_label`).
         """
         version = self.fact(name, on, region)
         if version is not None and version.known:
+            if holds_unknown_number(version.value):
+                for site_value in site_values:
+                    if (
+                        site_value.indication == self.id
+                        and site_value.fact == name
+                        and disagreement_with_label(version.value, site_value.value) is None
+                    ):
+                        return ResolvedFact(
+                            name,
+                            site_value.value,
+                            FactStatus.SITE_PROTOCOL,
+                            f"{version.source_text}; the numbers it does not give: site "
+                            f"protocol {site_value.document_ref}",
+                        )
             return ResolvedFact(name, version.value, version.status, version.source_text)
         for site_value in site_values:
             if site_value.indication == self.id and site_value.fact == name:
@@ -364,6 +381,42 @@ class CatalogError(InvalidInput):
 def is_unknown_marker(value: object) -> bool:
     """Whether ``value`` is ``{"unknown": true, ...}``: a number the reference does not give."""
     return isinstance(value, Mapping) and value.get("unknown") is True
+
+
+def holds_unknown_number(value: object) -> bool:
+    """Whether a known value holds an unknown number inside (a split's fractions, a dose's
+    lower bound): the numbers a site's signed value may complete."""
+    if is_unknown_marker(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(holds_unknown_number(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(holds_unknown_number(v) for v in value)
+    return False
+
+
+def disagreement_with_label(label: object, site: object, path: str = "") -> str | None:
+    """Where a site's value departs from what the label states (``None`` when it keeps every
+    stated number and key, and fills only the label's unknown numbers)."""
+    if is_unknown_marker(label):
+        return None if not is_unknown_marker(site) else f"{path or 'the value'} is still unknown"
+    if isinstance(label, Mapping):
+        if not isinstance(site, Mapping) or set(site) != set(label):
+            return f"{path or 'the value'} has the label's fields ({', '.join(sorted(label))})"
+        for key in label:
+            found = disagreement_with_label(label[key], site[key], f"{path}.{key}".strip("."))
+            if found is not None:
+                return found
+        return None
+    if isinstance(label, list | tuple):
+        if not isinstance(site, list | tuple) or len(site) != len(label):
+            return f"{path or 'the value'} has the label's {len(label)} items"
+        for i, (a, b) in enumerate(zip(label, site, strict=True)):
+            found = disagreement_with_label(a, b, f"{path}[{i}]")
+            if found is not None:
+                return found
+        return None
+    return None if site == label else f"{path or 'the value'} is {label!r} in the label"
 
 
 class _Checker:

@@ -33,10 +33,13 @@ from cartflow.domain.catalog import (
     Catalog,
     CatalogError,
     FactName,
+    FactStatus,
     Indication,
     ResolvedFact,
     SiteProtocolValue,
     check_fact_value,
+    disagreement_with_label,
+    holds_unknown_number,
 )
 from cartflow.domain.errors import InvalidInput
 from cartflow.domain.roles import Role
@@ -198,9 +201,13 @@ def resolve_fact(
     found = catalog.indication(indication)
     register = tuple(entries)
     version = found.fact(fact, on, region)
-    if version is not None and version.known:
-        return Resolution(found.resolve(fact, on, region), Used.LABEL)
     entry = entry_in_force(register, site, indication, fact, on)
+    if version is not None and version.known:
+        if entry is not None and holds_unknown_number(version.value):
+            completed = found.resolve(fact, on, region, (entry.as_site_value(),))
+            if completed.status is not FactStatus.LABEL:
+                return Resolution(completed, Used.SITE_REGISTER, entry)
+        return Resolution(found.resolve(fact, on, region), Used.LABEL)
     if entry is not None:
         return Resolution(
             found.resolve(fact, on, region, (entry.as_site_value(),)), Used.SITE_REGISTER, entry
@@ -219,7 +226,7 @@ def unknown_facts(indication: Indication, on: date, region: str | None) -> tuple
             if name is FactName.FLUDARABINE_RENAL_ADJUSTMENT:
                 names.append(name.value)
             continue
-        if not version.known:
+        if not version.known or holds_unknown_number(version.value):
             names.append(name.value)
     return tuple(names)
 
@@ -259,6 +266,15 @@ def check_entry(
     except CatalogError as exc:
         raise InvalidInput(str(exc)) from None
     version = indication.fact(name, entry.effective_from, region)
+    if version is not None and version.known and holds_unknown_number(version.value):
+        departs = disagreement_with_label(version.value, entry.value)
+        if departs is not None:
+            raise InvalidInput(
+                f"the label gives {name.value.replace('_', ' ')} for {indication.id} in part "
+                f"({version.source_text}); a site value fills only its unknown numbers and "
+                f"keeps the rest: {departs}"
+            )
+        return
     if version is not None and version.known:
         raise InvalidInput(
             f"the label gives {name.value.replace('_', ' ')} for {indication.id} on "

@@ -302,3 +302,82 @@ def test_the_lymphodepletion_plan_reads_the_sites_schedule_in_its_unit() -> None
         dosing.lymphodepletion_plan(
             indication, 170, 70, date(2026, 11, 30), "US", crcl_ml_min=50, site_values=[value]
         )
+
+
+# --- completing a label value given in part (obecabtagene autoleucel's split dose) -----------
+
+OBE = "obecabtagene-autoleucel/b-all"
+ON = date(2026, 11, 30)
+
+
+def _obe_dose_label() -> dict[str, object]:
+    version = CATALOG.indication(OBE).fact("dose", ON, "US")
+    assert version is not None and version.known
+    return dict(version.value)  # type: ignore[arg-type]
+
+
+def _completed(**changes: object) -> dict[str, object]:
+    """The label's split dose with its unknown numbers filled as a site might (synthetic)."""
+    label = _obe_dose_label()
+    value: dict[str, object] = {
+        **label,
+        "parts": [{"day": 1, "fraction": 0.25}, {"day": 10, "fraction": 0.75}],
+        "total": {"min": 3.8e8, "max": 4.2e8},
+        "second_dose_hold": {**label["second_dose_hold"], "stop_at_icans_grade": 3},  # type: ignore[dict-item]
+    }
+    value.update(changes)
+    return value
+
+
+def test_a_site_completes_the_numbers_a_label_leaves_unknown_and_keeps_the_rest() -> None:
+    """drugs.com/dosage/aucatzyl.html gives the days, the hold and the marrow rule, not the
+    fractions: a site's signed value fills those and nothing else."""
+    signed = entry(1, _completed(), fact="dose", indication=OBE)
+    check_entry(CATALOG, signed, "US")
+    found = resolve_fact(
+        CATALOG, (signed,), site="site-a", indication=OBE, fact="dose", on=ON, region="US"
+    )
+    assert found.used is Used.SITE_REGISTER
+    assert found.fact.status is FactStatus.SITE_PROTOCOL
+    assert found.fact.value["parts"][1]["fraction"] == 0.75
+    assert "SOP-1" in found.fact.source and "drugs-aucatzyl-dosage" in found.fact.source
+    assert dosing.dose_range(found.fact.value, 60.0).max_cells == 420_000_000
+    assert found.fact.value["second_dose_hold"]["stop_at_icans_grade"] == 3
+    assert "dose" in unknown_facts(CATALOG.indication(OBE), ON, "US")
+
+
+@pytest.mark.parametrize(
+    ("changes", "where"),
+    [
+        ({"tolerance_days": 3}, "tolerance_days"),
+        ({"parts": [{"day": 1, "fraction": 0.5}, {"day": 12, "fraction": 0.5}]}, "parts[1].day"),
+        (
+            {
+                "second_dose_hold": {
+                    "postpone_at_crs_grade": 2,
+                    "latest_day": 28,
+                    "stop_at_crs_grade": 3,
+                    "stop_at_icans_grade": 3,
+                }
+            },
+            "second_dose_hold.latest_day",
+        ),
+    ],
+)
+def test_a_site_value_that_changes_what_the_label_states_is_refused(
+    changes: dict[str, object], where: str
+) -> None:
+    signed = entry(1, _completed(**changes), fact="dose", indication=OBE)
+    with pytest.raises(InvalidInput, match="keeps the rest") as caught:
+        check_entry(CATALOG, signed, "US")
+    assert where in str(caught.value)
+    found = resolve_fact(
+        CATALOG, (signed,), site="site-a", indication=OBE, fact="dose", on=ON, region="US"
+    )
+    assert found.used is Used.LABEL  # a departing value never reaches a decision
+
+
+def test_a_label_value_with_no_unknown_inside_is_never_replaced() -> None:
+    window = entry(1, [1, 30], indication="tisagenlecleucel/b-all")
+    with pytest.raises(InvalidInput, match="only fills a fact the label does not give"):
+        check_entry(CATALOG, window, "US")
