@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "cartflow.cli.token",
     "cartflow.cli.unlock",
     "cartflow.cli.site",
+    "cartflow.cli.register",
     "cartflow.cli.manage",
     "cartflow.cli.export",
 )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cartflow.clinic.patient_view import STEP_OF
 from cartflow.domain.journey import CaseState, Step
+from cartflow.domain.journey.plans import dates_in_force
 
 SIX_STEPS: tuple[Any, ...] = (
     _("Leukapheresis"),
@@ -86,7 +87,7 @@ def infusion_day(state: CaseState, zone: ZoneInfo, today: date | None = None) ->
     infused = _day(state.first_infusion_at, zone)
     if infused is not None:
         return gettext("day %(day)s after infusion") % {"day": f"+{(today - infused).days}"}
-    planned = state.planned_dates.infusion_on
+    planned = dates_in_force(state).infusion_on
     if planned is not None:
         days = (planned - today).days
         if days >= 0:
@@ -103,13 +104,14 @@ def age_years(birth: date, on: date) -> int:
 
 def _fact(state: CaseState, name: str, on: date) -> Any:
     from cartflow.clinic.services.machine import catalog
+    from cartflow.clinic.services.site_register import case_site_values
     from cartflow.domain.errors import DomainError
 
     try:
         return (
             catalog()
             .indication(state.indication_id)
-            .resolve(name, on, state.region or None, state.site_values)
+            .resolve(name, on, state.region or None, case_site_values(state, on))
         )
     except DomainError:
         return None

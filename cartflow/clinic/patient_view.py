@@ -20,9 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cartflow.clinic.services.machine import catalog
+from cartflow.clinic.services.site_register import case_site_values
 from cartflow.domain.catalog import FactName
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import Step
+from cartflow.domain.journey.plans import dates_in_force
 from cartflow.domain.journey.steps import INFUSED_STEPS
 
 # The product names approved in China, else the international name (issue 11).
@@ -148,7 +150,7 @@ def _fact_days(state: Any, name: str, on: date) -> int | None:
         resolved = (
             catalog()
             .indication(state.indication_id)
-            .resolve(name, on, state.region or None, state.site_values)
+            .resolve(name, on, state.region or None, case_site_values(state, on))
         )
     except DomainError:
         return None
@@ -241,8 +243,9 @@ def _where(state: Any, zone: ZoneInfo) -> tuple[str, date | None]:
 
 
 def _next(state: Any, zone: ZoneInfo, today: date) -> NextDate | None:
-    """The next date the case records, from today on: a booked slot, else a planned date."""
-    planned = state.planned_dates
+    """The next date the case records, from today on: a booked slot, else a planned date (the
+    accepted plan's, or the team's)."""
+    planned = dates_in_force(state)
     number = STEP_OF.get(state.step, 0)
     candidates: list[NextDate] = []
     if state.step is Step.APHERESIS_SCHEDULED and state.apheresis_slots:

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from cartflow.domain.errors import InvalidInput, NotInCatalog
+from cartflow.domain.renal import check_renal_schedule
 
 REGIONS = ("US", "EU", "CN")
 DISEASES: Final = ("B-ALL", "LBCL", "FL", "MCL", "CLL", "SLL", "MZL", "MM")
@@ -176,10 +177,27 @@ class Indication:
     ) -> ResolvedFact:
         """The value a guard may use, or :class:`NotInCatalog` when none is known.
 
-        A known label value always wins; a site's signed protocol value only fills a gap.
+        A known label value always wins; a site's signed protocol value only fills a gap: a
+        fact the label does not give, or the unknown numbers inside one it gives in part (the
+        fractions of a split dose), where the site's value keeps every number the label states
+        (:func:`disagreement_with_label`).
         """
         version = self.fact(name, on, region)
         if version is not None and version.known:
+            if holds_unknown_number(version.value):
+                for site_value in site_values:
+                    if (
+                        site_value.indication == self.id
+                        and site_value.fact == name
+                        and disagreement_with_label(version.value, site_value.value) is None
+                    ):
+                        return ResolvedFact(
+                            name,
+                            site_value.value,
+                            FactStatus.SITE_PROTOCOL,
+                            f"{version.source_text}; the numbers it does not give: site "
+                            f"protocol {site_value.document_ref}",
+                        )
             return ResolvedFact(name, version.value, version.status, version.source_text)
         for site_value in site_values:
             if site_value.indication == self.id and site_value.fact == name:
@@ -363,6 +381,42 @@ class CatalogError(InvalidInput):
 def is_unknown_marker(value: object) -> bool:
     """Whether ``value`` is ``{"unknown": true, ...}``: a number the reference does not give."""
     return isinstance(value, Mapping) and value.get("unknown") is True
+
+
+def holds_unknown_number(value: object) -> bool:
+    """Whether a known value holds an unknown number inside (a split's fractions, a dose's
+    lower bound): the numbers a site's signed value may complete."""
+    if is_unknown_marker(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(holds_unknown_number(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(holds_unknown_number(v) for v in value)
+    return False
+
+
+def disagreement_with_label(label: object, site: object, path: str = "") -> str | None:
+    """Where a site's value departs from what the label states (``None`` when it keeps every
+    stated number and key, and fills only the label's unknown numbers)."""
+    if is_unknown_marker(label):
+        return None if not is_unknown_marker(site) else f"{path or 'the value'} is still unknown"
+    if isinstance(label, Mapping):
+        if not isinstance(site, Mapping) or set(site) != set(label):
+            return f"{path or 'the value'} has the label's fields ({', '.join(sorted(label))})"
+        for key in label:
+            found = disagreement_with_label(label[key], site[key], f"{path}.{key}".strip("."))
+            if found is not None:
+                return found
+        return None
+    if isinstance(label, list | tuple):
+        if not isinstance(site, list | tuple) or len(site) != len(label):
+            return f"{path or 'the value'} has the label's {len(label)} items"
+        for i, (a, b) in enumerate(zip(label, site, strict=True)):
+            found = disagreement_with_label(a, b, f"{path}[{i}]")
+            if found is not None:
+                return found
+        return None
+    return None if site == label else f"{path or 'the value'} is {label!r} in the label"
 
 
 class _Checker:
@@ -550,8 +604,34 @@ def _check_dose(c: _Checker, raw: object) -> None:
         c.number(rule["max_total"], "max_total", 1, MAX_CELLS)
         c.number_or_unknown(rule["min_per_kg"], "min_per_kg", 1, target)
     elif kind == "split":
-        rule = c.mapping(raw, ("kind", "parts", "tolerance_days", "total"))
+        rule = c.mapping(
+            raw,
+            ("kind", "parts", "tolerance_days", "total"),
+            ("second_dose_hold", "regimen_by_marrow_blasts"),
+        )
         c.integer(rule["tolerance_days"], "tolerance_days", 0, 14)
+        if "second_dose_hold" in rule:
+            hc = c.at("second_dose_hold")
+            hold = hc.mapping(
+                rule["second_dose_hold"],
+                ("postpone_at_crs_grade", "latest_day", "stop_at_crs_grade", "stop_at_icans_grade"),
+            )
+            postpone = hc.integer(hold["postpone_at_crs_grade"], "postpone_at_crs_grade", 1, 4)
+            stop = hc.integer(hold["stop_at_crs_grade"], "stop_at_crs_grade", 1, 5)
+            if stop <= postpone:
+                raise hc.fail("stop_at_crs_grade is above postpone_at_crs_grade")
+            hc.integer(hold["latest_day"], "latest_day", 2, 60)
+            hc.number_or_unknown(hold["stop_at_icans_grade"], "stop_at_icans_grade", 1, 5)
+        if "regimen_by_marrow_blasts" in rule:
+            mc = c.at("regimen_by_marrow_blasts")
+            marrow = mc.mapping(
+                rule["regimen_by_marrow_blasts"],
+                ("cutoff_percent", "assessed_within_days_before_ld"),
+            )
+            mc.number(marrow["cutoff_percent"], "cutoff_percent", 0, 100)
+            mc.integer(
+                marrow["assessed_within_days_before_ld"], "assessed_within_days_before_ld", 0, 60
+            )
         parts = rule["parts"]
         if not isinstance(parts, list) or len(parts) < 2:
             raise c.fail("a split dose has at least two parts")
@@ -627,6 +707,14 @@ def _check_turnaround(c: _Checker, raw: object) -> None:
 
 
 def _check_renal(c: _Checker, raw: object) -> None:
+    """A site's schedule by clearance band with its unit (``cartflow.domain.renal``), or the
+    older single threshold ``{"crcl_below", "reduce_by_percent"}`` (still read)."""
+    if isinstance(raw, Mapping) and "bands" in raw:
+        try:
+            check_renal_schedule(raw)
+        except InvalidInput as exc:
+            raise c.fail(str(exc)) from None
+        return
     value = c.mapping(raw, ("crcl_below", "reduce_by_percent"))
     c.number(value["crcl_below"], "crcl_below", 1, 250)
     c.number(value["reduce_by_percent"], "reduce_by_percent", 1, 99)

@@ -79,6 +79,7 @@ class Action(StrEnum):
     COMPLETE_MONITORING = "complete_monitoring"
     GRADE_TOXICITY = "grade_toxicity"
     RECORD_KINETICS_MEASUREMENT = "record_kinetics_measurement"
+    RECORD_MARROW_BLASTS = "record_marrow_blasts"
     RECORD_FOLLOW_UP_VISIT = "record_follow_up_visit"
     COMPLETE_FOLLOW_UP = "complete_follow_up"
     WITHDRAW_CASE = "withdraw_case"
@@ -98,6 +99,11 @@ class Action(StrEnum):
     MANAGE_PATIENT_ACCESS = "manage_patient_access"
     RECORD_PLANNED_DATES = "record_planned_dates"
     MANAGE_SITE = "manage_site"
+    ACCEPT_PLAN = "accept_plan"  # see the proposed plan of a case and accept it
+    RELEASE_PLAN = "release_plan"  # re-plan: give the plan's bookings back
+    CONFIRM_PLAN_SLOT = "confirm_plan_slot"
+    DECLINE_PLAN_SLOT = "decline_plan_slot"
+    VIEW_CAPACITY = "view_capacity"  # the network's capacity per week
 
 
 A = Action
@@ -127,6 +133,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.COMPLETE_MONITORING,
             A.GRADE_TOXICITY,
             A.RECORD_KINETICS_MEASUREMENT,
+            A.RECORD_MARROW_BLASTS,
             A.RECORD_FOLLOW_UP_VISIT,
             A.COMPLETE_FOLLOW_UP,
             A.WITHDRAW_CASE,
@@ -155,6 +162,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.EXPORT_FHIR,
             A.MANAGE_PATIENT_ACCESS,
             A.RECORD_PLANNED_DATES,
+            A.ACCEPT_PLAN,
+            A.RELEASE_PLAN,
+            A.VIEW_CAPACITY,
         }
     ),
     Role.APHERESIS: frozenset(
@@ -184,6 +194,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.PRINT_LABELS,
             A.RECONCILE_LABELS,
             A.EXPORT_FHIR,
+            A.CONFIRM_PLAN_SLOT,
+            A.DECLINE_PLAN_SLOT,
+            A.VIEW_CAPACITY,
         }
     ),
     Role.COURIER: frozenset({A.VIEW_CASE, A.RECORD_TEMPERATURE}),
@@ -223,7 +236,14 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         {A.VIEW_CASE, A.VIEW_PATIENT, A.VIEW_SLOTS, A.VERIFY_AUDIT, A.EXPORT_FHIR}
     ),
     Role.ADMIN: frozenset(
-        {A.VIEW_SLOTS, A.OPEN_SLOT, A.VERIFY_AUDIT, A.EXPORT_REGISTRY, A.MANAGE_SITE}
+        {
+            A.VIEW_SLOTS,
+            A.OPEN_SLOT,
+            A.VERIFY_AUDIT,
+            A.EXPORT_REGISTRY,
+            A.MANAGE_SITE,
+            A.VIEW_CAPACITY,
+        }
     ),
 }
 """Which role may do what, at the sites where the user holds the role.

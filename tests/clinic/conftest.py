@@ -12,6 +12,7 @@ import atexit
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 
 import pytest
 
@@ -63,3 +64,15 @@ def pytest_report_header(config: pytest.Config) -> str:
     from django.db import connection
 
     return f"clinic database: {connection.vendor} ({DB})"
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests() -> Iterator[None]:
+    """Each test starts in English, as a fresh process does: a page asked for in Chinese
+    leaves its language active in the thread (Django's locale middleware sets it per request
+    and never resets it), and a service called after it would answer in Chinese."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")

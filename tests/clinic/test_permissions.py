@@ -78,12 +78,20 @@ GET  /cases/{coi}/patient-access/                                F A F F F F F F
 POST /cases/{coi}/patient-access/                                F A F F F F F F F  H 302
 POST /cases/{coi}/patient-access/{access_id}/revoke/             F H F F F F F F F  H 302
 POST /cases/{coi}/planned-dates/                                 F A F F F F F F F  H 302
+GET  /cases/{coi}/plan/                                          F A F A F F F F F  H 302
+POST /cases/{coi}/plan/                                          F A F F F F F F F  H 302
+POST /cases/{coi}/plan/answer/                                   F F F A F F F F F  H 302
+POST /cases/{coi}/plan/release/                                  F A F F F F F F F  H 302
+GET  /capacity/                                                  F A F A F F F F A  = 302
 GET  /access/{token}/                                            H H H H H H H H H  = 404
 POST /access/{token}/                                            H H H H H H H H H  = 404
 GET  /my/                                                        H H H H H H H H H  = 302
 GET  /my/card/                                                   H H H H H H H H H  = 302
 GET  /quality/                                                   F F F F F F A F F  = 302
 GET  /audit/                                                     F F F F F F A A A  = 302
+GET  /register/                                                  R F F F F F R F F  = 302
+GET  /sites/{site}/register/                                     A F F F F F A F F  F 302
+POST /sites/{site}/register/                                     A F F F F F A F F  F 302
 GET  /api/                                                       H H H H H H H H H  = 404
 GET  /api/docs                                                   A A A A A A A A A  = 302
 GET  /api/openapi.json                                           A A A A A A A A A  = 302
@@ -135,9 +143,16 @@ POST /api/cases/{coi}/exceptions/lymphodepletion-omission        A F F F F F F F
 POST /api/cases/{coi}/exceptions/fludarabine-dose                A F F F F F F F F  H 401
 POST /api/cases/{coi}/exceptions/site-protocol-values            A F F F F F A F F  H 401
 POST /api/cases/{coi}/kinetics/measurements                      A F F F F F F F F  H 401
+POST /api/cases/{coi}/marrow/blasts                              A F F F F F F F F  H 401
 POST /api/cases/{coi}/toxicity/crs                               A F F F F F F F F  H 401
 POST /api/cases/{coi}/toxicity/icans                             A F F F F F F F F  H 401
 GET  /api/slots                                                  A A A A F F F A A  = 401
+GET  /api/cases/{coi}/plan                                       A A A A A A A A F  H 401
+POST /api/cases/{coi}/plan/accept                                F A F F F F F F F  H 401
+POST /api/cases/{coi}/plan/confirm                               F F F A F F F F F  H 401
+POST /api/cases/{coi}/plan/decline                               F F F A F F F F F  H 401
+POST /api/cases/{coi}/plan/release                               F A F F F F F F F  H 401
+GET  /api/capacity                                               F A F A F F F F A  = 401
 POST /api/sites/{site}/slots                                     F A F F F F F F A  F 401
 GET  /api/audit/verify                                           F F F F F F A A A  = 401
 GET  /api/cases/{coi}/audit/verify                               F F F F F F A A A  H 401
@@ -149,6 +164,8 @@ POST /api/cases/{coi}/response-assessments                       A F F F F F F F
 POST /api/cases/{coi}/toxicity/resolution                        A F F F F F F F F  H 401
 GET  /api/cases/{coi}/fhir                                       A A F A F A A A F  H 401
 GET  /api/sites/{site}/registry-export                           F F F F F F A F A  F 401
+GET  /api/sites/{site}/register                                  A F F F F F A F F  F 401
+POST /api/sites/{site}/register                                  A F F F F F A F F  F 401
 """
 
 ALLOWED = {200, 201, 400, 409, 422}

@@ -35,11 +35,14 @@ MAIN_PAGES = re.compile(
     r"^/$|^/board/$|^/cases/[^/]+/$|^/quality/$|^/cases/[^/]+/bedside/$"
     r"|^/cases/[^/]+/(labels|audit|patient-access)/$|^/sites/[^/]+/(registry/)?$"
     r"|^/network/$|^/patients/$|^/patients/new/$|^/audit/$"
+    r"|^/cases/[^/]+/plan/$|^/capacity/$|^/register/$"
 )
 """The main staff pages (work queue, board, case, quality, bedside) and the pages beside them
 a role's links lead to. Not among them: the eligibility page (it shows the domain's
-eligibility reasons, worded in English in the domain) and a patient's page (its referral form
-offers the catalog's indication titles, which the catalog words in English)."""
+eligibility reasons, worded in English in the domain), a patient's page (its referral form
+offers the catalog's indication titles, which the catalog words in English) and a site's
+register of protocol values (its products are listed by the catalog's indication titles, and
+a signed renal schedule is described in the domain's English words)."""
 ALLOWED = {"CAR-T", "cartflow", "BiPAP", "qPCR"}
 """Names, acronyms and instrument names a Chinese page keeps in Latin letters."""
 UNIT = re.compile(
@@ -244,6 +247,7 @@ def test_the_main_staff_pages_in_chinese_show_no_english(seeded: Any) -> None:
     main = {"/", "/board/", "/cases/*/", "/quality/", "/cases/*/bedside/", "/cases/*/labels/"}
     assert checked >= main, checked
     assert any(re.fullmatch(r"/sites/[^/]+/registry/", url) for url in checked), checked
+    assert {"/cases/*/plan/", "/capacity/", "/register/"} <= checked, checked
     assert failures == [], "\n".join(failures)
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
+
 from cartflow.clinic.models import Event as EventRow
 from cartflow.clinic.models import Signature, TherapyCase
-from cartflow.clinic.services.append import AppendResult, append
+from cartflow.clinic.services.append import AppendRequest, AppendResult, append
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import NotFound
 from cartflow.clinic.services.signatures import Meaning, sign
@@ -31,7 +33,7 @@ def open_deviation(
     kind: str,
     summary: str,
     details: dict[str, Any] | None = None,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
 ) -> AppendResult:
     """Record a deviation on the case's chain, for quality to review; one audit row."""
@@ -42,12 +44,14 @@ def open_deviation(
         details=tuple(sorted((str(k), str(v)) for k, v in (details or {}).items())),
     )
     return append(
-        case,
-        command,
-        acting_user=acting_user,
-        request_meta=request_meta,
-        operation="open_deviation",
-        summary={"deviation": kind},
+        AppendRequest(
+            case=case,
+            command=command,
+            acting_user=acting_user,
+            request_meta=request_meta,
+            operation="open_deviation",
+            summary={"deviation": kind},
+        )
     )
 
 
@@ -56,7 +60,7 @@ def open_scan_deviation(
     refused: ScanMismatch,
     scanned: dict[str, str],
     *,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
 ) -> AppendResult:
     """The deviation for a bedside scan the domain refused, in its own transaction.
@@ -96,7 +100,7 @@ def review_deviation(
     event_hash: str,
     *,
     password: str,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
 ) -> Signature:
     """Quality signs the deviation as reviewed (re-entering the password)."""

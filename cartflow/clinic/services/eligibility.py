@@ -14,12 +14,14 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from cartflow.clinic.models import AntigenTest, CaseProjection, TherapyCase
 from cartflow.clinic.services.append import AppendResult, resolve_case
 from cartflow.clinic.services.machine import catalog, journey_machine
 from cartflow.clinic.services.operations import perform
+from cartflow.clinic.services.site_register import site_values
 from cartflow.domain import journey
 from cartflow.domain.eligibility import evaluate_indication
 from cartflow.domain.patient_facts import parse_patient_facts
@@ -60,13 +62,16 @@ def judge(case: TherapyCase, given: dict[str, Any]) -> tuple[dict[str, Any], dic
     indication on the site's date; InvalidInput names a fact that is not valid."""
     facts = {**known_facts(case), **{k: v for k, v in given.items() if v is not None}}
     parsed = parse_patient_facts(facts)
-    indication = catalog().indication(_state(case).indication_id)
-    judged = evaluate_indication(parsed, catalog(), indication, site_today(case))
+    state = _state(case)
+    indication = catalog().indication(state.indication_id)
+    on = site_today(case)
+    values = site_values(case.treating_site, on, state.site_values)
+    judged = evaluate_indication(parsed, catalog(), indication, on, values)
     return facts, judged.to_dict()
 
 
 def sign_eligibility(
-    case: TherapyCase | str, *, facts: dict[str, Any], acting_user: Any, **kwargs: Any
+    case: TherapyCase | str, *, facts: dict[str, Any], acting_user: User, **kwargs: Any
 ) -> AppendResult:
     """Sign eligibility with the judgment of ``facts`` (refused unless judged eligible)."""
     case = resolve_case(case)
@@ -82,7 +87,7 @@ def sign_eligibility(
 
 
 def sign_off_label(
-    case: TherapyCase | str, *, facts: dict[str, Any], reason: str, acting_user: Any, **kwargs: Any
+    case: TherapyCase | str, *, facts: dict[str, Any], reason: str, acting_user: User, **kwargs: Any
 ) -> AppendResult:
     """A physician's signed off-label exception, with the facts judged and the reason."""
     case = resolve_case(case)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
+from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 
 from cartflow.clinic.access import Forbidden
@@ -15,13 +16,17 @@ from cartflow.clinic.code_words import code_words
 from cartflow.clinic.labels import content, pdf
 from cartflow.clinic.labels.content import LabelContent, iso_date
 from cartflow.clinic.models import Event, Membership, Site, TherapyCase
-from cartflow.clinic.services.append import AppendResult, resolve_case
+from cartflow.clinic.services.append import Appended, AppendResult, resolve_case
 from cartflow.clinic.services.audit import replay
 from cartflow.clinic.services.machine import catalog
-from cartflow.clinic.services.operations import operation, perform
+from cartflow.clinic.services.operations import Recording, perform
+from cartflow.clinic.services.site_register import case_site_values
 from cartflow.domain import journey
 from cartflow.domain.catalog import FactName
 from cartflow.domain.errors import InvalidInput
+from cartflow.domain.events import Event as DomainEvent
+from cartflow.domain.journey import payloads
+from cartflow.domain.journey.event_types import LABEL_PRINTED, LABEL_REPRINTED
 from cartflow.domain.journey.labels import PRINT_STEPS, label_kind
 from cartflow.domain.journey.records import LabelKind, PrintedLabel
 from cartflow.domain.journey.state import CaseState
@@ -36,7 +41,7 @@ PRINTER: dict[LabelKind, tuple[Role, SiteKind]] = {
 """Who prints each kind: the apheresis unit the collection bag's, the manufacturer the rest."""
 
 
-def _printing_site(user: Any, case: TherapyCase, kind: LabelKind) -> Site:
+def _printing_site(user: User, case: TherapyCase, kind: LabelKind) -> Site:
     role, site_kind = PRINTER[kind]
     membership = (
         Membership.objects.filter(
@@ -62,7 +67,7 @@ def _storage(state: CaseState) -> float | None:
                 FactName.STORAGE_MAX_CELSIUS,
                 local_date(_now(state), site_zone(state.site_timezone)),
                 state.region or None,
-                state.site_values,
+                case_site_values(state, local_date(_now(state), site_zone(state.site_timezone))),
             )
         )
         return float(fact.value)
@@ -147,7 +152,7 @@ def _pdf_of(case: TherapyCase, label_ids: list[str], site: Site) -> bytes:
 
 
 def print_labels(
-    case: TherapyCase | str, *, kind: str, count: int = 1, acting_user: Any, **kwargs: Any
+    case: TherapyCase | str, *, kind: str, count: int = 1, acting_user: User, **kwargs: Any
 ) -> tuple[AppendResult, bytes]:
     """Record the print and answer the labels' PDF (a page per label)."""
     case = resolve_case(case)
@@ -155,12 +160,11 @@ def print_labels(
     result = perform(
         case, journey.PrintLabels, acting_user=acting_user, kind=kind, count=count, **kwargs
     )
-    ids = printed_ids(result)
-    return result, _pdf_of(case, ids, site)
+    return result, _pdf_of(case, printed_ids(result), site)
 
 
 def reprint_label(
-    case: TherapyCase | str, *, label_id: str, reason: str, acting_user: Any, **kwargs: Any
+    case: TherapyCase | str, *, label_id: str, reason: str, acting_user: User, **kwargs: Any
 ) -> tuple[AppendResult, bytes]:
     """Record the reprint (the original replaced, with the reason) and answer the new PDF."""
     case = resolve_case(case)
@@ -176,20 +180,27 @@ def reprint_label(
         reason=reason,
         **kwargs,
     )
-    return result, _pdf_of(case, [reprinted_id(result, label_id)], site)
+    return result, _pdf_of(case, [reprinted_id(result)], site)
 
 
 def printed_ids(result: AppendResult) -> list[str]:
-    """The labels a print just recorded (the state's newest, as the event numbered them)."""
-    event = next(e for e in result.events if e.type == "label.printed")
-    stored = json.loads(bytes(Event.objects.get(pk=event.id).body))
-    return [str(x["label_id"]) for x in stored["data"]["labels"]]
+    """The labels a print just recorded, as its event numbered them."""
+    printed = payloads.read(_stored_event(result.last(LABEL_PRINTED)))
+    assert isinstance(printed, payloads.LabelsPrinted)
+    return [x.label_id for x in printed.labels]
 
 
-def reprinted_id(result: AppendResult, label_id: str) -> str:
-    """The label that replaced ``label_id`` in the reprint just recorded."""
-    state: CaseState = result.state
-    return next(x.label_id for x in reversed(state.labels) if x.replaces == label_id)
+def reprinted_id(result: AppendResult) -> str:
+    """The label that a reprint just recorded put in place of the one it replaces."""
+    reprinted = payloads.read(_stored_event(result.last(LABEL_REPRINTED)))
+    assert isinstance(reprinted, payloads.LabelReprinted)
+    return reprinted.new_label_id
+
+
+def _stored_event(appended: Appended) -> DomainEvent:
+    """An event just appended, read back from its stored bytes (an append answers only each
+    event's position and hash)."""
+    return DomainEvent.from_body(json.loads(bytes(Event.objects.get(pk=appended.id).body)))
 
 
 def replay_state(case: TherapyCase) -> CaseState:
@@ -197,11 +208,47 @@ def replay_state(case: TherapyCase) -> CaseState:
     return state
 
 
-apply_labels = operation(journey.ApplyLabels)
-void_labels = operation(journey.VoidLabels)
+def apply_labels(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    label_ids: tuple[str, ...],
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Printed labels put on their bag or shipper."""
+    return perform(
+        case,
+        journey.ApplyLabels,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        label_ids=label_ids,
+        **recording,
+    )
 
 
-def printable_kinds(user: Any, case: TherapyCase, state: CaseState) -> list[LabelKind]:
+def void_labels(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    label_ids: tuple[str, ...],
+    reason: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Printed labels destroyed unused, with the reason."""
+    return perform(
+        case,
+        journey.VoidLabels,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        label_ids=label_ids,
+        reason=reason,
+        **recording,
+    )
+
+
+def printable_kinds(user: User, case: TherapyCase, state: CaseState) -> list[LabelKind]:
     """The kinds of label ``user`` may print for the case now: their site prints that kind,
     and the case's step is one it is printed in."""
     kinds = []
@@ -216,7 +263,7 @@ def printable_kinds(user: Any, case: TherapyCase, state: CaseState) -> list[Labe
     return kinds
 
 
-def labels_pdf(case: TherapyCase | str, label_ids: list[str], *, acting_user: Any) -> bytes:
+def labels_pdf(case: TherapyCase | str, label_ids: list[str], *, acting_user: User) -> bytes:
     """The PDF of labels already recorded as printed (or reprinted) on the case, for the site
     that printed them: a page opens it once after the print; it records nothing itself."""
     case = resolve_case(case)

@@ -5,23 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from cartflow.clinic.models import TherapyCase
-from cartflow.clinic.services.append import AppendResult, append
+from cartflow.clinic.services.append import AppendRequest, AppendResult, append
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import Conflict
 from cartflow.domain import journey
 from cartflow.domain.journey import Command, DuplicateObservation
+from cartflow.domain.journey.outcomes import Method, Response, Syndrome, Treatment
 
 
 def record_observation(
     case: TherapyCase | str,
     command: Command,
     *,
-    acting_user: Any,
+    acting_user: User,
     operation: str,
     request_meta: RequestMeta = NO_REQUEST,
     expected_version: int | None = None,
@@ -29,29 +30,32 @@ def record_observation(
     """Append one observation command (the domain's rules decide it)."""
     try:
         return append(
-            case,
-            command,
-            acting_user=acting_user,
-            request_meta=request_meta,
-            operation=operation,
-            expected_version=expected_version,
-            now=timezone.now(),
+            AppendRequest(
+                case=case,
+                command=command,
+                acting_user=acting_user,
+                request_meta=request_meta,
+                operation=operation,
+                expected_version=expected_version,
+                now=timezone.now(),
+            )
         )
     except DuplicateObservation as exc:
         raise Conflict(exc.rule) from exc
 
 
-def _value(choice: Any) -> str:
+def _value(choice: str) -> str:
+    """A choice's code: an enumeration's value, or the code itself."""
     return str(getattr(choice, "value", choice))
 
 
 def record_response_assessment(
     case: TherapyCase | str,
     *,
-    response: Any,
-    method: Any,
+    response: Response | str,
+    method: Method | str,
     assessed_on: date,
-    acting_user: Any,
+    acting_user: User,
     occurred_at: datetime | None = None,
     expected_version: int | None = None,
     request_meta: RequestMeta = NO_REQUEST,
@@ -78,9 +82,9 @@ def record_response_assessment(
 def resolve_toxicity(
     case: TherapyCase | str,
     *,
-    syndrome: Any,
-    treatments: Iterable[Any] = (),
-    acting_user: Any,
+    syndrome: Syndrome | str,
+    treatments: Iterable[Treatment | str] = (),
+    acting_user: User,
     occurred_at: datetime | None = None,
     expected_version: int | None = None,
     request_meta: RequestMeta = NO_REQUEST,

@@ -28,7 +28,9 @@ from cartflow.clinic.views.patient import (
     planned_dates,
 )
 from cartflow.clinic.views.patients import patient_list, patient_new, patient_page, patient_refer
+from cartflow.clinic.views.plans import capacity_page, plan_answer, plan_page, plan_release
 from cartflow.clinic.views.quality import quality_page, review
+from cartflow.clinic.views.register import register_index, register_page
 from cartflow.clinic.views.registry import registry_download, registry_page
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "audit_page",
     "bedside",
     "board",
+    "capacity_page",
     "case_audit",
     "case_page",
     "case_step",
@@ -58,8 +61,13 @@ __all__ = [
     "patient_new",
     "patient_page",
     "patient_refer",
+    "plan_answer",
+    "plan_page",
+    "plan_release",
     "planned_dates",
     "quality_page",
+    "register_index",
+    "register_page",
     "registry_download",
     "registry_page",
     "review",

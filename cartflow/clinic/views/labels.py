@@ -195,7 +195,7 @@ def labels_reprint(request: HttpRequest, coi: str) -> HttpResponse:
         )
     except (DomainError, ServiceError, Conflict) as exc:
         return _refused(request, case, exc)
-    new_id = labels.reprinted_id(result, label_id)
+    new_id = labels.reprinted_id(result)
     words = _("Reprinted: %(old)s is replaced by %(new)s. Open the PDF below and print it now.") % {
         "old": label_id,
         "new": new_id,

@@ -31,6 +31,7 @@ from cartflow.clinic.views.registry import export_sites
 from cartflow.clinic.worklist import step_words, waiting_words
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import Step
+from cartflow.domain.journey.payloads import DeviationOpened
 from cartflow.domain.roles import Action
 
 DECISIONS = (Step.OUT_OF_SPECIFICATION, Step.QUARANTINED)
@@ -44,13 +45,15 @@ SCAN_WORDS = {
 
 
 def _deviation(row: Any, names: dict[str, str]) -> dict[str, Any]:
-    data = json.loads(bytes(row.body)).get("data", {})
-    details = data.get("details") or {}
+    opened = DeviationOpened.from_data(json.loads(bytes(row.body)).get("data", {}))
+    details = opened.details
     return {
         "case": row.case,
         "coi": row.case.coi,
         "hashes": [row.hash],
-        "summary": refusal_words.deviation_summary(data),
+        "summary": refusal_words.deviation_summary(
+            {"details": details, "summary": opened.summary}
+        ),
         "scan": str(SCAN_WORDS.get(details.get("scan", ""), "")),
         "scanned": details.get("scanned", ""),
         "key": (row.case_id, details.get("rule", ""), details.get("scanned", ""), row.actor),
