@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -150,7 +151,17 @@ def test_a_coordinator_withdraws_a_case_and_it_leaves_the_active_list(
 ) -> None:
     coordinator = api_net.client(api_net.own[Role.COORDINATOR])
     case = f"/api/cases/{api_net.case.coi}"
-    answer = _post(coordinator, f"{case}/withdrawal", {"reason": "patient's choice (synthetic)"})
+    reason = {"reason": "patient's choice (synthetic)"}
+    unsigned = _post(coordinator, f"{case}/withdrawal", reason, expect=422)
+    assert "password" in json.dumps(unsigned)
+    wrong = {**reason, "password": "not the password"}
+    assert "password" in json.dumps(_post(coordinator, f"{case}/withdrawal", wrong, expect=403))
+    assert coordinator.get(f"{case}").json()["step"] != "withdrawn"
+    signed = {**reason, "password": _pw(api_net, Role.COORDINATOR)}
+    answer = _post(coordinator, f"{case}/withdrawal", signed)
     assert answer["step"] == "withdrawn"
+    (event,) = [e for e in answer["events"] if e["type"] == "case.withdrawn"]
+    assert event["data"]["signature"]["role"] == "coordinator"
+    assert [s["meaning"] for s in event["signatures"]] == ["responsibility"]
     assert coordinator.get("/api/cases?active=true").json() == []
     assert [c["step"] for c in coordinator.get("/api/cases?active=false").json()] == ["withdrawn"]

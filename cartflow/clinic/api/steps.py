@@ -31,7 +31,14 @@ from cartflow.clinic.api.common import (
     record,
 )
 from cartflow.clinic.models import Slot, SlotKind
-from cartflow.clinic.services import collection, manufacturing, operations, referral, treatment
+from cartflow.clinic.services import (
+    collection,
+    deviations,
+    manufacturing,
+    operations,
+    referral,
+    treatment,
+)
 from cartflow.clinic.services.errors import NotFound
 from cartflow.domain import journey
 from cartflow.domain.errors import InvalidInput
@@ -354,15 +361,15 @@ _simple(
     "/cases/{coi}/withdrawal",
     treatment.withdraw_case,
     Action.WITHDRAW_CASE,
-    "Withdraw the case",
-    ReasonIn,
+    "Withdraw the case (signed: the password entered again)",
+    SignedReasonIn,
 )
 _simple(
     "/cases/{coi}/death",
     treatment.record_death,
     Action.RECORD_DEATH,
-    "Record the patient's death",
-    ReasonIn,
+    "Record the patient's death (signed: the password entered again)",
+    SignedReasonIn,
 )
 _simple(
     "/cases/{coi}/product/expiry",
@@ -378,3 +385,24 @@ _simple(
     "Dispose of rejected, expired or unused product (signed)",
     SignedReasonIn,
 )
+
+
+class DeviationReviewIn(SignedStepIn):
+    numbers: list[Annotated[int, Field(ge=1, le=10_000)]] = Field(
+        min_length=1,
+        max_length=50,
+        description="the deviations reviewed, by their number on the case (1 = the first)",
+    )
+    comment: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+    ] = Field(description="what the reviewer found and what was done")
+
+
+@router.post(
+    "/cases/{coi}/deviations/reviews",
+    response=Created,
+    auth=access_to(Action.REVIEW_DEVIATION),
+    summary="Review deviations of the case, with a comment (signed: meaning review)",
+)
+def review_deviations(request: HttpRequest, coi: CoiPath, payload: DeviationReviewIn) -> Any:
+    return record(request, deviations.review_deviation, payload)

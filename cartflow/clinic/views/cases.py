@@ -307,7 +307,15 @@ def case_step(request: HttpRequest, coi: str) -> HttpResponse:
         if isinstance(exc, access.Forbidden):
             raise
         return _answer(request, case, name, {}, refusal(exc))
-    acknowledge(request, case, _("Recorded: %(what)s") % {"what": op.title})
+    if op.signed:
+        done = _("Recorded and signed by %(name)s (meaning: %(meaning)s): %(what)s") % {
+            "name": printed_name(request.user),
+            "meaning": _(op.meaning),
+            "what": _(op.title),
+        }
+    else:
+        done = _("Recorded: %(what)s") % {"what": _(op.title)}
+    acknowledge(request, case, done)
     url = reverse("case", args=[case.coi])
     if request.htmx:
         return HttpResponseClientRedirect(url)

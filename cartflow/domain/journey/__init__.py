@@ -41,6 +41,7 @@ from cartflow.domain.journey.commands import (
     ReleaseProduct,
     ReprintLabel,
     ResolveToxicity,
+    ReviewDeviation,
     ScheduleApheresis,
     ShipProduct,
     Signature,
@@ -61,6 +62,7 @@ from cartflow.domain.journey.errors import (
     JourneyError,
     ScanMismatch,
 )
+from cartflow.domain.journey.foresight import ForeseenBlock, foreseen_refusals
 from cartflow.domain.journey.state import CaseState
 from cartflow.domain.journey.steps import COMMAND_STEPS, TERMINAL, TRANSITIONS, Step
 
@@ -84,6 +86,7 @@ __all__ = [
     "DuplicateObservation",
     "ExpireProduct",
     "FactMissing",
+    "ForeseenBlock",
     "GradeCrs",
     "GradeIcans",
     "InfuseBag",
@@ -110,6 +113,7 @@ __all__ = [
     "ReleaseProduct",
     "ReprintLabel",
     "ResolveToxicity",
+    "ReviewDeviation",
     "ScanMismatch",
     "ScheduleApheresis",
     "ShipProduct",
@@ -126,5 +130,6 @@ __all__ = [
     "WithdrawCase",
     "apply",
     "decide",
+    "foreseen_refusals",
     "replay",
 ]

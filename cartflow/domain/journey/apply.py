@@ -536,11 +536,18 @@ def _follow_up_completed(s: CaseState, e: Event, d: Data) -> CaseState:
     )
 
 
+def _signed_if(s: CaseState, e: Event, d: Data) -> CaseState:
+    """v1 of a withdrawal or a death carried no signature; v2 does."""
+    return _signed(s, e, d)[0] if "signature" in d else s
+
+
 def _withdrawn(s: CaseState, e: Event, d: Data) -> CaseState:
+    s = _signed_if(s, e, d)
     return dataclasses.replace(s, step=Step.WITHDRAWN, reason=_str(d, "reason"))
 
 
 def _deceased(s: CaseState, e: Event, d: Data) -> CaseState:
+    s = _signed_if(s, e, d)
     return dataclasses.replace(s, step=Step.DECEASED, reason=_str(d, "reason"))
 
 
@@ -631,6 +638,24 @@ def _deviation_opened(s: CaseState, e: Event, d: Data) -> CaseState:
     return dataclasses.replace(s, deviations=(*s.deviations, deviation))
 
 
+def _deviation_reviewed(s: CaseState, e: Event, d: Data) -> CaseState:
+    s, sig = _signed(s, e, d)
+    raw = d.get("numbers")
+    if not isinstance(raw, list) or not all(isinstance(n, int) for n in raw):
+        raise _Malformed("field 'numbers' is not a list of numbers")
+    comment = _str(d, "comment")
+    deviations = list(s.deviations)
+    for number in raw:
+        if 1 <= number <= len(deviations) and not deviations[number - 1].reviewed:
+            deviations[number - 1] = dataclasses.replace(
+                deviations[number - 1],
+                reviewed_by=sig.signer_id,
+                reviewed_at=e.occurred_at,
+                review_comment=comment,
+            )
+    return dataclasses.replace(s, deviations=tuple(deviations))
+
+
 HANDLERS: dict[str, Handler] = {
     T.CASE_REFERRED: _referred,
     T.ANTIGEN_TESTED: _antigen,
@@ -674,6 +699,7 @@ HANDLERS: dict[str, Handler] = {
     T.ICANS_GRADED: _icans_graded,
     T.KINETICS_MEASURED: _measured,
     T.DEVIATION_OPENED: _deviation_opened,
+    T.DEVIATION_REVIEWED: _deviation_reviewed,
     T.SLOT_BOOKED: _slot_booked,
     T.LABEL_PRINTED: labels.fold_printed,
     T.LABEL_APPLIED: labels.fold_applied,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from cartflow.domain.catalog import (
@@ -598,23 +598,40 @@ def _start_ld(d: _Decision, c: C.StartLymphodepletion) -> list[Event]:
         if limit_fact is not None:
             limit = int(limit_fact.value)
             if days <= limit:
-                raise d.ctx.refuse_by(
+                error = d.ctx.refuse_by(
                     limit_fact,
                     f"lymphodepletion is repeated only when infusion is delayed more than "
                     f"{limit} days after it ended; it ended {days} day(s) ago",
                 )
+                error.rule_id = "ld.repeat_too_soon"
+                error.params = _repeat_params(d, ended, limit, days)
+                raise error
         else:
             window = d.fact(FactName.INFUSION_WINDOW_DAYS)
             limit = int(window.value[1])
             if days <= limit:
-                raise d.ctx.refuse(
+                error = d.ctx.refuse(
                     f"the label gives no repeat limit; lymphodepletion is repeated only once the "
                     f"infusion window ({limit} days after it ended) has passed; it ended {days} "
                     "day(s) ago",
                     f"{window.source} (infusion window); repeat rule: cartflow journey policy",
                 )
+                error.rule_id = "ld.repeat_too_soon"
+                error.params = _repeat_params(d, ended, limit, days)
+                raise error
         data["days_since_last_ld"] = days
     return [d.event(T.LD_STARTED, data)]
+
+
+def _repeat_params(d: _Decision, ended: datetime, limit: int, days: int) -> dict[str, Any]:
+    ended_on = local_date(ended, d.ctx.zone)
+    earliest = ended_on + timedelta(days=limit + 1)
+    return {
+        "after_days": limit,
+        "day": days,
+        "ld_ended": ended_on.isoformat(),
+        "earliest": earliest.isoformat(),
+    }
 
 
 def _ld_day(d: _Decision) -> tuple[int, int | None]:
@@ -634,6 +651,10 @@ def _complete_ld(d: _Decision, c: C.CompleteLymphodepletion) -> list[Event]:
             LD_SCHEDULE_SOURCE,
         )
         error.rule_id = "ld.complete_before_last_day"
+        course = d.ctx.state.ld_course
+        assert course is not None
+        last_day = local_date(course.started_at, d.ctx.zone) + timedelta(days=scheduled - 1)
+        error.params = {"scheduled_days": scheduled, "day": today, "last_day": last_day.isoformat()}
         raise error
     return [d.event(T.LD_COMPLETED, {"day_of_course": today})]
 
@@ -682,11 +703,20 @@ def _check_wbc_fresh(d: _Decision, limit: ResolvedFact, measured_at: Any) -> Non
         raise InvalidInput("the white-cell count cannot be measured after the decision")
     days = local_days_between(measured_at, d.ctx.at, d.ctx.zone)
     if days > OMISSION_WBC_WITHIN_DAYS:
-        raise d.ctx.refuse_by(
+        error = d.ctx.refuse_by(
             limit,
             f"lymphodepletion may be omitted only with a white-cell count from within "
             f"{OMISSION_WBC_WITHIN_DAYS} days before infusion; this one is {days} days old",
         )
+        error.rule_id = "ld_omission.count_too_old"
+        measured_on = local_date(measured_at, d.ctx.zone)
+        error.params = {
+            "within_days": OMISSION_WBC_WITHIN_DAYS,
+            "age_days": days,
+            "measured_on": measured_on.isoformat(),
+            "latest": (measured_on + timedelta(days=OMISSION_WBC_WITHIN_DAYS)).isoformat(),
+        }
+        raise error
 
 
 # --- thaw and infusion -----------------------------------------------------------------------
@@ -703,16 +733,29 @@ def _check_ld_for_infusion(d: _Decision) -> dict[str, Any]:
         return {"ld_omitted": True, "days_since_ld": None}
     ended = state.ld_completed_at
     if ended is None:
-        raise d.ctx.refuse("infusion needs lymphodepletion completed (or a signed omission)")
+        error = d.ctx.refuse("infusion needs lymphodepletion completed (or a signed omission)")
+        error.rule_id = "infusion.needs_lymphodepletion"
+        raise error
     window = d.fact(FactName.INFUSION_WINDOW_DAYS)
     low, high = int(window.value[0]), int(window.value[1])
     days = local_days_between(ended, d.ctx.at, d.ctx.zone)
     if not low <= days <= high:
-        raise d.ctx.refuse_by(
+        ended_on = local_date(ended, d.ctx.zone)
+        error = d.ctx.refuse_by(
             window,
             f"infusion must be {low} to {high} days after lymphodepletion ends (site calendar "
             f"days); today is day {days}",
         )
+        error.rule_id = "infusion.too_early" if days < low else "infusion.too_late"
+        error.params = {
+            "min_days": low,
+            "max_days": high,
+            "day": days,
+            "ld_ended": ended_on.isoformat(),
+            "earliest": (ended_on + timedelta(days=low)).isoformat(),
+            "latest": (ended_on + timedelta(days=high)).isoformat(),
+        }
+        raise error
     return {"ld_omitted": False, "days_since_ld": days}
 
 
@@ -791,6 +834,11 @@ def _infuse(d: _Decision, c: C.InfuseBag) -> list[Event]:
             f"{minutes:.0f} minutes have passed",
         )
         error.rule_id = "infusion.post_thaw_window"
+        error.params = {
+            "minutes": float(limit.value),
+            "elapsed": round(minutes),
+            "deadline": (thaw.at + timedelta(minutes=float(limit.value))).isoformat(),
+        }
         raise error
     ld = _check_ld_for_infusion(d) if bag.part == 1 else {}
     day = _check_split_day(d, bag)
@@ -856,10 +904,14 @@ def _complete_monitoring(d: _Decision, c: C.CompleteMonitoring) -> list[Event]:
     days = local_days_between(last, d.ctx.at, d.ctx.zone)
     limit = d.fact(FactName.MONITORING_DAYS)
     if days < int(limit.value):
-        raise d.ctx.refuse_by(
+        error = d.ctx.refuse_by(
             limit,
             f"monitoring lasts at least {int(limit.value)} days after infusion; it is day {days}",
         )
+        error.rule_id = "monitoring.minimum_days"
+        earliest = local_date(last, d.ctx.zone) + timedelta(days=int(limit.value))
+        error.params = {"days": int(limit.value), "day": days, "earliest": earliest.isoformat()}
+        raise error
     data = {"days_since_infusion": days, "follow_up_until": _follow_up_until(d).isoformat()}
     return [d.event(T.MONITORING_COMPLETED, data)]
 
@@ -871,24 +923,35 @@ def _visit(d: _Decision, c: C.RecordFollowUpVisit) -> list[Event]:
 def _complete_follow_up(d: _Decision, c: C.CompleteFollowUp) -> list[Event]:
     until = d.ctx.state.follow_up_until or _follow_up_until(d)
     if d.ctx.on < until:
-        raise d.ctx.refuse(
+        error = d.ctx.refuse(
             f"long-term follow-up of an infused patient lasts {FOLLOW_UP_YEARS} years, until "
             f"{until.isoformat()}; it closes earlier only by death or withdrawal with a reason",
             FOLLOW_UP_SOURCE,
         )
+        error.rule_id = "follow_up.until"
+        error.params = {"years": FOLLOW_UP_YEARS, "until": until.isoformat()}
+        raise error
     return [d.event(T.FOLLOW_UP_COMPLETED, {"follow_up_until": until.isoformat()})]
 
 
+WITHDRAWAL_SIGNERS: Final = (Role.PHYSICIAN, Role.COORDINATOR)
+DEATH_SIGNERS: Final = (Role.PHYSICIAN,)
+
+
 def _withdraw(d: _Decision, c: C.WithdrawCase) -> list[Event]:
+    require_signature(d.ctx, c.signature, WITHDRAWAL_SIGNERS, "withdrawing a case")
     data = {
         "reason": require_text("reason", c.reason),
         "after_infusion": bool(d.ctx.state.infusions),
+        "signature": c.signature.to_dict(),
     }
     return [d.event(T.CASE_WITHDRAWN, data)]
 
 
 def _death(d: _Decision, c: C.RecordDeath) -> list[Event]:
-    return [d.event(T.CASE_DECEASED, {"reason": require_text("reason", c.reason)})]
+    require_signature(d.ctx, c.signature, DEATH_SIGNERS, "recording a death")
+    data = {"reason": require_text("reason", c.reason), "signature": c.signature.to_dict()}
+    return [d.event(T.CASE_DECEASED, data)]
 
 
 def _expire(d: _Decision, c: C.ExpireProduct) -> list[Event]:
@@ -948,6 +1011,7 @@ HANDLERS: dict[type[C.Command], Handler] = {
     C.GradeIcans: _grade_icans,
     C.RecordKineticsMeasurement: _measurement,
     C.OpenDeviation: _deviation,
+    C.ReviewDeviation: lambda d, c: [observations.review_deviation(d.ctx, c, d.event)],
     C.PrintLabels: lambda d, c: [labels.print_labels(d.ctx, c, d.event)],
     C.ApplyLabels: lambda d, c: [labels.apply_labels(d.ctx, c, d.event)],
     C.ReprintLabel: lambda d, c: [labels.reprint_label(d.ctx, c, d.event)],

@@ -49,6 +49,7 @@ CRS_GRADED: Final = "toxicity.crs_graded"
 ICANS_GRADED: Final = "toxicity.icans_graded"
 KINETICS_MEASURED: Final = "kinetics.measured"
 DEVIATION_OPENED: Final = "deviation.opened"
+DEVIATION_REVIEWED: Final = "deviation.reviewed"
 SLOT_BOOKED: Final = "slot.booked"
 OFF_LABEL_ELIGIBILITY: Final = "exception.off_label_eligibility"
 LABEL_PRINTED: Final = "label.printed"
@@ -65,6 +66,7 @@ OBSERVATION_TYPES: Final = frozenset(
         ICANS_GRADED,
         KINETICS_MEASURED,
         DEVIATION_OPENED,
+        DEVIATION_REVIEWED,
         SLOT_BOOKED,
         RESPONSE_ASSESSED,
         TOXICITY_RESOLVED,
@@ -109,14 +111,15 @@ CURRENT_VERSION: Final[dict[str, int]] = {
     ICANS_GRADED: 1,
     KINETICS_MEASURED: 1,
     DEVIATION_OPENED: 1,
+    DEVIATION_REVIEWED: 1,
     SLOT_BOOKED: 1,  # the clinic wrote the same fields before booking was a command
     OFF_LABEL_ELIGIBILITY: 1,
     MONITORING_STARTED: 1,
     MONITORING_COMPLETED: 1,
     FOLLOW_UP_VISIT: 1,
     FOLLOW_UP_COMPLETED: 1,
-    CASE_WITHDRAWN: 1,
-    CASE_DECEASED: 1,
+    CASE_WITHDRAWN: 2,  # v1: the reason alone; v2: signed (signature)
+    CASE_DECEASED: 2,  # v1: the reason alone; v2: signed (signature)
     PRODUCT_EXPIRED: 1,
     PRODUCT_DISPOSED: 1,
     LABEL_PRINTED: 1,

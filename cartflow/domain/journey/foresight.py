@@ -1,0 +1,85 @@
+"""Blocks foreseen: the refusals the next steps would meet today, before anyone tries.
+
+For every next action whose guards depend only on the case's state, the catalog and the
+date, :func:`foreseen_refusals` asks ``decide`` itself with placeholder inputs (the case's
+own identifier, the next bag to thaw, the last regimen given), so a rule is still written
+once, in ``decide``: the page shows the same refusal, with the same rule identifier and
+parameters, that the command would meet. Nothing is recorded; the events are discarded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from cartflow.domain.catalog import Catalog
+from cartflow.domain.errors import DomainError
+from cartflow.domain.journey import commands as C
+from cartflow.domain.journey.decide import decide
+from cartflow.domain.journey.errors import JourneyError, ScanMismatch
+from cartflow.domain.journey.state import CaseState
+from cartflow.domain.journey.steps import Step
+
+FORESIGHT_ACTOR: Final = "foresight"
+"""The placeholder actor of a dry run: never recorded."""
+
+
+@dataclass(frozen=True)
+class ForeseenBlock:
+    """A next action and the refusal it would meet today."""
+
+    command: str
+    refusal: JourneyError
+
+
+def _thaw(state: CaseState) -> C.Command | None:
+    remaining = [b for b in state.remaining_bags if b.part == 1] or list(state.remaining_bags)
+    if not remaining or state.infusions:
+        return None  # later parts of a split dose follow their own day, shown with the dose
+    return C.ThawBag(
+        actor=FORESIGHT_ACTOR, scanned_coi=state.coi, scanned_bag_id=remaining[0].bag_id
+    )
+
+
+def _repeat_ld(state: CaseState) -> C.Command | None:
+    if not state.ld_courses or state.ld_completed_at is None:
+        return None
+    return C.StartLymphodepletion(actor=FORESIGHT_ACTOR, regimen=state.ld_courses[-1].regimen)
+
+
+PLACEHOLDERS: Final[dict[str, Callable[[CaseState], C.Command | None]]] = {
+    "CompleteLymphodepletion": lambda s: C.CompleteLymphodepletion(actor=FORESIGHT_ACTOR),
+    "ThawBag": _thaw,
+    "StartLymphodepletion": _repeat_ld,
+    "CompleteMonitoring": lambda s: C.CompleteMonitoring(actor=FORESIGHT_ACTOR),
+    "CompleteFollowUp": lambda s: C.CompleteFollowUp(actor=FORESIGHT_ACTOR),
+}
+"""The next actions whose guards need no one's input: how to ask each with placeholders."""
+
+
+def foreseen_refusals(
+    state: CaseState, catalog: Catalog, now: datetime
+) -> tuple[ForeseenBlock, ...]:
+    """The refusals the case's next actions would meet at ``now`` (an aware time), in the
+    order of ``state.next_actions``; a scan or input problem is no block of the case's."""
+    found: list[ForeseenBlock] = []
+    for name in state.next_actions:
+        make = PLACEHOLDERS.get(name)
+        if make is None:
+            continue
+        if name == "StartLymphodepletion" and state.step is not Step.LYMPHODEPLETED:
+            continue  # the first course: nothing time-bound blocks it
+        command = make(state)
+        if command is None:
+            continue
+        try:
+            decide(state, command, catalog, now)
+        except ScanMismatch:
+            continue
+        except JourneyError as refusal:
+            found.append(ForeseenBlock(name, refusal))
+        except DomainError:
+            continue
+    return tuple(found)
