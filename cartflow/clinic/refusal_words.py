@@ -36,9 +36,13 @@ WORDS: dict[str, Any] = {
         "Cell collection comes before chemotherapy, and chemotherapy before the infusion."
     ),
     # --- time windows of the journey (domain/journey/decide.py) ---
+    "infusion.window": _(
+        "Infusion may start on %(earliest)s (%(min_days)s days after lymphodepletion ended) "
+        "and no later than %(latest)s."
+    ),
     "infusion.too_early": _(
-        "The infusion may start on %(earliest)s (%(min_days)s days after lymphodepletion "
-        "ended on %(ld_ended)s) and no later than %(latest)s."
+        "Infusion may start on %(earliest)s (%(min_days)s days after lymphodepletion ended) "
+        "and no later than %(latest)s."
     ),
     "infusion.too_late": _(
         "The infusion window closed on %(latest)s (%(max_days)s days after lymphodepletion "
@@ -63,6 +67,13 @@ WORDS: dict[str, Any] = {
     "ld_omission.count_too_old": _(
         "The white-cell count of %(measured_on)s allowed omitting lymphodepletion until "
         "%(latest)s (%(within_days)s days): measure it again."
+    ),
+    "monitoring.window": _(
+        "Monitoring lasts at least %(days)s days after infusion: it may be completed from "
+        "%(earliest)s."
+    ),
+    "follow_up.window": _(
+        "Long-term follow-up lasts %(years)s years, until %(until)s."
     ),
     "monitoring.minimum_days": _(
         "Monitoring may be completed from %(earliest)s, %(days)s days after the infusion "

@@ -198,12 +198,16 @@ def test_seven_people_take_one_patient_from_referral_to_the_first_crs_grade(
         assert "CRS grade 2" in page.locator("#tox-h + .panel").inner_text()
         page.screenshot(path=str(SCREENSHOTS / "case.png"), full_page=True)
 
-        # Quality reviews the deviation, signed.
+        # Quality reviews the deviation: what happened in words, a comment, signed.
         quality = as_("quality").open("/quality/")
         deviation = quality.locator("form.tone-deviation").filter(has_text=coi)
+        assert "did not name this case" in deviation.locator(".what").inner_text()
+        deviation.locator("textarea[name=comment]").fill("label of another case; bag returned")
         deviation.locator("input[type=password]").fill(password("quality"))
         with quality.expect_navigation():
-            deviation.locator("input[type=password]").press("Enter")
+            deviation.get_by_role("button", name="Sign the review").click()
+        confirmed = quality.locator(".messages").inner_text()
+        assert "reviewed and signed by" in confirmed and coi in confirmed
         assert quality.locator("form.tone-deviation").filter(has_text=coi).count() == 0
 
         # At least six people in the case's events, and the chain verifies.

@@ -224,7 +224,7 @@ def case_context(
         "indication_name": indication_words(state.indication_id),
         "progress": progress(state, tz),
         "infusion_day": infusion_day(state, tz, today),
-        "foreseen": foreseen(state, tz, today),
+        "foreseen": foreseen(state, timezone.now()),
         "age": age_years(case.patient.birth_date, today) if identify else None,
         "weight": f"{weight:g}" if weight else "",
         "version": projection.version,

@@ -62,7 +62,12 @@ from cartflow.domain.journey.errors import (
     JourneyError,
     ScanMismatch,
 )
-from cartflow.domain.journey.foresight import ForeseenBlock, foreseen_refusals
+from cartflow.domain.journey.foresight import (
+    ForeseenBlock,
+    ForeseenWindow,
+    foreseen_refusals,
+    foreseen_windows,
+)
 from cartflow.domain.journey.state import CaseState
 from cartflow.domain.journey.steps import COMMAND_STEPS, TERMINAL, TRANSITIONS, Step
 
@@ -87,6 +92,7 @@ __all__ = [
     "ExpireProduct",
     "FactMissing",
     "ForeseenBlock",
+    "ForeseenWindow",
     "GradeCrs",
     "GradeIcans",
     "InfuseBag",
@@ -131,5 +137,6 @@ __all__ = [
     "apply",
     "decide",
     "foreseen_refusals",
+    "foreseen_windows",
     "replay",
 ]

@@ -53,6 +53,7 @@ from cartflow.domain.journey.state import Bag, CaseState
 from cartflow.domain.journey.steps import COMMAND_STEPS, Step
 from cartflow.domain.journey.time_windows import (
     add_years,
+    day_window,
     local_date,
     local_days_between,
     minutes_between,
@@ -722,6 +723,25 @@ def _check_wbc_fresh(d: _Decision, limit: ResolvedFact, measured_at: Any) -> Non
 # --- thaw and infusion -----------------------------------------------------------------------
 
 
+def infusion_window(
+    ended: datetime, window: ResolvedFact, at: datetime, zone: Any
+) -> dict[str, Any]:
+    """The label's infusion window after lymphodepletion ended, as the rule's parameters
+    (``min_days``, ``max_days``, ``day``, ``ld_ended``, ``earliest``, ``latest``)."""
+    low, high = int(window.value[0]), int(window.value[1])
+    params = day_window(ended, low, high, at, zone)
+    params["ld_ended"] = params.pop("start")
+    return params
+
+
+def monitoring_window(
+    infused: datetime, minimum: ResolvedFact, at: datetime, zone: Any
+) -> dict[str, Any]:
+    """The label's monitoring period after the infusion (``days``, ``day``, ``earliest``)."""
+    params = day_window(infused, int(minimum.value), None, at, zone)
+    return {"days": params["min_days"], "day": params["day"], "earliest": params["earliest"]}
+
+
 def _check_ld_for_infusion(d: _Decision) -> dict[str, Any]:
     """Lymphodepletion completed within the label's window before today, or omitted under a
     signed exception with a recent low white-cell count."""
@@ -737,24 +757,16 @@ def _check_ld_for_infusion(d: _Decision) -> dict[str, Any]:
         error.rule_id = "infusion.needs_lymphodepletion"
         raise error
     window = d.fact(FactName.INFUSION_WINDOW_DAYS)
-    low, high = int(window.value[0]), int(window.value[1])
-    days = local_days_between(ended, d.ctx.at, d.ctx.zone)
+    params = infusion_window(ended, window, d.ctx.at, d.ctx.zone)
+    low, high, days = params["min_days"], params["max_days"], params["day"]
     if not low <= days <= high:
-        ended_on = local_date(ended, d.ctx.zone)
         error = d.ctx.refuse_by(
             window,
             f"infusion must be {low} to {high} days after lymphodepletion ends (site calendar "
             f"days); today is day {days}",
         )
         error.rule_id = "infusion.too_early" if days < low else "infusion.too_late"
-        error.params = {
-            "min_days": low,
-            "max_days": high,
-            "day": days,
-            "ld_ended": ended_on.isoformat(),
-            "earliest": (ended_on + timedelta(days=low)).isoformat(),
-            "latest": (ended_on + timedelta(days=high)).isoformat(),
-        }
+        error.params = params
         raise error
     return {"ld_omitted": False, "days_since_ld": days}
 
@@ -901,16 +913,16 @@ def _follow_up_until(d: _Decision) -> Any:
 def _complete_monitoring(d: _Decision, c: C.CompleteMonitoring) -> list[Event]:
     state = d.ctx.state
     last = state.infusions[-1].at
-    days = local_days_between(last, d.ctx.at, d.ctx.zone)
     limit = d.fact(FactName.MONITORING_DAYS)
-    if days < int(limit.value):
+    params = monitoring_window(last, limit, d.ctx.at, d.ctx.zone)
+    days = params["day"]
+    if days < params["days"]:
         error = d.ctx.refuse_by(
             limit,
             f"monitoring lasts at least {int(limit.value)} days after infusion; it is day {days}",
         )
         error.rule_id = "monitoring.minimum_days"
-        earliest = local_date(last, d.ctx.zone) + timedelta(days=int(limit.value))
-        error.params = {"days": int(limit.value), "day": days, "earliest": earliest.isoformat()}
+        error.params = params
         raise error
     data = {"days_since_infusion": days, "follow_up_until": _follow_up_until(d).isoformat()}
     return [d.event(T.MONITORING_COMPLETED, data)]

@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
-from cartflow.domain.catalog import Catalog
+from cartflow.domain.catalog import Catalog, FactName, RuleKind
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import commands as C
-from cartflow.domain.journey.decide import decide
+from cartflow.domain.journey.apply import FOLLOW_UP_YEARS
+from cartflow.domain.journey.decide import decide, infusion_window, monitoring_window
 from cartflow.domain.journey.errors import JourneyError, ScanMismatch
+from cartflow.domain.journey.guards import FOLLOW_UP_SOURCE, Context, kind_of
 from cartflow.domain.journey.state import CaseState
 from cartflow.domain.journey.steps import Step
 
@@ -82,4 +84,61 @@ def foreseen_refusals(
             found.append(ForeseenBlock(name, refusal))
         except DomainError:
             continue
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class ForeseenWindow:
+    """A time window ahead of the case, open or closed, with the dates the rule knows:
+    ``infusion.window`` (after lymphodepletion), ``monitoring.window`` (after the infusion),
+    ``follow_up.window`` (the years of long-term follow-up)."""
+
+    rule_id: str
+    params: dict[str, Any]
+    source: str
+    kind: RuleKind
+    closed: bool = False
+
+
+def foreseen_windows(
+    state: CaseState, catalog: Catalog, now: datetime
+) -> tuple[ForeseenWindow, ...]:
+    """The windows the next steps must keep, computed by the same functions as the guards
+    (``decide.infusion_window``, ``decide.monitoring_window``) from the fact in force today.
+    A fact the catalog does not know gives no window (the block says so)."""
+    if not state.site_timezone or not state.indication_id:
+        return ()
+    ctx = Context(state, catalog, "foresight", now, now)
+    found: list[ForeseenWindow] = []
+    ended = state.ld_completed_at
+    if (
+        state.step in (Step.LYMPHODEPLETED, Step.THAWED)
+        and ended is not None
+        and state.ld_omission is None
+        and not state.infusions
+    ):
+        fact = ctx.try_resolve(FactName.INFUSION_WINDOW_DAYS)
+        if fact is not None:
+            params = infusion_window(ended, fact, now, ctx.zone)
+            found.append(
+                ForeseenWindow(
+                    "infusion.window",
+                    params,
+                    fact.source,
+                    kind_of(fact),
+                    closed=params["day"] > params["max_days"],
+                )
+            )
+    if state.step is Step.MONITORING and state.infusions:
+        fact = ctx.try_resolve(FactName.MONITORING_DAYS)
+        if fact is not None:
+            params = monitoring_window(state.infusions[-1].at, fact, now, ctx.zone)
+            found.append(
+                ForeseenWindow("monitoring.window", params, fact.source, kind_of(fact))
+            )
+    if state.step is Step.LONG_TERM_FOLLOW_UP and state.follow_up_until is not None:
+        params = {"years": FOLLOW_UP_YEARS, "until": state.follow_up_until.isoformat()}
+        found.append(
+            ForeseenWindow("follow_up.window", params, FOLLOW_UP_SOURCE, RuleKind.SITE_POLICY)
+        )
     return tuple(found)
