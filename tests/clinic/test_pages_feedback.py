@@ -231,3 +231,38 @@ def test_a_time_block_is_shown_before_anyone_tries_in_the_words_the_refusal_uses
     assert api.status_code == 422 and body["rule_id"] == "monitoring.minimum_days"
     assert body["words"] == block.group(1).strip().replace("&#x27;", "'")
     assert set(body["params"]) == {"days", "day", "earliest"}
+
+
+def test_withdrawing_a_case_on_its_page_is_signed_and_confirmed(pages: Pages) -> None:
+    pages.register_and_refer()
+    form = {
+        "operation": "WithdrawCase",
+        "expected_version": str(pages.case().projection.version),
+        "reason": "the patient chose another treatment",
+    }
+    coordinator = pages.as_("coordinator")
+    unsigned = coordinator.post(f"/cases/{pages.coi}/step/", form)
+    assert unsigned.status_code == 422 and pages.case().projection.step != "withdrawn"
+    page = coordinator.get(f"/cases/{pages.coi}/").content.decode()
+    withdraw = page.split('id="form-WithdrawCase"', 1)[1].split("</form>", 1)[0]
+    assert 'type="password"' in withdraw and "Sign the withdrawal" in withdraw
+    signed = coordinator.post(
+        f"/cases/{pages.coi}/step/", {**form, "password": password("coordinator")}, follow=True
+    )
+    text = signed.content.decode()
+    assert pages.case().projection.step == "withdrawn"
+    assert "Recorded and signed by" in text and "(meaning: responsibility)" in text
+    assert "Withdraw the case. The case is closed." in text
+    state = case_state(pages.case())
+    assert state.signatures[-1].event_type == "case.withdrawn"
+
+
+def test_the_board_draws_each_case_s_vein_to_vein_time_against_the_typical_time(
+    thawed: Pages,
+) -> None:
+    page = thawed.as_("coordinator").get("/board/").content.decode()
+    card = page.split(thawed.coi, 1)[1].split("</li>", 1)[0]
+    assert 'class="v2v-bar v2v-running"' in card and 'class="v2v-typical"' in card
+    # tisagenlecleucel: the real-world median of 48 days, its source linked.
+    assert "typical 48 d" in card and "113" in card
+    assert "days from collection so far; typically 48 days for this product" in card

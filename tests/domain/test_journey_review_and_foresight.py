@@ -217,3 +217,30 @@ def test_monitoring_and_follow_up_ends_are_foreseen() -> None:
 
 def test_signature_dataclass_is_the_one_used() -> None:
     assert Signature.__name__ == "Signature"
+
+
+def test_vein_to_vein_counts_from_the_collection_against_the_product_s_median() -> None:
+    from cartflow.domain.journey import vein_to_vein
+
+    j = Journey().walk_to(Step.SCREENED)
+    before = vein_to_vein(j.state, j.catalog, j.now)
+    assert before.days is None and before.typical_days == 48.0  # tisagenlecleucel [113]
+    j.walk_to(Step.COLLECTED)
+    collected = j.state.collection
+    assert collected is not None
+    j.later(days=50)
+    running = vein_to_vein(j.state, j.catalog, j.now)
+    assert running.running and running.days == 50 and running.over
+    assert "113" in running.source
+
+
+def test_a_product_without_a_published_median_has_no_typical_time() -> None:
+    from dataclasses import replace as replaced
+
+    from cartflow.domain.journey import vein_to_vein
+
+    j = Journey().walk_to(Step.COLLECTED)
+    other = replaced(j.state, product_id="idecabtagene-vicleucel")
+    found = vein_to_vein(other, j.catalog, j.now)
+    assert found.typical_days is None and found.source == "" and not found.over
+    assert found.days == 0

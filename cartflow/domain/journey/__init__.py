@@ -70,6 +70,7 @@ from cartflow.domain.journey.foresight import (
 )
 from cartflow.domain.journey.state import CaseState
 from cartflow.domain.journey.steps import COMMAND_STEPS, TERMINAL, TRANSITIONS, Step
+from cartflow.domain.journey.vein_to_vein import VeinToVein, vein_to_vein
 
 __all__ = [
     "ALL_COMMANDS",
@@ -132,6 +133,7 @@ __all__ = [
     "Step",
     "StopLymphodepletion",
     "ThawBag",
+    "VeinToVein",
     "VoidLabels",
     "WithdrawCase",
     "apply",
@@ -139,4 +141,5 @@ __all__ = [
     "foreseen_refusals",
     "foreseen_windows",
     "replay",
+    "vein_to_vein",
 ]
