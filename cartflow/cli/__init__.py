@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "cartflow.cli.unlock",
     "cartflow.cli.manage",
     "cartflow.cli.export",
+    "cartflow.cli.case",
 )
 
 
