@@ -15,6 +15,8 @@ from django.utils.translation import gettext
 from cartflow.domain.journey import VeinToVein
 
 WIDTH, HEIGHT = 200, 14
+HORIZON_DAYS = 60.0
+"""The bar's least span in days, so that bars of different cards compare at a glance."""
 
 
 def vein_bar(v2v: VeinToVein) -> SafeString:
@@ -37,7 +39,7 @@ def vein_bar(v2v: VeinToVein) -> SafeString:
             "%(days)s days from collection %(state)s; no typical time is published for this "
             "product"
         ) % {"days": days, "state": gettext("so far") if v2v.running else gettext("to infusion")}
-    scale = max(float(days), (typical or 0.0) * 1.25, 1.0)
+    scale = max(float(days), (typical or 0.0) * 1.25, HORIZON_DAYS)
     filled = WIDTH * min(days / scale, 1.0)
     tone = "over" if v2v.over else ("done" if not v2v.running else "running")
     colour = {"over": "#a10f1c", "done": "#0f6b2f", "running": "#1d5fa8"}[tone]
