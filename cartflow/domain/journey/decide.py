@@ -849,7 +849,10 @@ def _infuse(d: _Decision, c: C.InfuseBag) -> list[Event]:
         error.params = {
             "minutes": float(limit.value),
             "elapsed": round(minutes),
-            "deadline": (thaw.at + timedelta(minutes=float(limit.value))).isoformat(),
+            # In the site's time: the pages show it as the ward's clock reads.
+            "deadline": (thaw.at + timedelta(minutes=float(limit.value)))
+            .astimezone(d.ctx.zone)
+            .isoformat(timespec="minutes"),
         }
         raise error
     ld = _check_ld_for_infusion(d) if bag.part == 1 else {}
