@@ -48,6 +48,13 @@ WORDS: dict[str, Any] = {
         "The infusion window closed on %(latest)s (%(max_days)s days after lymphodepletion "
         "ended on %(ld_ended)s): no infusion without a new course of lymphodepletion."
     ),
+    "infusion.split_day": _(
+        "Part %(part)s of the split dose is given on Day %(label_day)s, %(on)s (within "
+        "%(tolerance_days)s day(s)); today is Day %(day)s."
+    ),
+    "infusion.post_thaw": _(
+        "The thawed bag is infused within %(minutes)s minutes of the thaw: by %(deadline)s."
+    ),
     "infusion.needs_lymphodepletion": _(
         "The infusion needs lymphodepletion completed, or its omission signed by a physician."
     ),
@@ -110,7 +117,7 @@ DEVIATION_WORDS: dict[str, Any] = {
 }
 
 DATE_PARAMS = frozenset(
-    {"earliest", "latest", "ld_ended", "last_day", "until", "measured_on", "day_of"}
+    {"earliest", "latest", "ld_ended", "last_day", "until", "measured_on", "on"}
 )
 TIME_PARAMS = frozenset({"deadline"})
 

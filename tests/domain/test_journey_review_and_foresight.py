@@ -244,3 +244,40 @@ def test_a_product_without_a_published_median_has_no_typical_time() -> None:
     found = vein_to_vein(other, j.catalog, j.now)
     assert found.typical_days is None and found.source == "" and not found.over
     assert found.days == 0
+
+
+def test_the_day_of_a_split_dose_s_second_part_is_foreseen_with_its_date() -> None:
+    from tests.domain.test_journey_windows import split_journey
+
+    j = split_journey().walk_to(Step.INFUSING)
+    (block,) = _thaw_blocks(j)
+    first = j.state.first_infusion_at
+    assert first is not None
+    day_10 = local_date(first, site_zone(j.state.site_timezone)) + timedelta(days=9)
+    assert block.refusal.rule_id == "infusion.split_day"
+    assert block.refusal.params == {
+        "part": 2,
+        "label_day": 10,
+        "tolerance_days": 2,
+        "day": 1,
+        "on": day_10.isoformat(),
+    }
+    assert _thaw_blocks(j.later(days=7)) == []  # Day 8: inside the label's ±2 days
+
+
+def test_a_thawed_bag_shows_the_time_it_must_be_infused_by() -> None:
+    from cartflow.domain.journey import foreseen_windows
+
+    j = Journey().walk_to(Step.THAWED)
+    windows = {w.rule_id: w for w in foreseen_windows(j.state, j.catalog, j.now)}
+    assert set(windows) == {"infusion.window", "infusion.post_thaw"}
+    window = windows["infusion.post_thaw"]
+    assert not window.closed
+    thawed = j.state.thaws[-1].at
+    limit = timedelta(minutes=window.params["minutes"])
+    zone = site_zone(j.state.site_timezone)
+    assert window.params["deadline"] == (thawed + limit).astimezone(zone).isoformat(
+        timespec="minutes"
+    )
+    later = foreseen_windows(j.state, j.catalog, thawed + limit + timedelta(minutes=1))
+    assert [w.closed for w in later if w.rule_id == "infusion.post_thaw"] == [True]

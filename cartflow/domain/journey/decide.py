@@ -779,11 +779,21 @@ def _check_split_day(d: _Decision, bag: Bag) -> int | None:
     day = local_days_between(first, d.ctx.at, d.ctx.zone) + 1
     if bag.part > 1 and abs(day - bag.day) > bag.tolerance_days:
         dose = d.fact(FactName.DOSE)
-        raise d.ctx.refuse_by(
+        error = d.ctx.refuse_by(
             dose,
             f"part {bag.part} of the split dose is given on Day {bag.day} "
             f"(±{bag.tolerance_days}); today is Day {day}",
         )
+        error.rule_id = "infusion.split_day"
+        on = local_date(first, d.ctx.zone) + timedelta(days=bag.day - 1)
+        error.params = {
+            "part": bag.part,
+            "label_day": bag.day,
+            "tolerance_days": bag.tolerance_days,
+            "day": day,
+            "on": on.isoformat(),
+        }
+        raise error
     return day
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from cartflow.domain.catalog import Catalog, FactName, RuleKind
@@ -37,9 +37,11 @@ class ForeseenBlock:
 
 
 def _thaw(state: CaseState) -> C.Command | None:
-    remaining = [b for b in state.remaining_bags if b.part == 1] or list(state.remaining_bags)
-    if not remaining or state.infusions:
-        return None  # later parts of a split dose follow their own day, shown with the dose
+    """The next bag to thaw: the first of the lowest dose part still to be infused (a later
+    part of a split dose meets its own label day)."""
+    remaining = sorted(state.remaining_bags, key=lambda b: b.part)
+    if not remaining:
+        return None
     return C.ThawBag(
         actor=FORESIGHT_ACTOR, scanned_coi=state.coi, scanned_bag_id=remaining[0].bag_id
     )
@@ -127,6 +129,26 @@ def foreseen_windows(
                     fact.source,
                     kind_of(fact),
                     closed=params["day"] > params["max_days"],
+                )
+            )
+    thawed = state.thawed_bag
+    thaw = state.thaw_of(thawed) if thawed is not None else None
+    if state.step is Step.THAWED and thaw is not None:
+        fact = ctx.try_resolve(FactName.POST_THAW_MINUTES)
+        if fact is not None:
+            minutes = float(fact.value)
+            deadline = thaw.at + timedelta(minutes=minutes)
+            params = {
+                "minutes": minutes,
+                "deadline": deadline.astimezone(ctx.zone).isoformat(timespec="minutes"),
+            }
+            found.append(
+                ForeseenWindow(
+                    "infusion.post_thaw",
+                    params,
+                    fact.source,
+                    kind_of(fact),
+                    closed=now > deadline,
                 )
             )
     if state.step is Step.MONITORING and state.infusions:
