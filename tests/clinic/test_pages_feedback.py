@@ -155,6 +155,9 @@ def test_the_same_refusal_repeated_is_one_deviation_row_with_a_count_and_one_rev
     # The review is the case's own record: on its timeline, signed, and the chain verifies.
     case_page = quality.get(f"/cases/{thawed.coi}/").content.decode()
     assert "Deviation reviewed" in case_page and "shelf mix-up" in case_page
+    panels = re.findall(r'data-deviation="\d+">(.*?)</div>', case_page)
+    assert len(panels) == 3 and all("reviewed by quality" in p for p in panels)
+    assert "open: quality reviews it" not in case_page
     assert verify_case(thawed.case()).ok
     again = quality.post(
         url, {"number": ["1"], "comment": "again", "password": password("quality")}

@@ -37,6 +37,7 @@ from cartflow.clinic.forms.operations import (
 from cartflow.clinic.kinetics_panel import kinetics_panel
 from cartflow.clinic.models import SlotBooking, SlotKind, TherapyCase
 from cartflow.clinic.queries import case_timeline
+from cartflow.clinic.refusal_words import deviation_words
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.deviations import DEVIATION_OPENED
 from cartflow.clinic.services.errors import Conflict, ServiceError
@@ -209,9 +210,26 @@ def case_context(
         for s in [e["data"]]
         if s.get("meaning") == Meaning.REVIEW
     }
-    deviations = [
-        {**e, "reviewed": e["hash"] in reviewed} for e in timeline if e["type"] == DEVIATION_OPENED
-    ]
+    # A deviation is reviewed by the domain's ``ReviewDeviation`` (folded into the state, in
+    # the order of the case's deviations), or, recorded earlier, by a bare review signature.
+    opened = [e for e in timeline if e["type"] == DEVIATION_OPENED]
+    folded = list(state.deviations)
+    deviations = []
+    for number, e in enumerate(opened, 1):
+        record = folded[number - 1] if number <= len(folded) else None
+        deviations.append(
+            {
+                **e,
+                "number": number,
+                "what": deviation_words(
+                    e["data"].get("kind", ""),
+                    e["data"].get("details") or {},
+                    str(e["data"].get("summary", "")),
+                ),
+                "reviewed": e["hash"] in reviewed or bool(record and record.reviewed),
+                "review_comment": record.review_comment if record else "",
+            }
+        )
     grades = [e for e in timeline if e["type"] == CRS_GRADED]
     icans_grades = [e for e in timeline if e["type"] == ICANS_GRADED]
     infused = bool(state.infusions)
