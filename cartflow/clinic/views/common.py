@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from cartflow.clinic import access
-from cartflow.clinic.refusal_words import refusal_text
+from cartflow.clinic.refusal_words import DATE_PARAMS, TIME_PARAMS, refusal_text
 from cartflow.clinic.services.errors import Conflict, NotFound, SignatureRefused
 from cartflow.domain.catalog import RuleKind
 from cartflow.domain.errors import DomainError
@@ -67,7 +67,9 @@ def _unblock(exc: JourneyError) -> str:
             "A site protocol value for the missing fact, signed by a physician or a quality "
             "reviewer, or the fact added to the product catalog."
         )
-    if exc.params:
+    if exc.rule_id.startswith("deviation."):
+        return _("Review a deviation that is still open; a review is never replaced.")
+    if set(exc.params) & (DATE_PARAMS | TIME_PARAMS):
         # The rule's own words say when it opens: the dates are in the sentence above.
         return _("Recording it on the date the rule above names.")
     if exc.kind == RuleKind.SITE_POLICY:
