@@ -74,3 +74,20 @@ def test_deviations_are_reviewed_from_the_command_line_with_a_comment(
     assert main([*review, "--numbers", "1", "--comment", "again"]) == 2
     err = capsys.readouterr().err
     assert "Deviation number 1 was already reviewed; a review is never replaced." in err
+
+
+def test_a_death_is_signed_by_a_physician_from_the_command_line(
+    pages: Pages, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pages.register_and_refer()
+    monkeypatch.setenv("CARTFLOW_PASSWORD", password("coordinator"))
+    by_coordinator = ["case", "death", pages.coi, "--as", username("coordinator")]
+    assert main([*by_coordinator, "--reason", "sepsis"]) == 2
+    assert "holds no role that may do this" in capsys.readouterr().err
+    monkeypatch.setenv("CARTFLOW_PASSWORD", password("physician"))
+    assert (
+        main(["case", "death", pages.coi, "--as", username("physician"), "--reason", "sepsis"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "Signed by" in out and "The case is closed." in out
+    assert case_state(pages.case()).signatures[-1].event_type == "case.deceased"

@@ -281,3 +281,15 @@ def test_a_thawed_bag_shows_the_time_it_must_be_infused_by() -> None:
     )
     later = foreseen_windows(j.state, j.catalog, thawed + limit + timedelta(minutes=1))
     assert [w.closed for w in later if w.rule_id == "infusion.post_thaw"] == [True]
+
+
+def test_disposal_without_a_valid_signature_is_refused() -> None:
+    from cartflow.domain.journey import DisposeProduct
+
+    j = Journey().walk_to(Step.AVAILABLE)
+    j.do(WithdrawCase(actor="p", reason="the patient's decision", signature=j.sign(Role.PHYSICIAN)))
+    for signature in (None, j.sign(Role.COORDINATOR)):
+        error = _refused(j, DisposeProduct(actor="x", reason="unused", signature=signature))
+        assert error.state == "withdrawn" and not j.state.product_disposed
+    events = j.do(DisposeProduct(actor="q", reason="unused", signature=j.sign(Role.QUALITY)))
+    assert events[0].data["signature"]["role"] == "quality" and j.state.product_disposed
