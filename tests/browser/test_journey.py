@@ -218,6 +218,9 @@ def test_seven_people_take_one_patient_from_referral_to_the_first_crs_grade(
         quality = as_("quality").open("/quality/")
         deviation = quality.locator("form.tone-deviation").filter(has_text=coi)
         assert "did not name this case" in deviation.locator(".what").inner_text()
+        quality.set_viewport_size(PHONE)  # the review, comment box included, fits a phone
+        assert quality.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        quality.set_viewport_size(DESKTOP)
         deviation.locator("textarea[name=comment]").fill("label of another case; bag returned")
         deviation.locator("input[type=password]").fill(password("quality"))
         with quality.expect_navigation():
