@@ -121,9 +121,8 @@ def foreseen(state: CaseState, now: datetime) -> list[dict[str, str]]:
     (``journey.foreseen_windows`` and ``journey.foreseen_refusals``, the guards themselves):
     the windows ahead with their dates, and every next step that its rule blocks today, in
     the words of the one refusal renderer."""
-    from cartflow.clinic.refusal_words import refusal_text, words
+    from cartflow.clinic.refusal_words import attempted_words, kind_words, refusal_text, words
     from cartflow.clinic.services.machine import catalog
-    from cartflow.clinic.views.common import attempted_words, kind_words
     from cartflow.domain.journey import foreseen_refusals, foreseen_windows
 
     try:

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.utils import formats
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 WORDS: dict[str, Any] = {
@@ -164,3 +165,18 @@ def deviation_words(kind: str, details: Mapping[str, str], fallback: str) -> str
     """What happened, in words, for a deviation (its refused scan's rule), else its summary."""
     template = DEVIATION_WORDS.get(details.get("rule", ""))
     return str(template) if template is not None else fallback
+
+
+def kind_words(kind: Any) -> str:
+    """Whether a rule is the label's or the site's policy, in words."""
+    from cartflow.domain.catalog import RuleKind
+
+    return str(_("label rule") if kind == RuleKind.LABEL else _("site policy"))
+
+
+def attempted_words(name: str) -> str:
+    """What was attempted, as the pages name the operation (never the command's class)."""
+    from cartflow.clinic.forms.operations import OPERATIONS
+
+    op = OPERATIONS.get(name)
+    return gettext(op.title) if op is not None else str(_("this step"))

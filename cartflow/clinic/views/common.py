@@ -11,7 +11,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from cartflow.clinic import access
-from cartflow.clinic.refusal_words import DATE_PARAMS, TIME_PARAMS, refusal_text
+from cartflow.clinic.refusal_words import (
+    DATE_PARAMS,
+    TIME_PARAMS,
+    attempted_words,
+    kind_words,
+    refusal_text,
+)
 from cartflow.clinic.services.errors import Conflict, NotFound, SignatureRefused
 from cartflow.domain.catalog import RuleKind
 from cartflow.domain.errors import DomainError
@@ -52,10 +58,6 @@ def require_anywhere(user: Any, action: Action) -> None:
         raise PermissionDenied(_("you hold no role that may do this"))
 
 
-def kind_words(kind: Any) -> str:
-    return _("label rule") if kind == RuleKind.LABEL else _("site policy")
-
-
 def _unblock(exc: JourneyError) -> str:
     if isinstance(exc, ScanMismatch):
         return _(
@@ -78,14 +80,6 @@ def _unblock(exc: JourneyError) -> str:
         "Meeting the rule above (for a timing rule: recording at the right time), or, where the "
         "label allows one, a signed exception."
     )
-
-
-def attempted_words(name: str) -> str:
-    """What was attempted, as the page names the operation (never the command's class)."""
-    from cartflow.clinic.forms.operations import OPERATIONS
-
-    op = OPERATIONS.get(name)
-    return _(op.title) if op is not None else _("this step")
 
 
 def refusal(exc: Exception) -> dict[str, str]:
