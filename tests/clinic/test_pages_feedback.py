@@ -109,6 +109,12 @@ def test_the_bedside_asks_for_the_bag_number_without_showing_it(thawed: Pages) -
     form = page.split('id="bedside-form"', 1)[1]
     assert thawed.net.bag_id not in form
     assert '<li aria-current="step">Bag number</li>' in page
+    # The time the thawed bag must be infused by, before anyone is refused for it.
+    assert re.search(
+        r'id="deadline">The thawed bag is infused within \d+ minutes of the thaw: by '
+        r"\d{1,2} \w+ \d{4}, \d{2}:\d{2}\.",
+        page,
+    )
 
 
 def test_the_same_refusal_repeated_is_one_deviation_row_with_a_count_and_one_review(
