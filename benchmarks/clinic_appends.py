@@ -96,6 +96,7 @@ def measure(vendor: str, appends: int, cases: int, board: int, blocks: int = 20)
     from cartflow.clinic import services
     from cartflow.clinic.models import Event
     from cartflow.clinic.queries import active_board
+    from cartflow.clinic.services import AppendRequest
     from cartflow.clinic.services.store import _dt
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -117,7 +118,9 @@ def measure(vendor: str, appends: int, cases: int, board: int, blocks: int = 20)
         for _ in range(cases)
     ]
     for case in opened[: min(50, cases)]:  # warm up caches and connections
-        services.append(case, "warm-up", acting_user=admin, machine=machine)
+        services.append(
+            AppendRequest(case=case, command="warm-up", acting_user=admin, machine=machine)
+        )
 
     with connection.cursor() as cursor:
         for statement in [*RAW_DDL[connection.vendor], *RAW_INDEXES]:
@@ -135,7 +138,11 @@ def measure(vendor: str, appends: int, cases: int, board: int, blocks: int = 20)
         last_id = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
         started = time.perf_counter()
         for _ in range(min(block, appends - done)):
-            services.append(opened[done % cases], "a note", acting_user=admin, machine=machine)
+            services.append(
+                AppendRequest(
+                    case=opened[done % cases], command="a note", acting_user=admin, machine=machine
+                )
+            )
             done += 1
         service_s += time.perf_counter() - started
         rows = list(

@@ -18,6 +18,7 @@ from cartflow.domain.catalog import Catalog
 from cartflow.domain.dosing import dose_for, lymphodepletion_plan
 from cartflow.domain.eligibility import evaluate, evaluate_indication
 from cartflow.domain.errors import DomainError
+from cartflow.domain.events import Event
 from cartflow.domain.grading import grade_crs, grade_icans
 from cartflow.domain.hashchain import build_chain, verify_chain
 from cartflow.domain.identifiers import new_identifier
@@ -46,6 +47,7 @@ from cartflow.domain.journey import (
     ThawBag,
     apply,
     decide,
+    payloads,
 )
 from cartflow.domain.patient_facts import parse_patient_facts
 from cartflow.domain.roles import Role
@@ -98,7 +100,7 @@ class Walk:
         self.say(f"{self.now:%Y-%m-%d %H:%M}  {title}")
         for event in events:
             self.say(f"    event {event.type} (schema v{event.schema_version})")
-            for reason in _reasons(event.data):
+            for reason in _reasons(event):
                 self.say(f"    why: {reason}")
         self.say(f"    now: {self.state.step.value}; waiting for: {self.state.waiting_for}")
 
@@ -112,19 +114,21 @@ class Walk:
         raise AssertionError(f"the safeguard did not refuse: {title}")
 
 
-def _reasons(data: dict[str, Any]) -> Iterator[str]:
-    for fact in data.get("facts") or []:
+def _reasons(event: Event) -> Iterator[str]:
+    # The facts are the decision's record beside the payload, kept as the catalog wrote them.
+    for fact in event.data.get("facts") or []:
         if fact["name"] == "dose":
             yield f"the label's dose rule ({fact['source']})"
             continue
         yield f"{fact['name']} = {fact['value']} ({fact['status']}, {fact['source']})"
-    if "dose_range" in data:
-        rng = data["dose_range"]
-        yield (f"dose {data['dose_cells']:.3g} cells within {rng['min']:.3g}-{rng['max']:.3g} "
-               f"for the order's weight of {data.get('weight_kg')} kg")
-    if "signature" in data:
-        sig = data["signature"]
-        yield f"signed by {sig['signer_id']} as {sig['role']}: {sig['meaning']}"
+    payload = payloads.read(event)
+    if isinstance(payload, payloads.ProductReleased | payloads.ProductOutOfSpecification):
+        p = payload
+        yield (f"dose {p.dose_cells:.3g} cells within {p.dose_min:.3g}-{p.dose_max:.3g} "
+               f"for the order's weight of {p.weight_kg} kg")
+    signature = getattr(payload, "signature", None)
+    if isinstance(signature, payloads.SignedBy):
+        yield f"signed by {signature.signer_id} as {signature.role}: {signature.meaning}"
 
 
 def _eligibility(walk: Walk) -> None:

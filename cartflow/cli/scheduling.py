@@ -276,6 +276,9 @@ def register(subparsers: Any) -> None:
         help=f"re-plan a case after a slip: KIND is {' or '.join(SLIP_KINDS)}",
     )
     plan.set_defaults(handler=run_plan)
+    from cartflow.cli.plans import add_commands
+
+    add_commands(plan)
 
     simulate = subparsers.add_parser(
         "simulate", help="what-if simulations", description="What-if simulations."

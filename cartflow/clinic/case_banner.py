@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from cartflow.clinic.patient_view import STEP_OF
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import CaseState, Step
+from cartflow.domain.journey.plans import dates_in_force
 
 SIX_STEPS: tuple[Any, ...] = (
     _("Leukapheresis"),
@@ -87,7 +88,7 @@ def infusion_day(state: CaseState, zone: ZoneInfo, today: date | None = None) ->
     infused = _day(state.first_infusion_at, zone)
     if infused is not None:
         return gettext("day %(day)s after infusion") % {"day": f"+{(today - infused).days}"}
-    planned = state.planned_dates.infusion_on
+    planned = dates_in_force(state).infusion_on
     if planned is not None:
         days = (planned - today).days
         if days >= 0:

@@ -28,6 +28,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from cartflow.clinic import demo_patients, services
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import CaseProjection, Site, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services import (
     collection,
@@ -242,8 +243,8 @@ ELIGIBLE_FACTS: dict[str, dict[str, Any]] = {
 
 
 def _eligibility(w: Walk, admin: Any) -> None:
-    indication = CaseProjection.objects.get(case=w.case).state["indication_id"]
-    facts = ELIGIBLE_FACTS[str(indication).split("/")[1]]
+    indication = case_state(CaseProjection.objects.get(case=w.case)).indication_id
+    facts = ELIGIBLE_FACTS[indication.split("/")[1]]
     w.do(eligibility.sign_eligibility, w.crew.physician, password="", facts=facts)
 
 
@@ -709,4 +710,30 @@ def _seed(now: datetime) -> int:
             op(walk, system)
         if walk.clock > now:
             raise AssertionError(f"the seed's clock ran into the future for {plan.label}")
+    _open_future_slots(sites, system, now)
     return len(plans())
+
+
+FUTURE_WEEKS = 10
+"""The demo's sites offer chairs and manufacturing places this many weeks ahead, so the
+planner has a network to propose plans on (docs/scheduling.md)."""
+
+
+def _open_future_slots(sites: dict[str, Site], system: Any, now: datetime) -> None:
+    today = now.date()
+    offers = [
+        (site, SlotKind.APHERESIS_CHAIR, 2)
+        for site in sites.values()
+        if site.kind == "apheresis_unit"
+    ] + [
+        (site, SlotKind.MANUFACTURING, 2)
+        for site in sites.values()
+        if site.kind == "manufacturing_site"
+    ]
+    for days in range(1, 7 * FUTURE_WEEKS):
+        day = today + timedelta(days=days)
+        if day.weekday() >= 5:
+            continue
+        for site, kind, places in offers:
+            if not Slot.objects.filter(site=site, kind=kind, day=day).exists():
+                services.open_slot(site, kind, day, places, acting_user=system)

@@ -23,8 +23,10 @@ import numpy as np
 from django.utils.safestring import SafeString, mark_safe
 from numpy.typing import NDArray
 
+from cartflow.clinic.queries import payload_of
 from cartflow.clinic.services.kinetics import KINETICS_MEASURED
 from cartflow.domain.journey import CaseState
+from cartflow.domain.journey.payloads import KineticsMeasured
 from cartflow.kinetics import stein2019 as stein
 from cartflow.kinetics.errors import KineticsError, NoPopulationModel
 from cartflow.kinetics.fit import PatientReport, assess_patient
@@ -58,16 +60,13 @@ class Point:
 
 def points_of(timeline: Iterable[Mapping[str, Any]]) -> list[Point]:
     """The case's measurements, in the order of their day."""
-    found = [
-        Point(
-            float(e["data"]["day"]),
-            e["data"].get("copies_per_ug"),
-            e["data"].get("lloq"),
-            bool(e["data"].get("censored")),
-        )
-        for e in timeline
-        if e["type"] == KINETICS_MEASURED
-    ]
+    found = []
+    for entry in timeline:
+        if entry["type"] != KINETICS_MEASURED:
+            continue
+        level = payload_of(entry)
+        assert isinstance(level, KineticsMeasured)
+        found.append(Point(level.day, level.copies_per_ug, level.lloq, level.censored))
     return sorted(found, key=lambda p: p.day)
 
 

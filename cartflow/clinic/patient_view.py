@@ -23,6 +23,7 @@ from cartflow.clinic.services.machine import catalog
 from cartflow.domain.catalog import FactName
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import Step
+from cartflow.domain.journey.plans import dates_in_force
 from cartflow.domain.journey.steps import INFUSED_STEPS
 
 # The product names approved in China, else the international name (issue 11).
@@ -241,8 +242,9 @@ def _where(state: Any, zone: ZoneInfo) -> tuple[str, date | None]:
 
 
 def _next(state: Any, zone: ZoneInfo, today: date) -> NextDate | None:
-    """The next date the case records, from today on: a booked slot, else a planned date."""
-    planned = state.planned_dates
+    """The next date the case records, from today on: a booked slot, else a planned date (the
+    accepted plan's, or the team's)."""
+    planned = dates_in_force(state)
     number = STEP_OF.get(state.step, 0)
     candidates: list[NextDate] = []
     if state.step is Step.APHERESIS_SCHEDULED and state.apheresis_slots:

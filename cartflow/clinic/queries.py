@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
 
 from cartflow.clinic.models import CaseProjection, Event, Signature, TherapyCase
+from cartflow.domain import events
+from cartflow.domain.journey import payloads
 
 
 def active_board(cases: QuerySet[Any] | None = None) -> list[dict[str, Any]]:
@@ -42,7 +45,7 @@ def case_timeline(case: TherapyCase) -> list[dict[str, Any]]:
     signature is shown under the event whose hash it signed, as printed name, time and
     meaning.
     """
-    events = list(
+    rows = list(
         Event.objects.filter(case=case)
         .order_by("seq")
         .values("seq", "type", "occurred_at", "recorded_at", "actor", "hash", "body")
@@ -58,16 +61,31 @@ def case_timeline(case: TherapyCase) -> list[dict[str, Any]]:
                 "manifestation": signature.manifestation(),
             }
         )
+    bodies = [json.loads(bytes(event["body"])) for event in rows]
     return [
         {
             "seq": event["seq"],
             "type": event["type"],
+            "schema_version": int(body.get("schema_version", 1)),
             "occurred_at": event["occurred_at"],
             "recorded_at": event["recorded_at"],
             "actor": event["actor"],
             "hash": event["hash"],
-            "data": json.loads(bytes(event["body"])).get("data", {}),
+            "data": body.get("data", {}),
             "signatures": signed.get(event["hash"], []),
         }
-        for event in events
+        for event, body in zip(rows, bodies, strict=True)
     ]
+
+
+def payload_of(entry: Mapping[str, Any]) -> payloads.Payload:
+    """The typed payload of a journey event in :func:`case_timeline` (an older version read
+    and upgraded); ``MalformedData`` if its data is not what the type records."""
+    event = events.Event(
+        type=entry["type"],
+        occurred_at=entry["occurred_at"],
+        actor=entry["actor"],
+        data=entry["data"],
+        schema_version=entry["schema_version"],
+    )
+    return payloads.read(event)

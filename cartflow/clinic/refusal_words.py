@@ -49,7 +49,7 @@ WORDS: dict[str, Any] = {
         "The infusion window closed on %(latest)s (%(max_days)s days after lymphodepletion "
         "ended on %(ld_ended)s): no infusion without a new course of lymphodepletion."
     ),
-    "infusion.split_day": _(
+    "split_dose.day": _(
         "Part %(part)s of the split dose is given on Day %(label_day)s, %(on)s (within "
         "%(tolerance_days)s day(s)); today is Day %(day)s."
     ),

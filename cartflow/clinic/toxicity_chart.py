@@ -12,6 +12,9 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from cartflow.clinic.queries import payload_of
+from cartflow.domain.journey.payloads import CrsGraded, IcansGraded, MalformedData
+
 WIDTH, HEIGHT = 640, 200
 LEFT, RIGHT, TOP, BOTTOM = 46, 16, 14, 40
 SERIES = (("crs", "#a10f1c"), ("icans", "#5a2d91"))
@@ -20,10 +23,13 @@ SERIES = (("crs", "#a10f1c"), ("icans", "#5a2d91"))
 def _points(events: Iterable[Mapping[str, Any]], since: datetime) -> list[tuple[float, int]]:
     points = []
     for event in events:
-        grade = event["data"].get("grade")
-        if isinstance(grade, int):
+        try:
+            graded = payload_of(event)
+        except MalformedData:
+            continue  # a grade the chart cannot read is left off it, not drawn as a guess
+        if isinstance(graded, CrsGraded | IcansGraded):
             days = (event["occurred_at"] - since).total_seconds() / 86400
-            points.append((max(days, 0.0), grade))
+            points.append((max(days, 0.0), graded.grade))
     return sorted(points)
 
 

@@ -33,6 +33,10 @@ urlpatterns = [
         name="patient_access_revoke",
     ),
     path("cases/<str:coi>/planned-dates/", views.planned_dates, name="planned_dates"),
+    path("cases/<str:coi>/plan/", views.plan_page, name="plan"),
+    path("cases/<str:coi>/plan/answer/", views.plan_answer, name="plan_answer"),
+    path("cases/<str:coi>/plan/release/", views.plan_release, name="plan_release"),
+    path("capacity/", views.capacity_page, name="capacity"),
     # The patient and family view: its set-up link (a long random token) and its pages.
     path("access/<str:token>/", views.access_setup, name="patient_access_setup"),
     path("my/", views.patient_home, name="patient_home"),

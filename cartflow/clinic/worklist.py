@@ -142,13 +142,26 @@ def step_words(value: Any) -> str:
 
 def _manufacturing_booked(state: CaseState) -> bool:
     since = state.collection.at if state.collection is not None else None
+    # A booking made before the collection for a run after it (a plan's) counts; a booking
+    # a released plan gave back does not.
     return any(
-        b.kind == "manufacturing" and (since is None or b.at >= since) for b in state.bookings
+        b.kind == "manufacturing"
+        and b.released_at is None
+        and (since is None or b.at >= since or b.day >= since.date())
+        for b in state.bookings
     )
 
 
 def waits_on(state: CaseState) -> tuple[Role, ...]:
-    """The roles expected to move the case on now (empty for a closed case)."""
+    """The roles expected to move the case on now (empty for a closed case); a plan whose
+    manufacturing slot was declined waits on the coordinator to re-plan as well."""
+    roles = _step_waits_on(state)
+    if state.plan is not None and state.plan.needs_replan and R.COORDINATOR not in roles:
+        roles = (*roles, R.COORDINATOR)
+    return roles
+
+
+def _step_waits_on(state: CaseState) -> tuple[Role, ...]:
     if state.step in (Step.COLLECTED, Step.BRIDGING):
         # The coordinator books the manufacturing slot; with it, the site starts.
         return (R.MANUFACTURING,) if _manufacturing_booked(state) else (R.COORDINATOR,)
@@ -164,7 +177,12 @@ def waiting_words(state: CaseState) -> str:
     if state.step in (Step.COLLECTED, Step.BRIDGING) and not _manufacturing_booked(state):
         return str(_("a manufacturing slot"))
     words = WAITING_WORDS.get(state.step)
-    return str(words) if words is not None else state.waiting_for
+    text = str(words) if words is not None else state.waiting_for
+    if state.plan is not None and state.plan.needs_replan:
+        return str(_("%(waiting)s, and a re-plan (the manufacturing site declined its slot)")) % {
+            "waiting": text
+        }
+    return text
 
 
 def product_words(product_id: str) -> str:

@@ -554,8 +554,34 @@ def _check_dose(c: _Checker, raw: object) -> None:
         c.number(rule["max_total"], "max_total", 1, MAX_CELLS)
         c.number_or_unknown(rule["min_per_kg"], "min_per_kg", 1, target)
     elif kind == "split":
-        rule = c.mapping(raw, ("kind", "parts", "tolerance_days", "total"))
+        rule = c.mapping(
+            raw,
+            ("kind", "parts", "tolerance_days", "total"),
+            ("second_dose_hold", "regimen_by_marrow_blasts"),
+        )
         c.integer(rule["tolerance_days"], "tolerance_days", 0, 14)
+        if "second_dose_hold" in rule:
+            hc = c.at("second_dose_hold")
+            hold = hc.mapping(
+                rule["second_dose_hold"],
+                ("postpone_at_crs_grade", "latest_day", "stop_at_crs_grade", "stop_at_icans_grade"),
+            )
+            postpone = hc.integer(hold["postpone_at_crs_grade"], "postpone_at_crs_grade", 1, 4)
+            stop = hc.integer(hold["stop_at_crs_grade"], "stop_at_crs_grade", 1, 5)
+            if stop <= postpone:
+                raise hc.fail("stop_at_crs_grade is above postpone_at_crs_grade")
+            hc.integer(hold["latest_day"], "latest_day", 2, 60)
+            hc.number_or_unknown(hold["stop_at_icans_grade"], "stop_at_icans_grade", 1, 5)
+        if "regimen_by_marrow_blasts" in rule:
+            mc = c.at("regimen_by_marrow_blasts")
+            marrow = mc.mapping(
+                rule["regimen_by_marrow_blasts"],
+                ("cutoff_percent", "assessed_within_days_before_ld"),
+            )
+            mc.number(marrow["cutoff_percent"], "cutoff_percent", 0, 100)
+            mc.integer(
+                marrow["assessed_within_days_before_ld"], "assessed_within_days_before_ld", 0, 60
+            )
         parts = rule["parts"]
         if not isinstance(parts, list) or len(parts) < 2:
             raise c.fail("a split dose has at least two parts")

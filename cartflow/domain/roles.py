@@ -98,6 +98,11 @@ class Action(StrEnum):
     RESOLVE_TOXICITY = "resolve_toxicity"
     MANAGE_PATIENT_ACCESS = "manage_patient_access"
     RECORD_PLANNED_DATES = "record_planned_dates"
+    ACCEPT_PLAN = "accept_plan"  # see the proposed plan of a case and accept it
+    RELEASE_PLAN = "release_plan"  # re-plan: give the plan's bookings back
+    CONFIRM_PLAN_SLOT = "confirm_plan_slot"
+    DECLINE_PLAN_SLOT = "decline_plan_slot"
+    VIEW_CAPACITY = "view_capacity"  # the network's capacity per week
 
 
 A = Action
@@ -155,6 +160,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.EXPORT_FHIR,
             A.MANAGE_PATIENT_ACCESS,
             A.RECORD_PLANNED_DATES,
+            A.ACCEPT_PLAN,
+            A.RELEASE_PLAN,
+            A.VIEW_CAPACITY,
         }
     ),
     Role.APHERESIS: frozenset(
@@ -184,6 +192,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.PRINT_LABELS,
             A.RECONCILE_LABELS,
             A.EXPORT_FHIR,
+            A.CONFIRM_PLAN_SLOT,
+            A.DECLINE_PLAN_SLOT,
+            A.VIEW_CAPACITY,
         }
     ),
     Role.COURIER: frozenset({A.VIEW_CASE, A.RECORD_TEMPERATURE}),
@@ -223,7 +234,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.AUDITOR: frozenset(
         {A.VIEW_CASE, A.VIEW_PATIENT, A.VIEW_SLOTS, A.VERIFY_AUDIT, A.EXPORT_FHIR}
     ),
-    Role.ADMIN: frozenset({A.VIEW_SLOTS, A.OPEN_SLOT, A.VERIFY_AUDIT, A.EXPORT_REGISTRY}),
+    Role.ADMIN: frozenset(
+        {A.VIEW_SLOTS, A.OPEN_SLOT, A.VERIFY_AUDIT, A.EXPORT_REGISTRY, A.VIEW_CAPACITY}
+    ),
 }
 """Which role may do what, at the sites where the user holds the role.
 

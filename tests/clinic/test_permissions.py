@@ -68,6 +68,11 @@ GET  /cases/{coi}/patient-access/                                F A F F F F F F
 POST /cases/{coi}/patient-access/                                F A F F F F F F F  H 302
 POST /cases/{coi}/patient-access/{access_id}/revoke/             F H F F F F F F F  H 302
 POST /cases/{coi}/planned-dates/                                 F A F F F F F F F  H 302
+GET  /cases/{coi}/plan/                                          F A F A F F F F F  H 302
+POST /cases/{coi}/plan/                                          F A F F F F F F F  H 302
+POST /cases/{coi}/plan/answer/                                   F F F A F F F F F  H 302
+POST /cases/{coi}/plan/release/                                  F A F F F F F F F  H 302
+GET  /capacity/                                                  F A F A F F F F A  = 302
 GET  /access/{token}/                                            H H H H H H H H H  = 404
 POST /access/{token}/                                            H H H H H H H H H  = 404
 GET  /my/                                                        H H H H H H H H H  = 302
@@ -129,6 +134,12 @@ POST /api/cases/{coi}/kinetics/measurements                      A F F F F F F F
 POST /api/cases/{coi}/toxicity/crs                               A F F F F F F F F  H 401
 POST /api/cases/{coi}/toxicity/icans                             A F F F F F F F F  H 401
 GET  /api/slots                                                  A A A A F F F A A  = 401
+GET  /api/cases/{coi}/plan                                       A A A A A A A A F  H 401
+POST /api/cases/{coi}/plan/accept                                F A F F F F F F F  H 401
+POST /api/cases/{coi}/plan/confirm                               F F F A F F F F F  H 401
+POST /api/cases/{coi}/plan/decline                               F F F A F F F F F  H 401
+POST /api/cases/{coi}/plan/release                               F A F F F F F F F  H 401
+GET  /api/capacity                                               F A F A F F F F A  = 401
 POST /api/sites/{site}/slots                                     F A F F F F F F A  F 401
 GET  /api/audit/verify                                           F F F F F F A A A  = 401
 GET  /api/cases/{coi}/audit/verify                               F F F F F F A A A  H 401

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from cartflow.domain.eligibility import evaluate_indication
 from cartflow.domain.events import Event
 from cartflow.domain.identifiers import Din, new_identifier
 from cartflow.domain.journey import (
+    AcceptPlan,
     BagSpec,
     CaseState,
     Command,
@@ -284,6 +285,44 @@ class Journey:
             self.now += self.PACE.get(self.state.step, timedelta(hours=1))
             self.do(self.next_command())
         raise AssertionError(f"the walk did not reach {target}; it stopped at {self.state.step}")
+
+
+def plan_for(
+    j: Journey,
+    *,
+    apheresis: date | None = None,
+    start_after: int = 1,
+    turnaround: int = 28,
+    gap: int = 2,
+    **changes: Any,
+) -> AcceptPlan:
+    """A plan shaped as the planner makes them: collection, run, shipment, LD, infusion."""
+    a = apheresis or j.now.astimezone(NEW_YORK).date() + timedelta(days=3)
+    m = a + timedelta(days=start_after)
+    release = m + timedelta(days=turnaround)
+    ld_start = release + timedelta(days=2)
+    ld_end = ld_start + timedelta(days=2)
+    infusion = ld_end + timedelta(days=gap)
+    fields: dict[str, Any] = {
+        "actor": "coordinator-1",
+        "plan_id": "plan-1",
+        "centre": "site-ny",
+        "apheresis_at": datetime.combine(a, time(8), NEW_YORK),
+        "chair_day": a,
+        "manufacturing_slot_id": "slot-m",
+        "manufacturing_site": "mfg-east",
+        "manufacturing_start_on": m,
+        "release_on": release,
+        "shipment_on": release,
+        "arrival_on": release + timedelta(days=1),
+        "ld_start_on": ld_start,
+        "ld_end_on": ld_end,
+        "infusion_on": infusion,
+        "monitoring_until": infusion + timedelta(days=27),
+        "transit_days": 1,
+    }
+    fields.update(changes)
+    return AcceptPlan(**fields)
 
 
 def with_fact(

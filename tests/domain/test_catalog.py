@@ -557,6 +557,14 @@ EXPECTED: list[tuple[Any, ...]] = [
             "tolerance_days": 2,
             "parts": [{"day": 1, "fraction": UNK}, {"day": 10, "fraction": UNK}],
             "total": UNK,
+            # drugs.com/dosage/aucatzyl.html (label text, label audit section 8)
+            "second_dose_hold": {
+                "postpone_at_crs_grade": 2,
+                "latest_day": 21,
+                "stop_at_crs_grade": 3,
+                "stop_at_icans_grade": UNK,
+            },
+            "regimen_by_marrow_blasts": {"cutoff_percent": 20, "assessed_within_days_before_ld": 7},
         },
     ),
     *unknowns(

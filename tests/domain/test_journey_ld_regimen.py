@@ -25,6 +25,7 @@ from cartflow.domain.journey import (
     replay,
 )
 from cartflow.domain.journey import event_types as T
+from cartflow.domain.journey.regimens import regimens_for_case
 from cartflow.domain.roles import Role
 from tests.domain.journey_cases import LBCL, Journey, catalog
 
@@ -188,3 +189,24 @@ def test_apply_reads_version_1_and_version_2_of_ld_started() -> None:
     assert one.ld_courses[-1].regimen == "fludarabine + cyclophosphamide"
     assert two.ld_courses[-1].regimen == "flu-cy"
     assert replay([*j.log[:-1], v1.to_body()]).step is Step.LYMPHODEPLETING
+
+
+def test_the_regimens_a_case_may_be_given_are_exactly_those_the_guard_accepts() -> None:
+    j = Journey().walk_to(Step.AVAILABLE)
+    given = regimens_for_case(j.state, j.catalog, j.now)
+    assert [r["id"] for r in given.regimens] == ["flu-cy", "bendamustine"]
+    assert given.whose == "the label's" and given.named("FLU-CY") is not None
+    assert given.named("cy-flu") is None
+    with pytest.raises(JourneyError, match="one of the label's lymphodepleting regimens"):
+        j.do(start("cy-flu"))
+    j.do(start(str(given.regimens[1]["id"])))
+    assert j.state.ld_courses[-1].regimen == "bendamustine"
+
+
+def test_an_unknown_regimen_is_missing_for_the_page_and_the_guard_alike() -> None:
+    j = Journey(catalog=with_unknown_regimen(catalog(), LBCL)).walk_to(Step.AVAILABLE)
+    with pytest.raises(FactMissing) as for_the_page:
+        regimens_for_case(j.state, j.catalog, j.now)
+    with pytest.raises(FactMissing) as for_the_guard:
+        j.do(start("flu-cy"))
+    assert for_the_page.value.rule == for_the_guard.value.rule

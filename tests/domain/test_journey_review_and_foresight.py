@@ -254,7 +254,7 @@ def test_the_day_of_a_split_dose_s_second_part_is_foreseen_with_its_date() -> No
     first = j.state.first_infusion_at
     assert first is not None
     day_10 = local_date(first, site_zone(j.state.site_timezone)) + timedelta(days=9)
-    assert block.refusal.rule_id == "infusion.split_day"
+    assert block.refusal.rule_id == "split_dose.day"
     assert block.refusal.params == {
         "part": 2,
         "label_day": 10,

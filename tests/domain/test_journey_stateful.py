@@ -25,8 +25,10 @@ from cartflow.domain.errors import DomainError
 from cartflow.domain.identifiers import new_identifier
 from cartflow.domain.journey import (
     Command,
+    ConfirmPlanSlot,
     DecideOutOfSpecification,
     DecideQuarantine,
+    DeclinePlanSlot,
     DisposeProduct,
     ExpireProduct,
     GradeCrs,
@@ -37,6 +39,7 @@ from cartflow.domain.journey import (
     RecordKineticsMeasurement,
     RecordOutOfSpecification,
     RecordTemperature,
+    ReleasePlan,
     ReleaseProduct,
     ScheduleApheresis,
     StartLymphodepletion,
@@ -48,10 +51,12 @@ from cartflow.domain.roles import Role
 from tests.domain.journey_cases import (
     B_ALL,
     LBCL,
+    NEW_YORK,
     OTHER_COI,
     Journey,
     catalog,
     elapsed,
+    plan_for,
     signature,
 )
 from tests.domain.journey_checker import check_log
@@ -352,6 +357,35 @@ class JourneyMachine(RuleBasedStateMachine):
             return
         self.attempt(command)
 
+    @rule(data=st.data())
+    def someone_plans(self, data: st.DataObject) -> None:
+        """Accept a plan (often spoiled: a chair in the past, on another day, a run before the
+        collection), or answer, or release one: never a step moved around the guards."""
+        j = self.j
+        if not j.state.coi:
+            return
+        plan = j.state.plan
+        choice = data.draw(st.integers(0, 3))
+        command: Command
+        if choice == 0 or plan is None:
+            shift = data.draw(st.integers(-2, 4))
+            kept = j.state.apheresis_slots[-1] if j.state.apheresis_slots else None
+            on = (kept or j.now).astimezone(NEW_YORK).date() + timedelta(days=shift)
+            command = plan_for(
+                j,
+                apheresis=on,
+                plan_id=f"plan-{self.din_sequence}-{shift}",
+                start_after=data.draw(st.integers(-1, 3)),
+                gap=data.draw(st.sampled_from([1, 2, 11, 12])),
+            )
+        elif choice == 1:
+            command = ConfirmPlanSlot(actor="m", plan_id=plan.plan_id)
+        elif choice == 2:
+            command = DeclinePlanSlot(actor="m", plan_id=plan.plan_id, reason="closed")
+        else:
+            command = ReleasePlan(actor="c", plan_id=plan.plan_id, reason="re-plan")
+        self.attempt(command)
+
     @invariant()
     def the_log_replays_to_the_state(self) -> None:
         assert replay(self.j.log) == self.j.state
@@ -394,3 +428,6 @@ def test_random_commands_never_produce_an_infusion_without_its_guards() -> None:
     # sign, an unconfirmed second identifier, scans of another case
     assert seen["bedside.witness_same_person"] > 0 and seen["bedside.witness_role"] > 0, seen
     assert seen["bedside.identity"] > 0 and seen["bedside.wristband"] > 0
+    # ... and accepted, answered and released plans, refusing spoiled ones by the slot rules
+    assert seen["plan.accepted"] > 0 and seen["plan.released"] > 0, seen
+    assert seen["slot.in_the_past"] + seen["slot.chair_day"] > 0, seen

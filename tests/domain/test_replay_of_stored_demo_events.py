@@ -84,6 +84,8 @@ def test_every_field_of_the_old_projection_keeps_its_value(case: dict[str, Any])
         "toxicity_resolutions",
         "patient_accesses",  # patient and family access (issue 11), empty on an old log
         "planned_dates",
+        "marrow_blasts",  # the split-dose marrow count (issue 9), empty on an old log
+        "plan",  # the accepted vein-to-vein plan (issue 14), none on an old log
     }
     booked = _of(case, "slot.booked")
     assert [(b["slot"], b["kind"], b["site"], b["day"]) for b in now["bookings"]] == [

@@ -24,6 +24,7 @@ from cartflow.clinic.api import (
     exceptions,
     kinetics,
     patients,
+    plans,
     records_out,
     signatures,
     slots,
@@ -52,6 +53,7 @@ for area in (
     toxicity,
     kinetics,
     slots,
+    plans,
     audit,
     records_out,
 ):

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from cartflow.clinic.api.auth import Scope, access_to, case_of
-from cartflow.clinic.api.common import CoiPath
+from cartflow.clinic.api.schemas.fields import CoiPath
 from cartflow.clinic.services.audit import verify_case, verify_ledger
 from cartflow.domain.roles import Action
 

@@ -7,78 +7,29 @@ A manufacturing site or courier reads a case by its chain-of-identity identifier
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from ninja import Query, Router, Status
 
 from cartflow.clinic import access
 from cartflow.clinic.api.auth import Scope, access_to, acting_user, case_of, meta, patient_of
-from cartflow.clinic.api.common import (
-    ClinicalTime,
-    CoiPath,
-    EventOut,
-    ShortText,
-    SignatureOut,
-    StepOut,
-    event_out,
-    events_with_signatures,
-    signature_out,
-    step_out,
+from cartflow.clinic.api.common import event_out, events_with_signatures, signature_out, step_out
+from cartflow.clinic.api.schemas.cases import (
+    CaseFilter,
+    CaseOut,
+    CaseSummary,
+    ReferralIn,
 )
+from cartflow.clinic.api.schemas.common import EventOut, StepOut
+from cartflow.clinic.api.schemas.fields import CoiPath
+from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import CaseParticipant, Signature, TherapyCase
 from cartflow.clinic.services import referral
 from cartflow.domain.roles import Action
 
 router = Router(tags=["cases"])
-
-
-class ReferralIn(Schema):
-    product_id: ShortText = Field(description="the catalog's product id, e.g. tisagenlecleucel")
-    indication_id: ShortText = Field(
-        description="the catalog's indication, e.g. tisagenlecleucel/lbcl"
-    )
-    occurred_at: ClinicalTime | None = None
-
-
-class PatientRef(Schema):
-    id: uuid.UUID
-    record_number: str
-    given_name: str
-    family_name: str
-    birth_date: date
-
-
-class CaseSummary(Schema):
-    coi: str
-    product: str
-    site: str
-    step: str
-    version: int
-    active: bool
-    waiting_for: str
-    updated_at: datetime
-    patient: PatientRef | None = Field(
-        description="who the patient is; null for a site that knows the case by identifier only"
-    )
-
-
-class CaseOut(CaseSummary):
-    head: str
-    participants: list[str]
-    next_actions: list[str]
-    state: dict[str, Any]
-    signatures: list[SignatureOut]
-
-
-class CaseFilter(Schema):
-    step: ShortText | None = None
-    active: bool | None = None
-    limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0, le=1_000_000)
 
 
 def _patient(case: TherapyCase, identify: bool) -> dict[str, Any] | None:
@@ -103,7 +54,7 @@ def case_summary(case: TherapyCase, identify: bool) -> dict[str, Any]:
         "step": projection.step,
         "version": projection.version,
         "active": projection.active,
-        "waiting_for": str(projection.state.get("waiting_for", "")),
+        "waiting_for": case_state(projection).waiting_for,
         "updated_at": projection.updated_at,
         "patient": _patient(case, identify),
     }
@@ -116,14 +67,13 @@ def case_detail(user: Any, case: TherapyCase) -> dict[str, Any]:
         .get(pk=case.pk)
     )
     identify = access.may_identify(user, case)
-    state = dict(case.projection.state)
     signatures = Signature.objects.filter(event__case=case).order_by("signed_at", "pk")
     return {
         **case_summary(case, identify),
         "head": case.projection.head,
         "participants": sorted(p.site.slug for p in case.participants.all()),
-        "next_actions": [str(a) for a in state.get("next_actions", [])],
-        "state": state,
+        "next_actions": list(case_state(case).next_actions),
+        "state": dict(case.projection.state),
         "signatures": [signature_out(s) for s in signatures],
     }
 

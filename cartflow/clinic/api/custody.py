@@ -6,35 +6,21 @@ the case is refused (422, naming the scans) and nothing is recorded.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router
-from pydantic import Field, StringConstraints
 
 from cartflow.clinic.api.auth import access_to, case_of
-from cartflow.clinic.api.common import (
-    PRINTABLE,
-    CoiPath,
-    EventOut,
-    Scan,
-    ShortText,
-    StepIn,
-    StepOut,
-    Text,
-    event_out,
-    events_with_signatures,
-    record,
-)
+from cartflow.clinic.api.common import event_out, events_with_signatures, record
+from cartflow.clinic.api.schemas.common import EventOut, StepIn, StepOut
+from cartflow.clinic.api.schemas.custody import ReceiptIn, ShipmentIn, TemperatureIn
+from cartflow.clinic.api.schemas.fields import CoiPath
 from cartflow.clinic.services import custody
 from cartflow.domain.roles import Action
 
 router = Router(tags=["custody"])
 
-BagId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=PRINTABLE)
-]
-Celsius = Annotated[float, Field(ge=-273.15, le=100, allow_inf_nan=False)]
 
 CUSTODY_EVENTS = (
     "product.released",
@@ -49,24 +35,6 @@ CUSTODY_EVENTS = (
     "product.expired",
     "product.disposed",
 )
-
-
-class ShipmentIn(StepIn):
-    scanned_coi: Scan
-    scanned_bag_ids: list[BagId] = Field(min_length=1, max_length=10)
-    courier: ShortText = Field(description="the courier site's slug, who takes the shipper")
-
-
-class TemperatureIn(StepIn):
-    celsius: Celsius
-    location: ShortText = Field(description="where: shipper, LN2 tank 2, ...")
-
-
-class ReceiptIn(StepIn):
-    scanned_coi: Scan
-    scanned_bag_ids: list[BagId] = Field(min_length=1, max_length=10)
-    celsius: Celsius
-    storage_location: Text
 
 
 @router.get(

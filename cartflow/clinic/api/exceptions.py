@@ -6,60 +6,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
-from pydantic import Field
+from ninja import Router
 
 from cartflow.clinic.api.auth import access_to, case_of
-from cartflow.clinic.api.common import (
-    ClinicalTime,
-    CoiPath,
-    Day,
-    ShortText,
-    SignedStepIn,
-    StepOut,
-    Text,
-    record,
+from cartflow.clinic.api.common import record
+from cartflow.clinic.api.schemas.common import StepOut
+from cartflow.clinic.api.schemas.exceptions import (
+    ExceptionsOut,
+    FludarabineIn,
+    OmissionIn,
+    OutOfSpecificationDecisionIn,
+    QuarantineDecisionIn,
+    SiteProtocolValueIn,
 )
+from cartflow.clinic.api.schemas.fields import CoiPath
 from cartflow.clinic.services import custody, manufacturing, treatment
-from cartflow.domain.catalog import FactName
 from cartflow.domain.roles import Action
 
 router = Router(tags=["exceptions"])
 Created = {201: StepOut}
-
-
-class OutOfSpecificationDecisionIn(SignedStepIn):
-    accept: bool = Field(description="accept the product under a signed exception, or reject it")
-    reason: Text
-
-
-class QuarantineDecisionIn(SignedStepIn):
-    release: bool = Field(description="release the quarantined product, or reject it")
-    reason: Text
-
-
-class OmissionIn(SignedStepIn):
-    wbc_per_l: float = Field(ge=0, le=1e12, allow_inf_nan=False)
-    wbc_measured_at: ClinicalTime
-    reason: Text
-
-
-class FludarabineIn(SignedStepIn):
-    creatinine_clearance_ml_min: float = Field(ge=0, le=500, allow_inf_nan=False)
-    reduction_percent: float = Field(gt=0, lt=100, allow_inf_nan=False)
-    reason: Text
-
-
-class SiteProtocolValueIn(SignedStepIn):
-    fact: FactName
-    value: float | bool | ShortText = Field(description="the site's value for the fact")
-    document_ref: ShortText = Field(description="the site's protocol document it comes from")
-    effective_on: Day
-
-
-class ExceptionsOut(Schema):
-    exceptions: list[dict[str, Any]]
-    quality_decisions: list[dict[str, Any]]
 
 
 @router.get(

@@ -12,41 +12,16 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router
-from pydantic import Field
 
 from cartflow.clinic.api.auth import access_to
-from cartflow.clinic.api.common import ClinicalTime, CoiPath, StepIn, StepOut, record
+from cartflow.clinic.api.common import record
+from cartflow.clinic.api.schemas.common import StepOut
+from cartflow.clinic.api.schemas.fields import CoiPath
+from cartflow.clinic.api.schemas.kinetics import KineticsMeasurementIn
 from cartflow.clinic.services import kinetics
 from cartflow.domain.roles import Action
 
 router = Router(tags=["kinetics"])
-
-
-class KineticsMeasurementIn(StepIn):
-    day: float | None = Field(
-        None,
-        ge=0,
-        le=kinetics.MAX_DAY,
-        allow_inf_nan=False,
-        description="days after the first infusion (or give taken_at)",
-    )
-    taken_at: ClinicalTime | None = Field(
-        None, description="when the sample was taken, with a time zone (or give day)"
-    )
-    copies_per_ug: float | None = Field(
-        None,
-        ge=0,
-        le=kinetics.MAX_COPIES_PER_UG,
-        allow_inf_nan=False,
-        description="transgene copies per microgram of genomic DNA; empty or below lloq: censored",
-    )
-    lloq: float | None = Field(
-        None,
-        gt=0,
-        le=kinetics.MAX_LLOQ,
-        allow_inf_nan=False,
-        description="the assay's lower limit of quantification (copies/ug)",
-    )
 
 
 def measurement_arguments(payload: KineticsMeasurementIn) -> dict[str, Any]:

@@ -4,55 +4,23 @@ courier (they hold no ``view_patient``)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from ninja import Query, Router, Status
 
 from cartflow.clinic import access, services
 from cartflow.clinic.api.auth import Scope, access_to, acting_user, meta, patient_of, site_of
-from cartflow.clinic.api.common import BirthDate, ShortText, bounded_text
+from cartflow.clinic.api.schemas.patients import (
+    AntigenTestOut,
+    PatientFilter,
+    PatientIn,
+    PatientOut,
+)
 from cartflow.clinic.models import AntigenTest
 from cartflow.domain.roles import Action
 
 router = Router(tags=["patients"])
-
-Name = bounded_text(100)
-
-
-class PatientIn(Schema):
-    record_number: ShortText = Field(description="the hospital's own record number")
-    given_name: Name
-    family_name: Name
-    birth_date: BirthDate
-    sex: Literal["", "female", "male", "other", "unknown"] = ""
-
-
-class PatientOut(Schema):
-    id: uuid.UUID
-    site: str
-    record_number: str
-    given_name: str
-    family_name: str
-    birth_date: date
-    sex: str
-    cases: list[str]
-
-
-class AntigenTestOut(Schema):
-    antigen: str
-    result: str
-    method: str
-    tested_on: date
-
-
-class PatientFilter(Schema):
-    site: ShortText | None = None
-    record_number: ShortText | None = None
-    limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0, le=1_000_000)
 
 
 def patient_out(patient: Any) -> dict[str, Any]:

@@ -7,72 +7,32 @@ events are in the case's log (``GET /api/cases/{coi}/events``).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
-from pydantic import Field, StringConstraints
+from ninja import Query, Router, Status
 
 from cartflow.clinic.api.auth import Scope, access_to, acting_user, case_of, meta, site_of
-from cartflow.clinic.api.common import (
-    PRINTABLE,
-    CoiPath,
-    Day,
-    StepIn,
-    StepOut,
-    Text,
-    record,
-    step_out,
+from cartflow.clinic.api.common import record, step_out
+from cartflow.clinic.api.schemas.common import StepIn, StepOut
+from cartflow.clinic.api.schemas.fields import CoiPath
+from cartflow.clinic.api.schemas.records_out import (
+    LabelsIn,
+    Period,
+    PrintIn,
+    ReprintIn,
+    ResolutionIn,
+    ResponseIn,
+    VoidIn,
 )
 from cartflow.clinic.services import labels
 from cartflow.clinic.services.fhir_export import export_fhir
 from cartflow.clinic.services.observations import record_observation
 from cartflow.clinic.services.registry_export import registry_csv
 from cartflow.domain import journey
-from cartflow.domain.journey.labels import MAX_LABELS
-from cartflow.domain.journey.outcomes import Method, Response, Syndrome, Treatment
-from cartflow.domain.journey.records import LabelKind
 from cartflow.domain.roles import Action
 
 router = Router(tags=["labels, outcomes and exports"])
-
-LabelId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20, pattern=PRINTABLE)
-]
-
-
-class PrintIn(StepIn):
-    kind: LabelKind
-    count: int = Field(1, ge=1, le=MAX_LABELS, description="a product's bag labels, 1 to N")
-
-
-class ReprintIn(StepIn):
-    label_id: LabelId
-    reason: Text
-
-
-class LabelsIn(StepIn):
-    label_ids: list[LabelId] = Field(min_length=1, max_length=MAX_LABELS)
-
-
-class VoidIn(LabelsIn):
-    reason: Text
-
-
-class ResponseIn(StepIn):
-    response: Response
-    method: Method
-    assessed_on: Day
-
-
-class ResolutionIn(StepIn):
-    syndrome: Syndrome
-    treatments: list[Treatment] = Field(default_factory=list, max_length=10)
-
-
-class Period(Schema):
-    start: Day | None = Field(None, description="first infusion on or after this date")
-    end: Day | None = Field(None, description="first infusion on or before this date")
 
 
 def _pdf(data: bytes, name: str) -> HttpResponse:

@@ -7,34 +7,22 @@ of the event it signs, and every read shows the printed name, the time and the m
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest
-from ninja import Path, Router, Schema, Status
-from pydantic import Field
+from ninja import Router, Status
 
 from cartflow.clinic import services
 from cartflow.clinic.api.auth import access_to, acting_user, case_of, meta
-from cartflow.clinic.api.common import CoiPath, Meaning, Password, SignatureOut, signature_out
+from cartflow.clinic.api.common import signature_out
+from cartflow.clinic.api.schemas.common import SignatureOut
+from cartflow.clinic.api.schemas.fields import CoiPath
+from cartflow.clinic.api.schemas.signatures import EventHash, SignIn, VerifiedSignatureOut
 from cartflow.clinic.models import Event, Signature
 from cartflow.clinic.services.errors import NotFound
 from cartflow.domain.roles import Action
 
 router = Router(tags=["signatures"])
-
-EventHash = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="the event's SHA-256")]
-
-
-class SignIn(Schema):
-    password: Password = Field(description="your password, entered again to sign")
-    meaning: Meaning = Field(description="what the signature means, e.g. review, approval")
-
-
-class VerifiedSignatureOut(SignatureOut):
-    event_type: str
-    event_seq: int
-    valid: bool
-    problem: str
 
 
 def verified(signature: Signature) -> dict[str, Any]:

@@ -3,50 +3,23 @@ whoever comes second."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from ninja import Query, Router, Status
 
 from cartflow.clinic import services
 from cartflow.clinic.api.auth import Scope, access_to, acting_user, case_of, meta, site_of
-from cartflow.clinic.api.common import CoiPath, Day, ShortText, StepIn, StepOut, step_out
-from cartflow.clinic.models import Slot, SlotKind
+from cartflow.clinic.api.common import step_out
+from cartflow.clinic.api.schemas.common import StepOut
+from cartflow.clinic.api.schemas.fields import CoiPath
+from cartflow.clinic.api.schemas.slots import BookingIn, SlotFilter, SlotIn, SlotOut
+from cartflow.clinic.models import Slot
 from cartflow.clinic.services import manufacturing
 from cartflow.clinic.services.errors import NotFound
 from cartflow.domain.roles import Action
 
 router = Router(tags=["slots"])
-
-
-class SlotIn(Schema):
-    kind: SlotKind
-    day: Day
-    capacity: int = Field(ge=1, le=1000)
-
-
-class SlotOut(Schema):
-    id: uuid.UUID
-    site: str
-    kind: str
-    day: date
-    capacity: int
-    booked: int
-
-
-class SlotFilter(Schema):
-    site: ShortText | None = None
-    kind: SlotKind | None = None
-    start: Day | None = Field(None, description="first day (inclusive)")
-    end: Day | None = Field(None, description="last day (inclusive)")
-    limit: int = Field(200, ge=1, le=1000)
-
-
-class BookingIn(StepIn):
-    slot_id: uuid.UUID
 
 
 def slot_out(slot: Slot) -> dict[str, Any]:

@@ -8,36 +8,40 @@ their signatures); a guard's refusal is 422 naming the rule and where it comes f
 
 from __future__ import annotations
 
-import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
-from pydantic import Field, StringConstraints
+from ninja import Router
 
 from cartflow.clinic.api.auth import access_to
-from cartflow.clinic.api.common import (
-    PRINTABLE,
-    CoiPath,
-    OptionalText,
-    Password,
-    PlannedTime,
-    Scan,
-    ShortText,
-    SignedStepIn,
-    StepIn,
-    StepOut,
-    Text,
-    record,
+from cartflow.clinic.api.common import record
+from cartflow.clinic.api.schemas.common import StepIn, StepOut
+from cartflow.clinic.api.schemas.fields import CoiPath
+from cartflow.clinic.api.schemas.steps import (
+    ApheresisIn,
+    BridgingIn,
+    CollectionIn,
+    DeviationReviewIn,
+    FollowUpVisitIn,
+    InfuseIn,
+    OutOfSpecificationIn,
+    ReasonIn,
+    RegimenIn,
+    ReleaseIn,
+    ScreeningIn,
+    SignedReasonIn,
+    StartManufacturingIn,
+    ThawIn,
+    WeightIn,
 )
 from cartflow.clinic.models import Slot, SlotKind
 from cartflow.clinic.services import (
     collection,
     deviations,
     manufacturing,
-    operations,
     referral,
     treatment,
+    weights,
 )
 from cartflow.clinic.services.errors import NotFound
 from cartflow.domain import journey
@@ -47,39 +51,9 @@ from cartflow.domain.roles import Action
 router = Router(tags=["step events"])
 
 Created = {201: StepOut}
-BagId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=PRINTABLE)
-]
 
 
 # --- referral to collection --------------------------------------------------------------
-
-
-class ScreeningIn(StepIn):
-    cleared: bool
-    tests: list[ShortText] = Field(default_factory=list, max_length=20)
-
-
-class ApheresisIn(StepIn):
-    slot_at: PlannedTime = Field(description="when the collection is planned (with a time zone)")
-    slot_id: uuid.UUID | None = Field(
-        None, description="an apheresis chair slot to book with it (capacity is then managed)"
-    )
-
-
-class CollectionIn(StepIn):
-    scanned_coi: Scan = Field(description="the case's chain-of-identity identifier, scanned")
-    collection_din: Scan = Field(description="the collection's own DIN label")
-    succeeded: bool = True
-    reason: Text | None = Field(None, description="why the collection failed")
-
-
-class WeightIn(StepIn):
-    weight_kg: float = Field(gt=0.5, le=350, allow_inf_nan=False)
-
-
-class BridgingIn(StepIn):
-    regimen: Text
 
 
 @router.post(
@@ -133,12 +107,7 @@ def record_collection(request: HttpRequest, coi: CoiPath, payload: CollectionIn)
     summary="Record the patient's weight",
 )
 def record_weight(request: HttpRequest, coi: CoiPath, payload: WeightIn) -> Any:
-    # The journey's RecordWeight has no named service function: the shared frame records it.
-    return record(request, _record_weight, payload)
-
-
-def _record_weight(case: Any, *, acting_user: Any, **kwargs: Any) -> Any:
-    return operations.perform(case, journey.RecordWeight, acting_user=acting_user, **kwargs)
+    return record(request, weights.record_weight, payload)
 
 
 @router.post(
@@ -152,28 +121,6 @@ def bridging(request: HttpRequest, coi: CoiPath, payload: BridgingIn) -> Any:
 
 
 # --- manufacturing -----------------------------------------------------------------------
-
-
-class StartManufacturingIn(StepIn):
-    scanned_coi: Scan
-    scanned_din: Scan = Field(description="the collection's DIN, scanned at the manufacturer")
-    weight_kg: float = Field(gt=0.5, le=350, allow_inf_nan=False)
-    order_ref: ShortText
-
-
-class BagIn(Schema):
-    bag_id: BagId
-    lot: BagId
-    part: int = Field(1, ge=1, le=10)
-
-
-class ReleaseIn(SignedStepIn):
-    dose_cells: float = Field(gt=0, le=1e12, allow_inf_nan=False, description="CAR+ viable T cells")
-    bags: list[BagIn] = Field(min_length=1, max_length=10)
-
-
-class OutOfSpecificationIn(ReleaseIn):
-    reason: Text
 
 
 def _bags(payload: ReleaseIn) -> tuple[journey.BagSpec, ...]:
@@ -211,50 +158,6 @@ def out_of_specification(request: HttpRequest, coi: CoiPath, payload: OutOfSpeci
 
 
 # --- lymphodepletion, infusion, monitoring, follow-up --------------------------------------
-
-
-class RegimenIn(StepIn):
-    regimen: Text
-
-
-class ThawIn(StepIn):
-    scanned_coi: Scan
-    scanned_bag_id: BagId
-
-
-class WitnessIn(Schema):
-    """The second person at the bedside, who signs the infusion with their own login."""
-
-    username: ShortText = Field(description="the witness's user name")
-    password: Password = Field(description="the witness's password, entered for this signature")
-
-
-class InfuseIn(StepIn):
-    scanned_wristband: Scan = Field(
-        description="the patient's wristband, scanned: hospital record number or the case's "
-        "chain-of-identity identifier"
-    )
-    identity_confirmed: bool = Field(
-        description="the patient's name and birth date were confirmed with the patient"
-    )
-    scanned_bag_label: Scan = Field(
-        description="the bag's identity label, scanned: the case's chain-of-identity "
-        "identifier or its collection's DIN"
-    )
-    scanned_bag_id: BagId
-    witness: WitnessIn
-
-
-class FollowUpVisitIn(StepIn):
-    note_ref: OptionalText = ""
-
-
-class ReasonIn(StepIn):
-    reason: Text
-
-
-class SignedReasonIn(SignedStepIn):
-    reason: Text
 
 
 def _simple(path: str, service: Any, action: Action, summary: str, schema: Any = StepIn) -> None:
@@ -385,17 +288,6 @@ _simple(
     "Dispose of rejected, expired or unused product (signed)",
     SignedReasonIn,
 )
-
-
-class DeviationReviewIn(SignedStepIn):
-    numbers: list[Annotated[int, Field(ge=1, le=10_000)]] = Field(
-        min_length=1,
-        max_length=50,
-        description="the deviations reviewed, by their number on the case (1 = the first)",
-    )
-    comment: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
-    ] = Field(description="what the reviewer found and what was done")
 
 
 @router.post(

@@ -12,64 +12,16 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router
-from pydantic import ConfigDict, Field
 
 from cartflow.clinic.api.auth import access_to
-from cartflow.clinic.api.common import CoiPath, StepIn, StepOut, record
+from cartflow.clinic.api.common import record
+from cartflow.clinic.api.schemas.common import StepOut
+from cartflow.clinic.api.schemas.fields import CoiPath
+from cartflow.clinic.api.schemas.toxicity import CrsIn, IcansIn
 from cartflow.clinic.services import toxicity
-from cartflow.domain.grading import (
-    CAPD_MAX,
-    ICE_MAX,
-    MAX_AGE_YEARS,
-    MAX_BODY_TEMPERATURE_C,
-    MIN_BODY_TEMPERATURE_C,
-    Consciousness,
-    Edema,
-    Hypotension,
-    Motor,
-    Oxygen,
-    Seizure,
-)
 from cartflow.domain.roles import Action
 
 router = Router(tags=["toxicity"])
-
-
-class CrsIn(StepIn):
-    """What was observed for a CRS grade; unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    temperature_c: float = Field(
-        ge=MIN_BODY_TEMPERATURE_C,
-        le=MAX_BODY_TEMPERATURE_C,
-        allow_inf_nan=False,
-        description="the highest body temperature (°C)",
-    )
-    hypotension: Hypotension = Field(description="hypotension and its treatment")
-    oxygen: Oxygen = Field(description="oxygen support")
-    fever_masked: bool = Field(
-        False, description="fever masked by antipyretics, tocilizumab or steroids"
-    )
-
-
-class IcansIn(StepIn):
-    """What was observed for an ICANS grade; unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    consciousness: Consciousness = Field(description="the level of consciousness")
-    ice: int | None = Field(None, ge=0, le=ICE_MAX, description="ICE score, from age 12")
-    capd: int | None = Field(
-        None, ge=0, le=CAPD_MAX, description="CAPD score, under 12 or with developmental delay"
-    )
-    age_years: float | None = Field(
-        None, ge=0, le=MAX_AGE_YEARS, allow_inf_nan=False, description="age in years"
-    )
-    developmental_delay: bool = False
-    seizure: Seizure = Seizure.NONE
-    motor: Motor = Motor.NONE
-    edema: Edema = Field(Edema.NONE, description="raised intracranial pressure / cerebral oedema")
 
 
 def crs_arguments(payload: Any) -> dict[str, Any]:

@@ -35,7 +35,7 @@ ASTCT_CITATION: Final = (
 )
 
 
-def _time(value: datetime | str) -> str:
+def _time(value: datetime | date | str) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 

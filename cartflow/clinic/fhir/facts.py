@@ -9,6 +9,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cartflow.domain.events import Event
+from cartflow.domain.journey import payloads
+from cartflow.domain.journey.event_types import LD_STARTED
 from cartflow.domain.journey.state import CaseState
 
 
@@ -41,18 +44,18 @@ def _ld_doses(state: CaseState, events: Iterable[Mapping[str, Any]]) -> tuple[Da
     zone = ZoneInfo(state.site_timezone or "UTC")
     doses = []
     for body in events:
-        if body.get("type") != "ld.started":
+        if body.get("type") != LD_STARTED:
             continue
-        data = body.get("data") or {}
-        first_day = datetime.fromisoformat(str(body["occurred_at"])).astimezone(zone).date()
-        for drug in data.get("regimen_drugs") or ():
-            reduced = float(drug.get("reduced_by_percent") or 0.0)
-            amount = round(float(drug["mg_per_m2"]) * (1 - reduced / 100.0), 3)
-            days = drug.get("on_days") or list(range(1, int(drug["days"]) + 1))
+        event = Event.from_body(body)
+        started = payloads.read(event)
+        assert isinstance(started, payloads.LdStarted)
+        first_day = event.occurred_at.astimezone(zone).date()
+        for drug in started.regimen_drugs:
+            reduced = drug.reduced_by_percent or 0.0
+            amount = round(drug.mg_per_m2 * (1 - reduced / 100.0), 3)
+            days = drug.on_days or range(1, drug.span + 1)
             for day in days:
-                doses.append(
-                    DailyDose(first_day + timedelta(days=int(day) - 1), drug["drug"], amount)
-                )
+                doses.append(DailyDose(first_day + timedelta(days=day - 1), drug.drug, amount))
     return tuple(sorted(doses))
 
 

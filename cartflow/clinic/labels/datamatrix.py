@@ -15,7 +15,7 @@ from reportlab.graphics.barcode.ecc200datamatrix import ECC200DataMatrix
 PAD: int = 129
 
 
-class AsciiDataMatrix(ECC200DataMatrix):  # type: ignore[misc]
+class AsciiDataMatrix(ECC200DataMatrix):
     def _encode_c40(self, value: str) -> list[int]:
         codewords: list[int] = []
         i = 0

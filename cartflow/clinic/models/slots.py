@@ -39,10 +39,21 @@ class Slot(models.Model):
 
 
 class SlotBooking(models.Model):
+    """A place taken, by the event that booked it; a released plan gives it back
+    (``released_at``, and the event that released it), and the case may book the slot again."""
+
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="bookings")
     case = models.ForeignKey(TherapyCase, on_delete=models.PROTECT, related_name="bookings")
     booked_at = models.DateTimeField()
     event_hash = models.CharField(max_length=64)
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_hash = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["slot", "case"], name="slot_booking_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot", "case"],
+                condition=models.Q(released_at__isnull=True),
+                name="slot_booking_unique",
+            )
+        ]

@@ -3,7 +3,12 @@
 Import the operations from here; ``append`` is the core they share.
 """
 
-from cartflow.clinic.services.append import AppendResult, SignatureIntent, append
+from cartflow.clinic.services.append import (
+    AppendRequest,
+    AppendResult,
+    SignatureIntent,
+    append,
+)
 from cartflow.clinic.services.audit import (
     rebuild_all,
     rebuild_projection,
@@ -20,6 +25,7 @@ from cartflow.clinic.services.slots import book_slot, open_slot
 from cartflow.clinic.services.tokens import issue_token, revoke_token, user_for_token
 
 __all__ = [
+    "AppendRequest",
     "AppendResult",
     "Conflict",
     "Meaning",

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
@@ -25,7 +26,7 @@ from cartflow.clinic.models import CaseProjection, Signature, TherapyCase
 from cartflow.clinic.models import Event as EventRecord
 from cartflow.clinic.sealing import audit_bytes
 from cartflow.clinic.services import store
-from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
+from cartflow.clinic.services.context import NO_REQUEST, Actor, RequestMeta
 from cartflow.clinic.services.errors import Conflict, NotFound
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.errors import InvalidInput
@@ -59,7 +60,7 @@ class SignatureIntent:
     an event already recorded (a later review or approval).
     """
 
-    signer: Any
+    signer: User
     signer_name: str
     meaning: str
     method: str = "password"
@@ -102,8 +103,8 @@ class AppendResult:
     step: str
     version: int
     head: str
-    events: list[Appended] = field(default_factory=list)
-    now: datetime | None = None
+    events: list[Appended]
+    now: datetime
     signature: Signature | None = None
 
     def last(self, event_type: str | None = None) -> Appended:
@@ -114,7 +115,7 @@ class AppendResult:
         raise LookupError(f"no {event_type or ''} event in this append")
 
 
-def actor_name(user: Any) -> str:
+def actor_name(user: Actor) -> str:
     return str(getattr(user, "username", "") or "system")
 
 
@@ -187,46 +188,52 @@ def resolve_case(case: TherapyCase | str) -> TherapyCase:
     return found
 
 
-def append(
-    case: TherapyCase | str,
-    command: Any,
-    *,
-    acting_user: Any,
-    request_meta: RequestMeta = NO_REQUEST,
-    operation: str | None = None,
-    expected_version: int | None = None,
-    machine: CaseMachine | None = None,
-    extra_events: Callable[[Any, datetime], Sequence[Event]] | None = None,
-    then: Callable[[AppendResult], None] | None = None,
-    summary: dict[str, Any] | None = None,
-    signature: SignatureIntent | None = None,
-    now: datetime | None = None,
-) -> AppendResult:
-    """Decide ``command`` on the case and store its events, all in one transaction.
+@dataclass(frozen=True, kw_only=True)
+class AppendRequest:
+    """What one append needs: the case, the command, who asks, and how it is to be stored.
 
     ``expected_version`` is the number of events the caller saw (the API's ``If-Match``):
     when the case has moved on since, the append is refused with :class:`Conflict` instead of
     deciding on a state the user never saw. ``extra_events`` adds store-level events after the
     domain's (a signature); ``then`` runs inside the transaction after the writes (rows
-    beside the log: a slot booking, a collection, a signature).
+    beside the log: a slot booking, a collection, a signature). ``now`` is for a caller that
+    must record at a time it already read (opening a case); otherwise the clock is read once
+    the case is locked.
     """
-    case = resolve_case(case)
+
+    case: TherapyCase | str
+    command: object | None
+    acting_user: Actor
+    request_meta: RequestMeta = NO_REQUEST
+    operation: str | None = None
+    expected_version: int | None = None
+    machine: CaseMachine | None = None
+    extra_events: Callable[[Any, datetime], Sequence[Event]] | None = None
+    then: Callable[[AppendResult], None] | None = None
+    summary: Mapping[str, Any] | None = None
+    signature: SignatureIntent | None = None
+    now: datetime | None = None
+
+
+@overload
+def append(request: AppendRequest, /) -> AppendResult: ...
+@overload
+def append(case: TherapyCase | str, command: object | None, /, **fields: Any) -> AppendResult: ...
+def append(
+    request: AppendRequest | TherapyCase | str, command: object | None = None, /, **fields: Any
+) -> AppendResult:
+    """Decide the request's command on its case and store the events, all in one transaction.
+
+    The services pass an :class:`AppendRequest`; ``append(case, command, acting_user=...)``
+    with the request's fields as keywords is the same call, spelt short for tests and scripts.
+    """
+    if not isinstance(request, AppendRequest):
+        request = AppendRequest(case=request, command=command, **fields)
+    case = resolve_case(request.case)
+    request = replace(request, case=case)
     try:
         with transaction.atomic():
-            return append_in_transaction(
-                case,
-                command,
-                acting_user=acting_user,
-                request_meta=request_meta,
-                operation=operation,
-                expected_version=expected_version,
-                machine=machine,
-                extra_events=extra_events,
-                then=then,
-                summary=summary,
-                signature=signature,
-                now=now,
-            )
+            return append_in_transaction(request)
     except IntegrityError as exc:
         # The unique (case, seq) / (case, prev_hash) / ledger constraints: a second writer
         # got past the lock (it cannot, but if it did the chain still does not fork).
@@ -237,35 +244,26 @@ def append(
         raise
 
 
-def append_in_transaction(
-    case: TherapyCase,
-    command: Any,
-    *,
-    acting_user: Any,
-    request_meta: RequestMeta = NO_REQUEST,
-    operation: str | None = None,
-    expected_version: int | None = None,
-    machine: CaseMachine | None = None,
-    extra_events: Callable[[Any, datetime], Sequence[Event]] | None = None,
-    then: Callable[[AppendResult], None] | None = None,
-    summary: dict[str, Any] | None = None,
-    signature: SignatureIntent | None = None,
-    now: datetime | None = None,
-) -> AppendResult:
+def append_in_transaction(request: AppendRequest) -> AppendResult:
     """:func:`append` for a caller that already holds the transaction (opening a case)."""
-    machine = machine or journey_machine()
+    case = resolve_case(request.case)
+    command = request.command
+    acting_user = request.acting_user
+    signature = request.signature
+    machine = request.machine or journey_machine()
     locked = store.lock_case(case.pk)
     if locked is None:
         raise NotFound(f"no therapy case {case.coi}")
     # The times are read only now that the case is ours: a writer that waited for the lock
     # records after the one it waited for, so its events never lie before the case's last.
-    now = now or timezone.now()
+    now = request.now or timezone.now()
     # Decided on the stored bytes, verified, never on the projection: the projection is a
     # cache that nothing protects, and a state edited there must not steer a decision.
     chain = store.case_chain(case.pk, case.coi)
     before, version, head = replay_chain(case.coi, chain.rows, machine)
     if (head, version) != (chain.ledger_head or (GENESIS, 0)):
         raise RecordBroken(CONFLICT_BROKEN.format(coi=case.coi, reason=LEDGER_DIFFERS))
+    expected_version = request.expected_version
     if expected_version is not None and expected_version != version:
         raise Conflict(
             CONFLICT_CHANGED.format(coi=case.coi, expected=expected_version, actual=version)
@@ -273,8 +271,8 @@ def append_in_transaction(
     step_before = machine.step(before)
     cache_stale = (locked.version, locked.head, locked.step) != (version, head, step_before)
     decided = list(machine.decide(before, command, now)) if command is not None else []
-    if extra_events is not None:
-        decided.extend(extra_events(before, now))
+    if request.extra_events is not None:
+        decided.extend(request.extra_events(before, now))
     if not decided and signature is None:
         return AppendResult(case, before, step_before, version, head, [], now)
 
@@ -308,9 +306,12 @@ def append_in_transaction(
         # The signature is itself an event of the chain, after the event it signs: removing
         # it, or pointing it at another record, breaks the chain or the binding.
         if signature.event_hash:
-            if not EventRecord.objects.filter(
-                pk=signature.event_id, case=case, hash=signature.event_hash
-            ).exists():
+            if (
+                signature.event_id is None
+                or not EventRecord.objects.filter(
+                    pk=signature.event_id, case=case, hash=signature.event_hash
+                ).exists()
+            ):
                 raise NotFound(f"no event {signature.event_hash} in the case {case.coi}")
             signed = (signature.event_id, signature.event_seq, signature.event_hash)
         elif rows:
@@ -340,7 +341,7 @@ def append_in_transaction(
     step = machine.step(state)
     ledger_seq = locked.ledger_seq + 1
     ledger_data, ledger_hash = ledger_bytes(ledger_seq, case.coi, prev, version, locked.ledger_hash)
-    operation = operation or _operation_name(command)
+    operation = request.operation or _operation_name(command)
     audit = sealed_audit(
         locked.audit_seq + 1,
         locked.audit_hash,
@@ -349,9 +350,9 @@ def append_in_transaction(
         username=actor_name(acting_user),
         operation=operation,
         case_coi=case.coi,
-        request_id=request_meta.request_id,
-        ip=request_meta.ip,
-        user_agent=request_meta.user_agent,
+        request_id=request.request_meta.request_id,
+        ip=request.request_meta.ip,
+        user_agent=request.request_meta.user_agent,
         summary={
             "step": [step_before, step],
             "version": [version_before, version],
@@ -359,7 +360,7 @@ def append_in_transaction(
             "head": prev,
             # The projection disagreed with the log and is rewritten by this append.
             **({"cache_repaired": True} if cache_stale else {}),
-            **(summary or {}),
+            **(request.summary or {}),
         },
     )
     ids = store.write_append(
@@ -396,8 +397,8 @@ def append_in_transaction(
             signed_at=now,
             method=signature.method,
         )
-    if then is not None:
-        then(result)
+    if request.then is not None:
+        request.then(result)
     return result
 
 

@@ -11,8 +11,9 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,6 +22,10 @@ from cartflow.clinic.services.append import resolve_case
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.events import Event as DomainEvent
 from cartflow.domain.hashchain import GENESIS, PREV_KEY, ChainReport, verify_chain
+
+StoredRow: TypeAlias = tuple[int, bytes | memoryview, str, str]
+"""An event row as read for verification: seq, body, hash, previous hash. PostgreSQL answers
+a binary column as a memoryview, SQLite as bytes; the checks read ``bytes(body)``."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ class NetworkReport:
 
 
 def _rows_as_entries(
-    coi: str, rows: Iterable[tuple[int, bytes, str, str]]
+    coi: str, rows: Iterable[StoredRow]
 ) -> tuple[list[dict[str, Any]], int | None, str]:
     """The parsed bodies, and the first row whose columns contradict its own bytes."""
     entries: list[dict[str, Any]] = []
@@ -105,9 +110,7 @@ def verify_case(case: TherapyCase | str) -> CaseReport:
     return _verify_rows(coi, rows, ledger)
 
 
-def _verify_rows(
-    coi: str, rows: list[tuple[int, bytes, str, str]], ledger: LedgerEntry | None
-) -> CaseReport:
+def _verify_rows(coi: str, rows: list[StoredRow], ledger: LedgerEntry | None) -> CaseReport:
     entries, bad, reason = _rows_as_entries(coi, rows)
     if bad is not None:
         return CaseReport.broken(coi, len(rows), bad, reason)
@@ -161,7 +164,7 @@ def verify_ledger() -> NetworkReport:
             broken_at, reason = chain.broken_at, "ledger: " + chain.reason
 
     broken_cases: list[CaseReport] = []
-    events_by_case: dict[str, list[tuple[int, bytes, str, str]]] = {}
+    events_by_case: dict[str, list[StoredRow]] = {}
     for coi, seq, body, digest, prev_hash in (
         Event.objects.order_by("case_id", "seq")
         .values_list("case__coi", "seq", "body", "hash", "prev_hash")
@@ -211,7 +214,7 @@ def rebuild_projection(case: TherapyCase | str, machine: CaseMachine | None = No
 
 
 def repair_projection(
-    case: TherapyCase | str, machine: CaseMachine | None = None, *, acting_user: Any = None
+    case: TherapyCase | str, machine: CaseMachine | None = None, *, acting_user: User | None = None
 ) -> dict[str, Any]:
     """Fold the case's events again into its projection; what differed, ``{}`` if nothing.
 
@@ -270,7 +273,7 @@ def rebuild_all(machine: CaseMachine | None = None) -> int:
 
 
 def repair_all(
-    machine: CaseMachine | None = None, *, acting_user: Any = None
+    machine: CaseMachine | None = None, *, acting_user: User | None = None
 ) -> dict[str, dict[str, Any]]:
     """Repair every case's projection; what differed, by case."""
     repaired: dict[str, dict[str, Any]] = {}

@@ -17,6 +17,7 @@ from typing import Any
 from axes.backends import AxesStandaloneBackend
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models import Sum
 from django.dispatch import receiver
@@ -28,7 +29,8 @@ sleep: Callable[[float], None] = time.sleep
 """Replaced in tests, which assert the delay asked for rather than wait it."""
 
 
-class ThrottledBackend(AxesStandaloneBackend):
+# django-axes ships no type information, so its backend is read as Any.
+class ThrottledBackend(AxesStandaloneBackend):  # type: ignore[misc]
     """Axes' check; a call with no request at all (the CLI) is left to the next backend.
 
     The services never call without one: :func:`request_for` stands one in.
@@ -83,7 +85,7 @@ def delay_for(failures: int) -> float:
     return float(min(settings.CARTFLOW_DELAY_CAP_S, 0.25 * 2 ** (failures - free - 1)))
 
 
-def _audit(operation: str, request: Any, summary: dict[str, Any], user: Any = None) -> None:
+def _audit(operation: str, request: Any, summary: dict[str, Any], user: User | None = None) -> None:
     from cartflow.clinic.services.records import write_audit
 
     write_audit(
@@ -95,7 +97,7 @@ def _audit(operation: str, request: Any, summary: dict[str, Any], user: Any = No
 
 
 @receiver(user_logged_in)
-def audit_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def audit_login(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
     _audit("login", request, {"user": user.get_username()}, user)
 
 
@@ -127,7 +129,7 @@ def unlock(
     username: str,
     *,
     address: str | None = None,
-    acting_user: Any,
+    acting_user: User | None,
     request_meta: RequestMeta | None = None,
 ) -> int:
     """Clear a user's failed attempts (at one address, or all); audited. The number cleared."""

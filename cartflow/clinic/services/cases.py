@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from cartflow.clinic.models import CaseParticipant, Patient, Site, TherapyCase
 from cartflow.clinic.services.append import (
     CONFLICT_BUSY,
+    AppendRequest,
     AppendResult,
     append_in_transaction,
     create_projection,
@@ -33,7 +35,7 @@ def open_case(
     patient: Patient,
     first_command: Any,
     *,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     product: str = "",
     machine: CaseMachine | None = None,
@@ -67,13 +69,15 @@ def open_case(
             CaseParticipant.objects.create(case=case, site=site, since=now)
             command = first_command(case.coi) if callable(first_command) else first_command
             return append_in_transaction(
-                case,
-                command,
-                acting_user=acting_user,
-                request_meta=request_meta,
-                machine=machine,
-                now=now,
-                summary={"opened": True},
+                AppendRequest(
+                    case=case,
+                    command=command,
+                    acting_user=acting_user,
+                    request_meta=request_meta,
+                    machine=machine,
+                    now=now,
+                    summary={"opened": True},
+                )
             )
     except IntegrityError as exc:
         raise Conflict("another case was opened at the same moment: try again") from exc

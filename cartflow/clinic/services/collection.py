@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Unpack
+
+from django.contrib.auth.models import User
 
 from cartflow.clinic.models import Collection, Site, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services.append import AppendResult
 from cartflow.clinic.services.cases import add_participant
-from cartflow.clinic.services.operations import operation, perform, user_site
+from cartflow.clinic.services.operations import Recording, perform, user_site
 from cartflow.clinic.services.slots import take_place
 from cartflow.domain import journey
 from cartflow.domain.errors import InvalidInput
@@ -20,7 +23,7 @@ def schedule_apheresis(
     *,
     slot: Slot | None = None,
     unit: Site | None = None,
-    acting_user: Any,
+    acting_user: User,
     **kwargs: Any,
 ) -> AppendResult:
     """Book an apheresis chair (``slot``, when capacity is managed) and record the schedule.
@@ -31,7 +34,7 @@ def schedule_apheresis(
     would, or its nurses could not open the case they are to collect from.
     """
 
-    def side_rows(result: AppendResult, command: Any, user: Any) -> None:
+    def side_rows(result: AppendResult, command: Any, user: User) -> None:
         if slot is not None:
             take_place(slot, result.case, result.head, result.now)
             add_participant(result.case, slot.site, result.now)
@@ -47,7 +50,7 @@ def schedule_apheresis(
     )
 
 
-def _collection_row(result: AppendResult, command: Any, user: Any) -> None:
+def _collection_row(result: AppendResult, command: Any, user: User) -> None:
     if not command.succeeded:
         return
     site = user_site(user, SiteKind.APHERESIS_UNIT, result.case.treating_site)
@@ -61,5 +64,46 @@ def _collection_row(result: AppendResult, command: Any, user: Any) -> None:
     )
 
 
-record_collection = operation(journey.RecordCollection, _collection_row)
-record_bridging_therapy = operation(journey.RecordBridgingTherapy)
+def record_collection(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    scanned_coi: str,
+    collection_din: str,
+    occurred_at: datetime | None = None,
+    succeeded: bool = True,
+    reason: str = "",
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """The apheresis unit records a collection: its DIN label, the case scan, and the outcome."""
+    return perform(
+        case,
+        journey.RecordCollection,
+        acting_user=acting_user,
+        side_rows=_collection_row,
+        occurred_at=occurred_at,
+        scanned_coi=scanned_coi,
+        collection_din=collection_din,
+        succeeded=succeeded,
+        reason=reason,
+        **recording,
+    )
+
+
+def record_bridging_therapy(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    regimen: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Bridging therapy given while the product is made."""
+    return perform(
+        case,
+        journey.RecordBridgingTherapy,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        regimen=regimen,
+        **recording,
+    )

@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    # Only for the annotation: the command line imports this module before Django is set up,
+    # and the auth models cannot be imported until it is.
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.http import HttpRequest
+
+
+Actor: TypeAlias = "User | AnonymousUser | None"
+"""Who a write is recorded for: a signed-in user, or no one (the command line, the seed)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,6 @@ class RequestMeta:
 
 NO_REQUEST = RequestMeta()
 
-current_request: ContextVar[Any] = ContextVar("current_request", default=None)
+current_request: ContextVar[HttpRequest | None] = ContextVar("current_request", default=None)
 """The HTTP request a service runs for, where its caller could not pass it down (the API's
 ``record``): a password check is counted against its address."""

@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
+
+from django.contrib.auth.models import User
 
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import Event as EventRow
 from cartflow.clinic.models import Signature, TherapyCase
-from cartflow.clinic.services.append import AppendResult, append
+from cartflow.clinic.services.append import AppendRequest, AppendResult, append
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
-from cartflow.clinic.services.operations import perform
+from cartflow.clinic.services.operations import Recording, perform
 from cartflow.clinic.services.signatures import Meaning
 from cartflow.domain.journey import OpenDeviation, ReviewDeviation, ScanMismatch
 from cartflow.domain.journey import event_types as T
@@ -37,7 +39,7 @@ def open_deviation(
     kind: str,
     summary: str,
     details: dict[str, Any] | None = None,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
 ) -> AppendResult:
     """Record a deviation on the case's chain, for quality to review; one audit row."""
@@ -48,12 +50,14 @@ def open_deviation(
         details=tuple(sorted((str(k), str(v)) for k, v in (details or {}).items())),
     )
     return append(
-        case,
-        command,
-        acting_user=acting_user,
-        request_meta=request_meta,
-        operation="open_deviation",
-        summary={"deviation": kind},
+        AppendRequest(
+            case=case,
+            command=command,
+            acting_user=acting_user,
+            request_meta=request_meta,
+            operation="open_deviation",
+            summary={"deviation": kind},
+        )
     )
 
 
@@ -62,7 +66,7 @@ def open_scan_deviation(
     refused: ScanMismatch,
     scanned: dict[str, str],
     *,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
 ) -> AppendResult:
     """The deviation for a bedside scan the domain refused, in its own transaction.
@@ -127,27 +131,20 @@ def review_deviation(
     case: TherapyCase | str,
     numbers: Iterable[int],
     *,
+    acting_user: User,
     comment: str,
-    password: str,
-    acting_user: Any,
-    meaning: str = "",
-    role: str | None = None,
     occurred_at: datetime | None = None,
-    expected_version: int | None = None,
-    request_meta: RequestMeta = NO_REQUEST,
+    **recording: Unpack[Recording],
 ) -> AppendResult:
     """Quality reviews deviations of the case (by number), with a comment, signing again
     with the password (meaning: review): the domain's ``ReviewDeviation``."""
+    recording["role"] = recording.get("role") or Role.QUALITY.value
     return perform(
         case,
         ReviewDeviation,
         acting_user=acting_user,
-        request_meta=request_meta,
-        expected_version=expected_version,
-        password=password,
-        meaning=meaning or Meaning.REVIEW,
-        role=role or Role.QUALITY.value,
+        occurred_at=occurred_at,
         numbers=tuple(int(n) for n in numbers),
         comment=comment,
-        occurred_at=occurred_at,
+        **recording,
     )

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from cartflow.clinic.models import AntigenTest, CaseProjection, TherapyCase
@@ -66,7 +67,7 @@ def judge(case: TherapyCase, given: dict[str, Any]) -> tuple[dict[str, Any], dic
 
 
 def sign_eligibility(
-    case: TherapyCase | str, *, facts: dict[str, Any], acting_user: Any, **kwargs: Any
+    case: TherapyCase | str, *, facts: dict[str, Any], acting_user: User, **kwargs: Any
 ) -> AppendResult:
     """Sign eligibility with the judgment of ``facts`` (refused unless judged eligible)."""
     case = resolve_case(case)
@@ -82,7 +83,7 @@ def sign_eligibility(
 
 
 def sign_off_label(
-    case: TherapyCase | str, *, facts: dict[str, Any], reason: str, acting_user: Any, **kwargs: Any
+    case: TherapyCase | str, *, facts: dict[str, Any], reason: str, acting_user: User, **kwargs: Any
 ) -> AppendResult:
     """A physician's signed off-label exception, with the facts judged and the reason."""
     case = resolve_case(case)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -52,7 +53,7 @@ def check_key(key: str) -> str:
     return key
 
 
-def _stored(user: Any, key: str, print_: str) -> tuple[int, Any] | None:
+def _stored(user: User, key: str, print_: str) -> tuple[int, Any] | None:
     found = IdempotentAnswer.objects.filter(user=user, key=key).first()
     if found is None:
         return None
@@ -65,7 +66,7 @@ def _stored(user: Any, key: str, print_: str) -> tuple[int, Any] | None:
 
 
 def once(
-    user: Any, key: str, print_: str, write: Callable[[], tuple[int, Any]]
+    user: User, key: str, print_: str, write: Callable[[], tuple[int, Any]]
 ) -> tuple[int, Any]:
     """``write()``'s status and answer, run at most once per (user, key) within :data:`KEEP`."""
     key = check_key(key)

@@ -9,7 +9,8 @@ double submission) are the domain's (:mod:`cartflow.domain.journey.observations`
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+
+from django.contrib.auth.models import User
 
 from cartflow.clinic.models import TherapyCase
 from cartflow.clinic.services.append import AppendResult
@@ -32,7 +33,7 @@ def record_kinetics_measurement(
     taken_at: datetime | None = None,
     copies_per_ug: float | None,
     lloq: float | None = None,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     expected_version: int | None = None,
 ) -> AppendResult:

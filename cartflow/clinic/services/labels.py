@@ -4,18 +4,25 @@ labels' PDF, made from the case as the journey recorded it."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from datetime import datetime
+from typing import Any, Unpack
+
+from django.contrib.auth.models import User
 
 from cartflow.clinic.access import Forbidden
 from cartflow.clinic.labels import content, pdf
 from cartflow.clinic.labels.content import LabelContent, iso_date
-from cartflow.clinic.models import Membership, Site, TherapyCase
-from cartflow.clinic.services.append import AppendResult, resolve_case
+from cartflow.clinic.models import Event, Membership, Site, TherapyCase
+from cartflow.clinic.services.append import Appended, AppendResult, resolve_case
 from cartflow.clinic.services.audit import replay
 from cartflow.clinic.services.machine import catalog
-from cartflow.clinic.services.operations import operation, perform
+from cartflow.clinic.services.operations import Recording, perform
 from cartflow.domain import journey
 from cartflow.domain.catalog import FactName
+from cartflow.domain.events import Event as DomainEvent
+from cartflow.domain.journey import payloads
+from cartflow.domain.journey.event_types import LABEL_PRINTED, LABEL_REPRINTED
 from cartflow.domain.journey.labels import label_kind
 from cartflow.domain.journey.records import LabelKind, PrintedLabel
 from cartflow.domain.journey.state import CaseState
@@ -30,7 +37,7 @@ PRINTER: dict[LabelKind, tuple[Role, SiteKind]] = {
 """Who prints each kind: the apheresis unit the collection bag's, the manufacturer the rest."""
 
 
-def _printing_site(user: Any, case: TherapyCase, kind: LabelKind) -> Site:
+def _printing_site(user: User, case: TherapyCase, kind: LabelKind) -> Site:
     role, site_kind = PRINTER[kind]
     membership = (
         Membership.objects.filter(
@@ -115,7 +122,7 @@ def _pdf_of(case: TherapyCase, label_ids: list[str], site: Site) -> bytes:
 
 
 def print_labels(
-    case: TherapyCase | str, *, kind: str, count: int = 1, acting_user: Any, **kwargs: Any
+    case: TherapyCase | str, *, kind: str, count: int = 1, acting_user: User, **kwargs: Any
 ) -> tuple[AppendResult, bytes]:
     """Record the print and answer the labels' PDF (a page per label)."""
     case = resolve_case(case)
@@ -123,13 +130,13 @@ def print_labels(
     result = perform(
         case, journey.PrintLabels, acting_user=acting_user, kind=kind, count=count, **kwargs
     )
-    event = next(e for e in result.events if e.type == "label.printed")
-    ids = [x["label_id"] for x in event.data["labels"]]
-    return result, _pdf_of(case, ids, site)
+    printed = payloads.read(_stored_event(result.last(LABEL_PRINTED)))
+    assert isinstance(printed, payloads.LabelsPrinted)
+    return result, _pdf_of(case, [x.label_id for x in printed.labels], site)
 
 
 def reprint_label(
-    case: TherapyCase | str, *, label_id: str, reason: str, acting_user: Any, **kwargs: Any
+    case: TherapyCase | str, *, label_id: str, reason: str, acting_user: User, **kwargs: Any
 ) -> tuple[AppendResult, bytes]:
     """Record the reprint (the original replaced, with the reason) and answer the new PDF."""
     case = resolve_case(case)
@@ -145,8 +152,15 @@ def reprint_label(
         reason=reason,
         **kwargs,
     )
-    event = next(e for e in result.events if e.type == "label.reprinted")
-    return result, _pdf_of(case, [event.data["new_label_id"]], site)
+    reprinted = payloads.read(_stored_event(result.last(LABEL_REPRINTED)))
+    assert isinstance(reprinted, payloads.LabelReprinted)
+    return result, _pdf_of(case, [reprinted.new_label_id], site)
+
+
+def _stored_event(appended: Appended) -> DomainEvent:
+    """An event just appended, read back from its stored bytes (an append answers only each
+    event's position and hash)."""
+    return DomainEvent.from_body(json.loads(bytes(Event.objects.get(pk=appended.id).body)))
 
 
 def replay_state(case: TherapyCase) -> CaseState:
@@ -154,5 +168,41 @@ def replay_state(case: TherapyCase) -> CaseState:
     return state
 
 
-apply_labels = operation(journey.ApplyLabels)
-void_labels = operation(journey.VoidLabels)
+def apply_labels(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    label_ids: tuple[str, ...],
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Printed labels put on their bag or shipper."""
+    return perform(
+        case,
+        journey.ApplyLabels,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        label_ids=label_ids,
+        **recording,
+    )
+
+
+def void_labels(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    label_ids: tuple[str, ...],
+    reason: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Printed labels destroyed unused, with the reason."""
+    return perform(
+        case,
+        journey.VoidLabels,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        label_ids=label_ids,
+        reason=reason,
+        **recording,
+    )

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Unpack
+
+from django.contrib.auth.models import User
 
 from cartflow.clinic.models import ProductBag, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services.append import AppendResult, resolve_case
 from cartflow.clinic.services.cases import add_participant
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
-from cartflow.clinic.services.operations import operation, perform, user_site
+from cartflow.clinic.services.operations import Recording, perform, user_site
 from cartflow.clinic.services.slots import take_place
 from cartflow.domain import journey
 from cartflow.domain.errors import InvalidInput
+from cartflow.domain.journey import BagSpec
 from cartflow.domain.roles import SiteKind
 
 
@@ -19,7 +23,7 @@ def book_manufacturing_slot(
     case: TherapyCase | str,
     slot: Slot,
     *,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     expected_version: int | None = None,
     occurred_at: Any = None,
@@ -34,7 +38,7 @@ def book_manufacturing_slot(
     if slot.kind != SlotKind.MANUFACTURING:
         raise InvalidInput("slot: a manufacturing slot is needed")
 
-    def then(result: AppendResult, command: Any, user: Any) -> None:
+    def then(result: AppendResult, command: Any, user: User) -> None:
         take_place(slot, result.case, result.head, result.now)
         add_participant(result.case, slot.site, result.now)
 
@@ -53,12 +57,12 @@ def book_manufacturing_slot(
     )
 
 
-def _manufacturer_joins(result: AppendResult, command: Any, user: Any) -> None:
+def _manufacturer_joins(result: AppendResult, command: Any, user: User) -> None:
     site = user_site(user, SiteKind.MANUFACTURING_SITE, result.case.treating_site)
     add_participant(result.case, site, result.now)
 
 
-def _bag_rows(result: AppendResult, command: Any, user: Any) -> None:
+def _bag_rows(result: AppendResult, command: Any, user: User) -> None:
     site = user_site(user, SiteKind.MANUFACTURING_SITE, result.case.treating_site)
     event_hash = next(e.hash for e in result.events if e.type != "signature.applied")
     for bag in command.bags:
@@ -72,7 +76,7 @@ def _bag_rows(result: AppendResult, command: Any, user: Any) -> None:
 
 
 def start_manufacturing(
-    case: TherapyCase | str, *, acting_user: Any, **fields: Any
+    case: TherapyCase | str, *, acting_user: User, **fields: Any
 ) -> AppendResult:
     """The manufacturing site accepts the order (``StartManufacturing``); the treating site's
     weight tolerance goes into the command, so the domain judges the order's weight by it."""
@@ -87,6 +91,68 @@ def start_manufacturing(
     )
 
 
-release_product = operation(journey.ReleaseProduct, _bag_rows)
-record_out_of_specification = operation(journey.RecordOutOfSpecification, _bag_rows)
-decide_out_of_specification = operation(journey.DecideOutOfSpecification)
+def release_product(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    dose_cells: float,
+    bags: tuple[BagSpec, ...],
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Release within specification: ``dose_cells`` is the total CAR+ viable T cells."""
+    return perform(
+        case,
+        journey.ReleaseProduct,
+        acting_user=acting_user,
+        side_rows=_bag_rows,
+        occurred_at=occurred_at,
+        dose_cells=dose_cells,
+        bags=bags,
+        **recording,
+    )
+
+
+def record_out_of_specification(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    dose_cells: float,
+    bags: tuple[BagSpec, ...],
+    reason: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """A signed out-of-specification result, with its reason; quality decides on it."""
+    return perform(
+        case,
+        journey.RecordOutOfSpecification,
+        acting_user=acting_user,
+        side_rows=_bag_rows,
+        occurred_at=occurred_at,
+        dose_cells=dose_cells,
+        bags=bags,
+        reason=reason,
+        **recording,
+    )
+
+
+def decide_out_of_specification(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    accept: bool,
+    reason: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Quality accepts the product under a signed exception (``accept``) or rejects it."""
+    return perform(
+        case,
+        journey.DecideOutOfSpecification,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        accept=accept,
+        reason=reason,
+        **recording,
+    )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from cartflow.clinic.models import Membership, Patient, Site
@@ -25,7 +25,7 @@ def create_site(
     time_zone: str = "UTC",
     facility_code: str | None = None,
     region: str = "US",
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
 ) -> Site:
     if kind not in SiteKind.__members__.values():
@@ -54,7 +54,7 @@ def create_site(
 
 
 def grant_role(
-    user: Any, site: Site, role: str, *, acting_user: Any, request_meta: RequestMeta = NO_REQUEST
+    user: User, site: Site, role: str, *, acting_user: User, request_meta: RequestMeta = NO_REQUEST
 ) -> Membership:
     if role not in Role.__members__.values():
         raise InvalidInput(f"role: one of {', '.join(r.value for r in Role)}")
@@ -78,7 +78,7 @@ def register_patient(
     family_name: str,
     birth_date: date,
     sex: str = "",
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
 ) -> Patient:
     """A patient of a treatment center, by the hospital's own record number."""

@@ -3,12 +3,11 @@ a double submission the domain recognises is answered as a conflict (409), not b
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from cartflow.clinic.models import TherapyCase
-from cartflow.clinic.services.append import AppendResult, append
+from cartflow.clinic.services.append import AppendRequest, AppendResult, append
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import Conflict
 from cartflow.domain.journey import Command, DuplicateObservation
@@ -18,7 +17,7 @@ def record_observation(
     case: TherapyCase | str,
     command: Command,
     *,
-    acting_user: Any,
+    acting_user: User,
     operation: str,
     request_meta: RequestMeta = NO_REQUEST,
     expected_version: int | None = None,
@@ -26,13 +25,15 @@ def record_observation(
     """Append one observation command (the domain's rules decide it)."""
     try:
         return append(
-            case,
-            command,
-            acting_user=acting_user,
-            request_meta=request_meta,
-            operation=operation,
-            expected_version=expected_version,
-            now=timezone.now(),
+            AppendRequest(
+                case=case,
+                command=command,
+                acting_user=acting_user,
+                request_meta=request_meta,
+                operation=operation,
+                expected_version=expected_version,
+                now=timezone.now(),
+            )
         )
     except DuplicateObservation as exc:
         raise Conflict(exc.rule) from exc

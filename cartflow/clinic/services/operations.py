@@ -1,11 +1,12 @@
 """The frame every journey operation shares: build the command, sign if needed, append.
 
-Each operation of the six steps is a module-level function made by :func:`operation` in the
-module of its area (``referral``, ``collection``, ``manufacturing``, ``custody``,
-``treatment``), called as ``record_collection(case, scanned_coi=..., collection_din=...,
-acting_user=user)``. A command the journey wants signed takes ``password`` (re-entered) and
-optionally ``meaning`` and ``role``; the signature is written in the same transaction and
-bound to the hash of the event it signs.
+Each operation of the six steps is a written-out function in the module of its area
+(``referral``, ``collection``, ``manufacturing``, ``custody``, ``treatment``, ``labels``,
+``weights``) that takes the command's fields by name and calls :func:`perform`, e.g.
+``record_collection(case, scanned_coi=..., collection_din=..., acting_user=user)``; the
+keywords every operation shares are :class:`Recording`. A command the journey wants signed
+takes ``password`` (re-entered) and optionally ``meaning`` and ``role``; the signature is
+written in the same transaction and bound to the hash of the event it signs.
 """
 
 from __future__ import annotations
@@ -13,17 +14,34 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
+from django.contrib.auth.models import User
+from django.http import HttpRequest
 from django.utils import timezone
 
 from cartflow.clinic.models import Membership, Site, TherapyCase
-from cartflow.clinic.services.append import AppendResult, append, resolve_case
+from cartflow.clinic.services.append import AppendRequest, AppendResult, append, resolve_case
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import SignatureRefused
 from cartflow.clinic.services.signatures import Meaning, signature_intent
 from cartflow.domain import journey
 from cartflow.domain.roles import Role
+
+
+class Recording(TypedDict, total=False):
+    """How an operation is recorded, beside the command's own fields: where the request came
+    from, the case's version the caller saw, and for a signed command the password entered
+    again, the signature's meaning and the role signed in."""
+
+    request_meta: RequestMeta
+    expected_version: int | None
+    password: str
+    meaning: str
+    role: str | None
+    now: datetime | None
+    request: HttpRequest | None
+
 
 SideRows = Callable[[AppendResult, Any, Any], None]
 """Rows written beside the log, in the same transaction: (result, command, acting user)."""
@@ -54,7 +72,7 @@ def needs_signature(command_type: type) -> bool:
     return any(f.name == "signature" for f in dataclasses.fields(command_type))
 
 
-def roles_on_case(user: Any, case: TherapyCase) -> list[Role]:
+def roles_on_case(user: User, case: TherapyCase) -> list[Role]:
     """The user's roles at the sites that take part in the case, in the Role enum's order."""
     held = set(
         Membership.objects.filter(user=user, site__case_roles__case=case).values_list(
@@ -64,7 +82,7 @@ def roles_on_case(user: Any, case: TherapyCase) -> list[Role]:
     return [role for role in Role if role.value in held]
 
 
-def signer_role(user: Any, case: TherapyCase, role: str | None) -> Role:
+def signer_role(user: User, case: TherapyCase, role: str | None) -> Role:
     roles = roles_on_case(user, case)
     if role is not None:
         if Role(role) not in roles:
@@ -75,7 +93,7 @@ def signer_role(user: Any, case: TherapyCase, role: str | None) -> Role:
     return roles[0]
 
 
-def user_site(user: Any, kind: str, fallback: Site) -> Site:
+def user_site(user: User, kind: str, fallback: Site) -> Site:
     """The user's site of ``kind`` (their manufacturing site, apheresis unit), else ``fallback``."""
     membership = (
         Membership.objects.filter(user=user, site__kind=kind).select_related("site").first()
@@ -87,7 +105,7 @@ def perform(
     case: TherapyCase | str,
     command_type: type,
     *,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     expected_version: int | None = None,
     password: str = "",
@@ -123,27 +141,15 @@ def perform(
             side_rows(result, command, acting_user)
 
     return append(
-        case,
-        command,
-        acting_user=acting_user,
-        request_meta=request_meta,
-        expected_version=expected_version,
-        operation=snake_case(command_type.__name__),
-        signature=intent,
-        then=then,
-        now=now,
+        AppendRequest(
+            case=case,
+            command=command,
+            acting_user=acting_user,
+            request_meta=request_meta,
+            expected_version=expected_version,
+            operation=snake_case(command_type.__name__),
+            signature=intent,
+            then=then,
+            now=now,
+        )
     )
-
-
-def operation(command_type: type, side_rows: SideRows | None = None) -> Callable[..., AppendResult]:
-    """The service function of one journey command."""
-
-    def run(case: TherapyCase | str, *, acting_user: Any, **kwargs: Any) -> AppendResult:
-        return perform(case, command_type, acting_user=acting_user, side_rows=side_rows, **kwargs)
-
-    run.__name__ = run.__qualname__ = snake_case(command_type.__name__)
-    run.__doc__ = (
-        f"Record :class:`cartflow.domain.journey.{command_type.__name__}` on a case.\n\n"
-        f"{(command_type.__doc__ or '').strip()}"
-    )
-    return run

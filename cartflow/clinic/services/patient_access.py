@@ -20,13 +20,14 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from cartflow.clinic.models import PatientAccess, TherapyCase
-from cartflow.clinic.services.append import AppendResult, append, resolve_case
+from cartflow.clinic.services.append import AppendRequest, AppendResult, append, resolve_case
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import NotFound
 from cartflow.clinic.services.machine import journey_machine
@@ -63,7 +64,7 @@ def issue_patient_access(
     holder_name: str = "",
     language: str = "",
     days: int = LINK_DAYS,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     now: datetime | None = None,
 ) -> Issued:
@@ -102,14 +103,16 @@ def issue_patient_access(
         )
 
     append(
-        case,
-        command,
-        acting_user=acting_user,
-        request_meta=request_meta,
-        operation="issue_patient_access",
-        summary={"holder": holder, "access": str(access_id)},
-        then=keep,
-        now=now,
+        AppendRequest(
+            case=case,
+            command=command,
+            acting_user=acting_user,
+            request_meta=request_meta,
+            operation="issue_patient_access",
+            summary={"holder": holder, "access": str(access_id)},
+            then=keep,
+            now=now,
+        )
     )
     return Issued(created[0], token)
 
@@ -159,14 +162,16 @@ def set_up_patient_access(
                 raise NotFound("no such link")
 
         append(
-            access.case,
-            rules.UsePatientAccess(actor=username, access_id=str(access.public_id)),
-            acting_user=user,
-            request_meta=request_meta,
-            operation="use_patient_access",
-            summary={"access": str(access.public_id)},
-            then=keep,
-            now=now,
+            AppendRequest(
+                case=access.case,
+                command=rules.UsePatientAccess(actor=username, access_id=str(access.public_id)),
+                acting_user=user,
+                request_meta=request_meta,
+                operation="use_patient_access",
+                summary={"access": str(access.public_id)},
+                then=keep,
+                now=now,
+            )
         )
     return user
 
@@ -176,7 +181,7 @@ def revoke_patient_access(
     access_id: Any,
     *,
     reason: str = "",
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     now: datetime | None = None,
 ) -> AppendResult:
@@ -190,16 +195,18 @@ def revoke_patient_access(
         PatientAccess.objects.filter(pk=access.pk).update(revoked_at=now)
 
     return append(
-        case,
-        rules.RevokePatientAccess(
-            actor=acting_user.get_username(), access_id=str(access.public_id), reason=reason
-        ),
-        acting_user=acting_user,
-        request_meta=request_meta,
-        operation="revoke_patient_access",
-        summary={"access": str(access.public_id)},
-        then=keep,
-        now=now,
+        AppendRequest(
+            case=case,
+            command=rules.RevokePatientAccess(
+                actor=acting_user.get_username(), access_id=str(access.public_id), reason=reason
+            ),
+            acting_user=acting_user,
+            request_meta=request_meta,
+            operation="revoke_patient_access",
+            summary={"access": str(access.public_id)},
+            then=keep,
+            now=now,
+        )
     )
 
 
@@ -209,21 +216,23 @@ def record_planned_dates(
     apheresis_on: date | None = None,
     lymphodepletion_on: date | None = None,
     infusion_on: date | None = None,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
 ) -> AppendResult:
     """The team's planned dates, where no planner has recorded them."""
     return append(
-        case,
-        rules.RecordPlannedDates(
-            actor=acting_user.get_username(),
-            apheresis_on=apheresis_on,
-            lymphodepletion_on=lymphodepletion_on,
-            infusion_on=infusion_on,
-        ),
-        acting_user=acting_user,
-        request_meta=request_meta,
-        operation="record_planned_dates",
+        AppendRequest(
+            case=case,
+            command=rules.RecordPlannedDates(
+                actor=acting_user.get_username(),
+                apheresis_on=apheresis_on,
+                lymphodepletion_on=lymphodepletion_on,
+                infusion_on=infusion_on,
+            ),
+            acting_user=acting_user,
+            request_meta=request_meta,
+            operation="record_planned_dates",
+        )
     )
 
 
@@ -236,7 +245,7 @@ class PatientCase:
     state: Any
 
 
-def case_for_patient(user: Any) -> PatientCase | None:
+def case_for_patient(user: User) -> PatientCase | None:
     """The one case a patient or family login opens, or None: no access, revoked, or the
     case closed (withdrawn, deceased, follow-up completed)."""
     if not (getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)):
@@ -256,7 +265,7 @@ def case_for_patient(user: Any) -> PatientCase | None:
     return PatientCase(access, access.case, state)
 
 
-def language_of(user: Any) -> str:
+def language_of(user: User) -> str:
     """The language the holder's access was issued in ("" when none was chosen)."""
     if not getattr(user, "is_authenticated", False):
         return ""
@@ -264,7 +273,7 @@ def language_of(user: Any) -> str:
     return found or ""
 
 
-def is_patient_login(user: Any) -> bool:
+def is_patient_login(user: User) -> bool:
     """Whether the user is a patient or family login (closed or not): never a staff page."""
     return (
         bool(getattr(user, "is_authenticated", False))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,7 +16,7 @@ from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 def write_audit(
     operation: str,
     *,
-    acting_user: Any,
+    acting_user: User | None,
     request_meta: RequestMeta = NO_REQUEST,
     summary: dict[str, Any] | None = None,
     case_coi: str = "",
@@ -31,7 +32,7 @@ def write_audit(
             head.audit_seq + 1,
             head.audit_hash,
             at=timezone.now(),
-            user_id=acting_user.pk if getattr(acting_user, "pk", None) else None,
+            user_id=acting_user.pk if acting_user is not None and acting_user.pk else None,
             username=actor_name(acting_user),
             operation=operation,
             case_coi=case_coi,

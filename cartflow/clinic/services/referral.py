@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
-from cartflow.clinic.models import AntigenTest, Patient
+from django.contrib.auth.models import User
+
+from cartflow.clinic.models import AntigenTest, Patient, TherapyCase
 from cartflow.clinic.services.append import AppendResult
 from cartflow.clinic.services.cases import open_case
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
-from cartflow.clinic.services.operations import operation
+from cartflow.clinic.services.operations import Recording, perform
 from cartflow.domain import journey
 
 
@@ -18,7 +20,7 @@ def refer_patient(
     *,
     product_id: str,
     indication_id: str,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     occurred_at: datetime | None = None,
     now: datetime | None = None,
@@ -48,7 +50,7 @@ def refer_patient(
     )
 
 
-def _antigen_test_row(result: AppendResult, command: Any, user: Any) -> None:
+def _antigen_test_row(result: AppendResult, command: Any, user: User) -> None:
     at = command.occurred_at or result.now
     AntigenTest.objects.create(
         patient=result.case.patient,
@@ -60,5 +62,46 @@ def _antigen_test_row(result: AppendResult, command: Any, user: Any) -> None:
     )
 
 
-record_antigen_test = operation(journey.RecordAntigenTest, _antigen_test_row)
-record_infectious_disease_screening = operation(journey.RecordInfectiousDiseaseScreening)
+def record_antigen_test(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    antigen: str,
+    positive: bool,
+    occurred_at: datetime | None = None,
+    method: str = "",
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """The patient's antigen test on the case; the test row is kept beside it."""
+    return perform(
+        case,
+        journey.RecordAntigenTest,
+        acting_user=acting_user,
+        side_rows=_antigen_test_row,
+        occurred_at=occurred_at,
+        antigen=antigen,
+        positive=positive,
+        method=method,
+        **recording,
+    )
+
+
+def record_infectious_disease_screening(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    cleared: bool,
+    occurred_at: datetime | None = None,
+    tests: tuple[str, ...] = (),
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """The infectious-disease screening before the collection."""
+    return perform(
+        case,
+        journey.RecordInfectiousDiseaseScreening,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        cleared=cleared,
+        tests=tests,
+        **recording,
+    )

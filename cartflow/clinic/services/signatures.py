@@ -12,10 +12,12 @@ import json
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
 
 from cartflow.clinic.models import Event, Signature
 from cartflow.clinic.services.append import (
     SIGNATURE_EVENT,
+    AppendRequest,
     AppendResult,
     SignatureIntent,
     append,
@@ -45,12 +47,12 @@ class Meaning:
 METHOD_PASSWORD = "password"
 
 
-def printed_name(user: Any) -> str:
+def printed_name(user: User) -> str:
     full = user.get_full_name().strip() if hasattr(user, "get_full_name") else ""
     return full or str(user.username)
 
 
-def reauthenticate(user: Any, password: str, request: Any = None) -> str:
+def reauthenticate(user: User, password: str, request: Any = None) -> str:
     """Check the signer's password again; the method used, or :class:`SignatureRefused`."""
     if not password:
         raise SignatureRefused("signing needs your password, entered again")
@@ -65,7 +67,7 @@ def reauthenticate(user: Any, password: str, request: Any = None) -> str:
 
 
 def signature_intent(
-    user: Any, password: str, meaning: str, request: Any = None
+    user: User, password: str, meaning: str, request: Any = None
 ) -> SignatureIntent:
     """Re-authenticate ``user`` and return the signature to write with an append."""
     meaning = (meaning or "").strip()
@@ -102,7 +104,7 @@ def witness_intent(
 
 
 def sign(
-    user: Any,
+    user: User,
     password: str,
     meaning: str,
     event: Event,
@@ -123,14 +125,16 @@ def sign(
         event_seq=event.seq,
     )
     result: AppendResult = append(
-        event.case,
-        None,
-        acting_user=user,
-        request_meta=request_meta,
-        operation="sign",
-        signature=bound,
-        machine=machine,
-        summary={"signed": event.hash, "meaning": intent.meaning},
+        AppendRequest(
+            case=event.case,
+            command=None,
+            acting_user=user,
+            request_meta=request_meta,
+            operation="sign",
+            signature=bound,
+            machine=machine,
+            summary={"signed": event.hash, "meaning": intent.meaning},
+        )
     )
     assert result.signature is not None
     return result.signature

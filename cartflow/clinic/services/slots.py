@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from cartflow.clinic.models import Site, Slot, SlotBooking, SlotKind, TherapyCase
-from cartflow.clinic.services.append import AppendResult, append
+from cartflow.clinic.services.append import AppendRequest, AppendResult, append
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import Conflict
 from cartflow.clinic.services.machine import CaseMachine
@@ -24,7 +25,7 @@ def open_slot(
     day: date,
     capacity: int,
     *,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
 ) -> Slot:
     """Offer ``capacity`` places of ``kind`` at ``site`` on ``day``."""
@@ -75,7 +76,7 @@ def book_slot(
     slot: Slot,
     command: Any,
     *,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     expected_version: int | None = None,
     machine: CaseMachine | None = None,
@@ -86,12 +87,14 @@ def book_slot(
         take_place(slot, result.case, result.head, result.now)
 
     return append(
-        case,
-        command,
-        acting_user=acting_user,
-        request_meta=request_meta,
-        expected_version=expected_version,
-        machine=machine,
-        then=then,
-        summary={"slot": str(slot.public_id)},
+        AppendRequest(
+            case=case,
+            command=command,
+            acting_user=acting_user,
+            request_meta=request_meta,
+            expected_version=expected_version,
+            machine=machine,
+            then=then,
+            summary={"slot": str(slot.public_id)},
+        )
     )

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,10 +24,10 @@ def token_digest(token: str) -> str:
 
 
 def issue_token(
-    user: Any,
+    user: User,
     name: str,
     *,
-    acting_user: Any,
+    acting_user: User | None,
     request_meta: RequestMeta = NO_REQUEST,
     days: int | None = None,
 ) -> tuple[ApiToken, str]:
@@ -69,7 +70,7 @@ def user_for_token(token: str) -> Any | None:
 
 
 def revoke_token(
-    row: ApiToken, *, acting_user: Any, request_meta: RequestMeta = NO_REQUEST
+    row: ApiToken, *, acting_user: User | None, request_meta: RequestMeta = NO_REQUEST
 ) -> None:
     with transaction.atomic():
         row.revoked_at = timezone.now()

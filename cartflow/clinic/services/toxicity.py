@@ -8,7 +8,8 @@ grade sent twice within a minute (409, naming the first), and folds it into the 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+
+from django.contrib.auth.models import User
 
 from cartflow.clinic.models import TherapyCase
 from cartflow.clinic.services.append import AppendResult
@@ -29,7 +30,7 @@ def record_crs_grade(
     oxygen: str,
     fever_masked: bool = False,
     occurred_at: datetime | None = None,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     expected_version: int | None = None,
 ) -> AppendResult:
@@ -64,7 +65,7 @@ def record_icans_grade(
     motor: str = "none",
     edema: str = "none",
     occurred_at: datetime | None = None,
-    acting_user: Any,
+    acting_user: User,
     request_meta: RequestMeta = NO_REQUEST,
     expected_version: int | None = None,
 ) -> AppendResult:

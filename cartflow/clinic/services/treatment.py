@@ -2,40 +2,319 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Unpack
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from cartflow.clinic.models import TherapyCase
-from cartflow.clinic.services.append import AppendResult, append, resolve_case
+from cartflow.clinic.services.append import AppendRequest, AppendResult, append, resolve_case
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.deviations import open_scan_deviation
 from cartflow.clinic.services.errors import SignatureRefused
-from cartflow.clinic.services.operations import operation, roles_on_case
+from cartflow.clinic.services.operations import Recording, perform, roles_on_case
 from cartflow.clinic.services.signatures import Meaning, witness_intent
 from cartflow.domain import journey
 from cartflow.domain.journey import bedside
 from cartflow.domain.roles import Role
 
-record_site_protocol_value = operation(journey.RecordSiteProtocolValue)
-modify_fludarabine_dose = operation(journey.ModifyFludarabineDose)
-start_lymphodepletion = operation(journey.StartLymphodepletion)
-complete_lymphodepletion = operation(journey.CompleteLymphodepletion)
-omit_lymphodepletion = operation(journey.OmitLymphodepletion)
-thaw_bag = operation(journey.ThawBag)
-stop_lymphodepletion = operation(journey.StopLymphodepletion)
-start_monitoring = operation(journey.StartMonitoring)
-complete_monitoring = operation(journey.CompleteMonitoring)
-record_follow_up_visit = operation(journey.RecordFollowUpVisit)
-complete_follow_up = operation(journey.CompleteFollowUp)
-withdraw_case = operation(journey.WithdrawCase)
-record_death = operation(journey.RecordDeath)
-expire_product = operation(journey.ExpireProduct)
-dispose_product = operation(journey.DisposeProduct)
+
+def record_site_protocol_value(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    fact: str,
+    value: Any,
+    document_ref: str,
+    effective_on: date,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """A site's signed value for a fact the catalog does not know, with its document."""
+    return perform(
+        case,
+        journey.RecordSiteProtocolValue,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        fact=fact,
+        value=value,
+        document_ref=document_ref,
+        effective_on=effective_on,
+        **recording,
+    )
 
 
-def performer_role(user: Any, case: TherapyCase) -> Role:
+def modify_fludarabine_dose(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    creatinine_clearance_ml_min: float,
+    reduction_percent: float,
+    reason: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """A physician reduces fludarabine for low creatinine clearance (a signed event)."""
+    return perform(
+        case,
+        journey.ModifyFludarabineDose,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        creatinine_clearance_ml_min=creatinine_clearance_ml_min,
+        reduction_percent=reduction_percent,
+        reason=reason,
+        **recording,
+    )
+
+
+def start_lymphodepletion(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    regimen: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Start the lymphodepleting regimen, one of those the case may be given (by catalog id)."""
+    return perform(
+        case,
+        journey.StartLymphodepletion,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        regimen=regimen,
+        **recording,
+    )
+
+
+def complete_lymphodepletion(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Complete the lymphodepleting regimen."""
+    return perform(
+        case,
+        journey.CompleteLymphodepletion,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        **recording,
+    )
+
+
+def omit_lymphodepletion(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    wbc_per_l: float,
+    wbc_measured_at: datetime,
+    reason: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """The label's exception: lymphodepletion omitted for a low white-cell count."""
+    return perform(
+        case,
+        journey.OmitLymphodepletion,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        wbc_per_l=wbc_per_l,
+        wbc_measured_at=wbc_measured_at,
+        reason=reason,
+        **recording,
+    )
+
+
+def thaw_bag(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    scanned_coi: str,
+    scanned_bag_id: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Thaw a product bag, the case and the bag scanned."""
+    return perform(
+        case,
+        journey.ThawBag,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        scanned_coi=scanned_coi,
+        scanned_bag_id=scanned_bag_id,
+        **recording,
+    )
+
+
+def stop_lymphodepletion(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    reason: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Lymphodepletion ended before its last scheduled day (toxicity, infection, ...):
+    a physician signs it, with the reason."""
+    return perform(
+        case,
+        journey.StopLymphodepletion,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        reason=reason,
+        **recording,
+    )
+
+
+def start_monitoring(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Start monitoring after the infusion."""
+    return perform(
+        case,
+        journey.StartMonitoring,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        **recording,
+    )
+
+
+def complete_monitoring(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Complete the monitoring period."""
+    return perform(
+        case,
+        journey.CompleteMonitoring,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        **recording,
+    )
+
+
+def record_follow_up_visit(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    occurred_at: datetime | None = None,
+    note_ref: str = "",
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """A follow-up visit after monitoring."""
+    return perform(
+        case,
+        journey.RecordFollowUpVisit,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        note_ref=note_ref,
+        **recording,
+    )
+
+
+def complete_follow_up(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Complete long-term follow-up."""
+    return perform(
+        case,
+        journey.CompleteFollowUp,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        **recording,
+    )
+
+
+def withdraw_case(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    reason: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Withdraw the case, with the reason (a signed event)."""
+    return perform(
+        case,
+        journey.WithdrawCase,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        reason=reason,
+        **recording,
+    )
+
+
+def record_death(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    reason: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Record the patient's death, signed; the case ends."""
+    return perform(
+        case,
+        journey.RecordDeath,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        reason=reason,
+        **recording,
+    )
+
+
+def expire_product(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    reason: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """The product expired before it was infused."""
+    return perform(
+        case,
+        journey.ExpireProduct,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        reason=reason,
+        **recording,
+    )
+
+
+def dispose_product(
+    case: TherapyCase | str,
+    *,
+    acting_user: User,
+    reason: str,
+    occurred_at: datetime | None = None,
+    **recording: Unpack[Recording],
+) -> AppendResult:
+    """Dispose of the product (a signed event)."""
+    return perform(
+        case,
+        journey.DisposeProduct,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        reason=reason,
+        **recording,
+    )
+
+
+def performer_role(user: User, case: TherapyCase) -> Role:
     """The role a user gives an infusion in: infusion nurse (pharmacy) before physician."""
     roles = roles_on_case(user, case)
     for role in bedside.PERFORMER_ROLES:
@@ -49,7 +328,7 @@ def performer_role(user: Any, case: TherapyCase) -> Role:
 def infuse(
     case: TherapyCase | str,
     *,
-    acting_user: Any,
+    acting_user: User,
     witness_username: str,
     witness_password: str,
     scanned_wristband: str,
@@ -100,14 +379,16 @@ def infuse(
     )
     try:
         return append(
-            case,
-            command,
-            acting_user=acting_user,
-            request_meta=request_meta,
-            expected_version=expected_version,
-            operation="infuse",
-            signature=intent,
-            now=now,
+            AppendRequest(
+                case=case,
+                command=command,
+                acting_user=acting_user,
+                request_meta=request_meta,
+                expected_version=expected_version,
+                operation="infuse",
+                signature=intent,
+                now=now,
+            )
         )
     except journey.ScanMismatch as refused:
         scanned = {"bag_label": scanned_bag_label, "bag_id": scanned_bag_id}

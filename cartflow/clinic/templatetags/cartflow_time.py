@@ -3,7 +3,7 @@
 A ward works in its site's local time: every clinical and recording time a page shows goes
 through :func:`local_time` (as the template filters ``site_time`` and ``site_time_s``, after
 ``{% load cartflow_time %}``), and a form's ``datetime-local`` value is read in the same zone
-(:func:`case_zone`, used by ``cartflow.clinic.forms.operations.parse``), so what a page shows
+(:func:`case_zone`, used by ``cartflow.clinic.forms.reading.parse``), so what a page shows
 and what it reads agree. Stored times stay in UTC.
 """
 

@@ -20,6 +20,7 @@ from cartflow.clinic.views.patient import (
     planned_dates,
 )
 from cartflow.clinic.views.patients import patient_list, patient_new, patient_page, patient_refer
+from cartflow.clinic.views.plans import capacity_page, plan_answer, plan_page, plan_release
 from cartflow.clinic.views.quality import quality_page, review
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "audit_page",
     "bedside",
     "board",
+    "capacity_page",
     "case_audit",
     "case_page",
     "case_step",
@@ -43,6 +45,9 @@ __all__ = [
     "patient_new",
     "patient_page",
     "patient_refer",
+    "plan_answer",
+    "plan_page",
+    "plan_release",
     "planned_dates",
     "quality_page",
     "review",

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,19 +25,13 @@ from django_htmx.http import HttpResponseClientRedirect
 from cartflow.clinic import access
 from cartflow.clinic.case_banner import age_years, foreseen, infusion_day, progress
 from cartflow.clinic.case_state import case_state
-from cartflow.clinic.forms.operations import (
-    BEDSIDE,
-    MAIN_ORDER,
-    OPERATIONS,
-    Field,
-    FormErrors,
-    Operation,
-    parse,
-    service_arguments,
-)
+from cartflow.clinic.forms.arguments import service_arguments
+from cartflow.clinic.forms.fields import Field, Operation
+from cartflow.clinic.forms.operations import BEDSIDE, MAIN_ORDER, OPERATIONS
+from cartflow.clinic.forms.reading import FormErrors, parse
 from cartflow.clinic.kinetics_panel import kinetics_panel
 from cartflow.clinic.models import SlotBooking, SlotKind, TherapyCase
-from cartflow.clinic.queries import case_timeline
+from cartflow.clinic.queries import case_timeline, payload_of
 from cartflow.clinic.refusal_words import deviation_words
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.deviations import DEVIATION_OPENED
@@ -47,6 +42,7 @@ from cartflow.clinic.templatetags.cartflow_time import case_zone, zone_label
 from cartflow.clinic.timeline_words import event_title, shown
 from cartflow.clinic.toxicity_chart import toxicity_chart
 from cartflow.clinic.views.common import acknowledge, case_roles, guarded, may, refusal
+from cartflow.clinic.views.plans import may_see_plan
 from cartflow.clinic.worklist import (
     ROLE_WORDS,
     indication_words,
@@ -57,6 +53,8 @@ from cartflow.clinic.worklist import (
 )
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import CaseState, Step
+from cartflow.domain.journey.event_types import TEMPERATURE_RECORDED
+from cartflow.domain.journey.payloads import TemperatureRecorded
 from cartflow.domain.roles import Action, Role, can, roles_that_can
 
 QUALITY_EVENTS = {
@@ -77,18 +75,22 @@ def _event_tone(event: dict[str, Any]) -> str:
         return "quality"
     if kind == DEVIATION_OPENED:
         return "deviation"
-    if any(word in kind for word in EXCEPTION_WORDS) or (
-        kind == "product.temperature_recorded" and event["data"].get("excursion")
-    ):
+    if any(word in kind for word in EXCEPTION_WORDS):
         return "exception"
+    if kind == TEMPERATURE_RECORDED:
+        reading = payload_of(event)
+        if isinstance(reading, TemperatureRecorded) and reading.excursion:
+            return "exception"
     return ""
 
 
 def _needs_manufacturing_slot(case: TherapyCase, state: CaseState) -> bool:
     since = state.collection.at if state.collection is not None else None
-    bookings = SlotBooking.objects.filter(case=case, slot__kind=SlotKind.MANUFACTURING)
+    bookings = SlotBooking.objects.filter(
+        case=case, slot__kind=SlotKind.MANUFACTURING, released_at__isnull=True
+    )
     if since:
-        bookings = bookings.filter(booked_at__gte=since)
+        bookings = bookings.filter(Q(booked_at__gte=since) | Q(slot__day__gte=since.date()))
     return not bookings.exists()
 
 
@@ -286,6 +288,7 @@ def case_context(
         "may_assess": may(roles, Action.ASSESS_ELIGIBILITY),
         "may_verify": may_verify,
         "may_patient_access": may(roles, Action.MANAGE_PATIENT_ACCESS),
+        "may_plan": may_see_plan(roles),
         "may_review": may(roles, Action.SIGN_EVENT) and Role.QUALITY in roles,
     }
 

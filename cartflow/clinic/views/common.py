@@ -121,6 +121,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_patients": access.can_anywhere(user, Action.VIEW_PATIENT),
         "nav_quality": access.can_anywhere(user, Action.DECIDE_QUARANTINE),
         "nav_audit": access.can_anywhere(user, Action.VERIFY_AUDIT),
+        "nav_capacity": access.can_anywhere(user, Action.VIEW_CAPACITY),
     }
 
 

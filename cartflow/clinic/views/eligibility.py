@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from pydantic import ValidationError
 
 from cartflow.clinic import access
-from cartflow.clinic.api.eligibility import PatientFactsIn
+from cartflow.clinic.api.schemas.eligibility import PatientFactsIn
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.services import eligibility
 from cartflow.clinic.services.context import RequestMeta

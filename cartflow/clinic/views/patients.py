@@ -14,9 +14,9 @@ from django.views.decorators.http import require_http_methods
 from pydantic import ValidationError
 
 from cartflow.clinic import access, services
-from cartflow.clinic.api.cases import ReferralIn
-from cartflow.clinic.api.patients import PatientIn
-from cartflow.clinic.forms.operations import local_datetime, plain_message
+from cartflow.clinic.api.schemas.cases import ReferralIn
+from cartflow.clinic.api.schemas.patients import PatientIn
+from cartflow.clinic.forms.reading import local_datetime, plain_message
 from cartflow.clinic.models import AntigenTest, Site
 from cartflow.clinic.services import referral
 from cartflow.clinic.services.context import RequestMeta

@@ -397,6 +397,14 @@ class RecordKineticsMeasurement(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecordMarrowBlasts(Command):
+    """A bone-marrow blast percentage (of nucleated cells) from a sample taken at
+    ``occurred_at``: the split-dose regimen of obecabtagene autoleucel is chosen by it."""
+
+    blast_percent: float
+
+
+@dataclass(frozen=True, kw_only=True)
 class OpenDeviation(Command):
     """A departure from procedure, for quality to review (a refused bedside scan, ...)."""
 
@@ -465,6 +473,60 @@ class ResolveToxicity(Command):
     treatments: tuple[str, ...] = ()
 
 
+# --- the vein-to-vein plan (plans.py) --------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AcceptPlan(Command):
+    """The coordinator accepts a proposed plan. It books the apheresis chair (the journey's
+    ``ScheduleApheresis`` for ``apheresis_at`` on ``chair_day``) unless the collection is
+    already scheduled or done, and the manufacturing slot (``BookManufacturingSlot``), with
+    the same guards as a booking by hand; the other legs are planned dates, and the infusion
+    bed, the monitoring bed and the courier lane are capacity the plan holds. The service
+    puts in the slots' ids, sites and days from the plan."""
+
+    plan_id: str
+    centre: str
+    apheresis_at: datetime
+    chair_day: date | None = None
+    manufacturing_slot_id: str
+    manufacturing_site: str
+    manufacturing_start_on: date
+    release_on: date
+    shipment_on: date
+    arrival_on: date
+    ld_start_on: date
+    ld_end_on: date
+    infusion_on: date
+    monitoring_until: date
+    transit_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmPlanSlot(Command):
+    """The manufacturing site confirms the slot the accepted plan proposed to it."""
+
+    plan_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeclinePlanSlot(Command):
+    """The manufacturing site declines the proposed slot, with the reason: the case needs a
+    re-plan."""
+
+    plan_id: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleasePlan(Command):
+    """Re-planning: the plan's bookings not yet used and its planned capacity are given back,
+    with the reason."""
+
+    plan_id: str
+    reason: str
+
+
 ALL_COMMANDS: tuple[type[Command], ...] = (
     ReferPatient,
     RecordAntigenTest,
@@ -512,6 +574,10 @@ ALL_COMMANDS: tuple[type[Command], ...] = (
     VoidLabels,
     RecordResponseAssessment,
     ResolveToxicity,
+    AcceptPlan,
+    ConfirmPlanSlot,
+    DeclinePlanSlot,
+    ReleasePlan,
 )
 
 OBSERVATIONS: frozenset[type[Command]] = frozenset(
@@ -519,6 +585,7 @@ OBSERVATIONS: frozenset[type[Command]] = frozenset(
         GradeCrs,
         GradeIcans,
         RecordKineticsMeasurement,
+        RecordMarrowBlasts,
         OpenDeviation,
         ReviewDeviation,
         RecordResponseAssessment,

@@ -7,6 +7,7 @@ with ``apply``. Every event carries the catalog version and the facts the decisi
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
@@ -31,24 +32,26 @@ from cartflow.domain.journey import (
     observations,
     outcomes,
     patient_access,
+    plans,
+    split_dose,
     weights,
 )
 from cartflow.domain.journey import commands as C
-from cartflow.domain.journey import event_types as T
-from cartflow.domain.journey.apply import FOLLOW_UP_YEARS
+from cartflow.domain.journey import payloads as P
+from cartflow.domain.journey.apply import FOLLOW_UP_YEARS, replay
 from cartflow.domain.journey.errors import FactMissing, JourneyError, ScanMismatch
 from cartflow.domain.journey.guards import (
     CHAIN_OF_IDENTITY,
     FOLLOW_UP_SOURCE,
     Context,
     dose_range,
-    kind_of,
     require_bag_scans,
     require_coi_scan,
     require_din_scan,
     require_signature,
     require_text,
 )
+from cartflow.domain.journey.regimens import lymphodepletion_regimens
 from cartflow.domain.journey.state import Bag, CaseState
 from cartflow.domain.journey.steps import COMMAND_STEPS, Step
 from cartflow.domain.journey.time_windows import (
@@ -94,16 +97,16 @@ class _Decision:
             self.facts.append(resolved)
         return resolved
 
-    def event(self, event_type: str, data: Mapping[str, Any], site: str | None = None) -> Event:
-        body = dict(data)
+    def event(self, payload: P.Payload, site: str | None = None) -> Event:
+        body = payload.to_data()
         body["catalog_version"] = self.ctx.catalog.version
         body["facts"] = [f.to_dict() for f in self.facts]
         return Event(
-            type=event_type,
+            type=payload.TYPE,
             occurred_at=self.ctx.at,
             actor=self.command.actor,
             data=body,
-            schema_version=T.CURRENT_VERSION[event_type],
+            schema_version=payload.VERSION,
             site=self.ctx.state.site if site is None else site,
             recorded_at=self.ctx.now,
         )
@@ -134,15 +137,10 @@ def _refer(d: _Decision, c: C.ReferPatient) -> list[Event]:
             "label source " + ", ".join(f"[{s}]" for s in sources),
             RuleKind.LABEL,
         )
-    data = {
-        "coi": coi.compact,
-        "product": c.product_id,
-        "indication": indication.id,
-        "region": c.region,
-        "site_timezone": c.site_timezone,
-        "approved_in": list(approved),
-    }
-    return [d.event(T.CASE_REFERRED, data, site=c.site)]
+    referred = P.CaseReferred(
+        coi.compact, c.product_id, indication.id, c.region, c.site_timezone, tuple(approved)
+    )
+    return [d.event(referred, site=c.site)]
 
 
 def _antigen(d: _Decision, c: C.RecordAntigenTest) -> list[Event]:
@@ -157,14 +155,14 @@ def _antigen(d: _Decision, c: C.RecordAntigenTest) -> list[Event]:
             target.source_text,
             RuleKind.LABEL,
         )
-    data = {
-        "antigen": antigen,
-        "positive": bool(c.positive),
-        "method": c.method,
-        "target_antigen": target_antigen,
-        "qualifies": bool(c.positive),
-    }
-    return [d.event(T.ANTIGEN_TESTED, data)]
+    tested = P.AntigenTested(
+        antigen=antigen,
+        positive=bool(c.positive),
+        qualifies=bool(c.positive),
+        method=c.method,
+        target_antigen=target_antigen,
+    )
+    return [d.event(tested)]
 
 
 def _eligibility(d: _Decision, c: C.SignEligibility) -> list[Event]:
@@ -172,13 +170,10 @@ def _eligibility(d: _Decision, c: C.SignEligibility) -> list[Event]:
     judgment.require_judgment(d.ctx, c.assessment, c.facts)
     if not judgment.judged_eligible(d.ctx, c.assessment):
         raise judgment.refuse_not_eligible(d.ctx, c.assessment)
-    data = {
-        "signature": c.signature.to_dict(),
-        "assessment": dict(c.assessment),
-        # "facts" names the catalog facts a decision used; these are the patient's.
-        "patient_facts": dict(c.facts),
-    }
-    return [d.event(T.ELIGIBILITY_SIGNED, data)]
+    signed = P.EligibilitySigned(
+        P.SignedBy.of(c.signature), dict(c.assessment), patient_facts=dict(c.facts)
+    )
+    return [d.event(signed)]
 
 
 def _off_label(d: _Decision, c: C.SignOffLabelEligibility) -> list[Event]:
@@ -187,19 +182,18 @@ def _off_label(d: _Decision, c: C.SignOffLabelEligibility) -> list[Event]:
     judgment.require_judgment(d.ctx, c.assessment, c.facts)
     if judgment.judged_eligible(d.ctx, c.assessment):
         raise judgment.refuse_needless_exception(d.ctx)
-    data = {
-        "reason": reason,
-        "judged": judgment.why_not(d.ctx, c.assessment),
-        "signature": c.signature.to_dict(),
-        "assessment": dict(c.assessment),
-        "patient_facts": dict(c.facts),
-    }
-    return [d.event(T.OFF_LABEL_ELIGIBILITY, data)]
+    exception = P.OffLabelEligibility(
+        reason,
+        judgment.why_not(d.ctx, c.assessment),
+        P.SignedBy.of(c.signature),
+        dict(c.assessment),
+        dict(c.facts),
+    )
+    return [d.event(exception)]
 
 
 def _screening(d: _Decision, c: C.RecordInfectiousDiseaseScreening) -> list[Event]:
-    data = {"cleared": bool(c.cleared), "tests": list(c.tests)}
-    return [d.event(T.SCREENING_RECORDED, data)]
+    return [d.event(P.ScreeningRecorded(bool(c.cleared), tuple(c.tests)))]
 
 
 def _refuse_slot(d: _Decision, rule: str, rule_id: str) -> JourneyError:
@@ -234,10 +228,7 @@ def _apheresis(d: _Decision, c: C.ScheduleApheresis) -> list[Event]:
             "slot.chair_day",
         )
     re_collection = d.ctx.state.step is not Step.SCREENED
-    data: dict[str, Any] = {"slot_at": c.slot_at.isoformat(), "re_collection": re_collection}
-    if c.chair_day is not None:
-        data["chair_day"] = c.chair_day.isoformat()
-    return [d.event(T.APHERESIS_SCHEDULED, data)]
+    return [d.event(P.ApheresisScheduled(c.slot_at, re_collection, c.chair_day))]
 
 
 def _book_manufacturing(d: _Decision, c: C.BookManufacturingSlot) -> list[Event]:
@@ -257,13 +248,33 @@ def _book_manufacturing(d: _Decision, c: C.BookManufacturingSlot) -> list[Event]
             f"({what} for {collected.isoformat()}): the cells are made after they are collected",
             "slot.before_collection",
         )
-    data = {
-        "slot": require_text("slot", c.slot_id),
-        "kind": "manufacturing",
-        "site": require_text("site", c.site),
-        "day": c.day.isoformat(),
-    }
-    return [d.event(T.SLOT_BOOKED, data)]
+    booked = P.SlotBooked(
+        require_text("slot", c.slot_id), "manufacturing", require_text("site", c.site), c.day
+    )
+    return [d.event(booked)]
+
+
+def _accept_plan(d: _Decision, c: C.AcceptPlan) -> list[Event]:
+    """The plan's own rules, then its bookings through the journey's booking commands, decided
+    by ``decide`` itself on the state each leaves: the same guards as a booking by hand, and
+    a refusal is the booking's own (its rule id, its step)."""
+    state, catalog, now = d.ctx.state, d.ctx.catalog, d.ctx.now
+    accepted = plans.check_accept(d.ctx, c, d.fact)
+    booked: list[Event] = []
+    if accepted.books_chair:
+        chair = C.ScheduleApheresis(
+            actor=c.actor, occurred_at=c.occurred_at, slot_at=c.apheresis_at, chair_day=c.chair_day
+        )
+        booked += decide(state, chair, catalog, now)
+    slot = C.BookManufacturingSlot(
+        actor=c.actor,
+        occurred_at=c.occurred_at,
+        slot_id=c.manufacturing_slot_id,
+        site=c.manufacturing_site,
+        day=c.manufacturing_start_on,
+    )
+    booked += decide(replay(booked, start=state), slot, catalog, now)
+    return [*booked, d.event(accepted)]
 
 
 def _collection(d: _Decision, c: C.RecordCollection) -> list[Event]:
@@ -276,13 +287,13 @@ def _collection(d: _Decision, c: C.RecordCollection) -> list[Event]:
             "a collection's DIN differs from the case's chain-of-identity identifier"
         )
     if c.succeeded:
-        return [d.event(T.COLLECTION_RECORDED, {"din": din, "scanned_coi": c.scanned_coi})]
+        return [d.event(P.CollectionRecorded(din, c.scanned_coi))]
     reason = require_text("reason the collection failed", c.reason)
-    return [d.event(T.COLLECTION_FAILED, {"din": din, "reason": reason})]
+    return [d.event(P.CollectionFailed(din, reason))]
 
 
 def _bridging(d: _Decision, c: C.RecordBridgingTherapy) -> list[Event]:
-    return [d.event(T.BRIDGING_GIVEN, {"regimen": require_text("regimen", c.regimen)})]
+    return [d.event(P.BridgingGiven(require_text("regimen", c.regimen)))]
 
 
 def _check_weight(value: float) -> float:
@@ -293,7 +304,7 @@ def _check_weight(value: float) -> float:
 
 
 def _weight(d: _Decision, c: C.RecordWeight) -> list[Event]:
-    return [d.event(T.PATIENT_WEIGHED, {"weight_kg": _check_weight(c.weight_kg)})]
+    return [d.event(P.PatientWeighed(_check_weight(c.weight_kg)))]
 
 
 def _manufacturing(d: _Decision, c: C.StartManufacturing) -> list[Event]:
@@ -305,14 +316,14 @@ def _manufacturing(d: _Decision, c: C.StartManufacturing) -> list[Event]:
     if not (math.isfinite(tolerance) and 0 <= tolerance <= 100):
         raise InvalidInput("the weight tolerance is a percentage from 0 to 100")
     weights.check_order_weight(d.ctx.state, d.ctx.attempted, weight, tolerance)
-    data = {
-        "order_ref": require_text("order reference", c.order_ref),
-        "din": collection.din if collection else "",
-        "weight_kg": weight,
-        "scanned_coi": c.scanned_coi,
-        "scanned_din": c.scanned_din,
-    }
-    return [d.event(T.MANUFACTURING_STARTED, data)]
+    started = P.ManufacturingStarted(
+        require_text("order reference", c.order_ref),
+        collection.din if collection else "",
+        weight,
+        c.scanned_coi,
+        c.scanned_din,
+    )
+    return [d.event(started)]
 
 
 # --- release, out of specification, shipping, quarantine ------------------------------------
@@ -320,7 +331,7 @@ def _manufacturing(d: _Decision, c: C.StartManufacturing) -> list[Event]:
 
 def _bag_plan(
     d: _Decision, bags: tuple[C.BagSpec, ...], dose: ResolvedFact
-) -> list[dict[str, Any]]:
+) -> tuple[P.BagRecord, ...]:
     """The bags as released; a split-dose rule gives each part its label day."""
     if not bags:
         raise InvalidInput("a released product has at least one bag")
@@ -338,16 +349,8 @@ def _bag_plan(
                 f"bag {bag_id}: the dose has {count} part(s); part {bag.part} is not one"
             )
         day = int(parts[bag.part - 1].get("day", 1)) if parts else 1
-        plan.append(
-            {
-                "bag_id": bag_id,
-                "lot": require_text("bag lot", bag.lot),
-                "part": bag.part,
-                "day": day,
-                "tolerance_days": tolerance,
-            }
-        )
-    return plan
+        plan.append(P.BagRecord(bag_id, require_text("bag lot", bag.lot), bag.part, day, tolerance))
+    return tuple(plan)
 
 
 def _judge_dose(
@@ -372,38 +375,39 @@ def _judge_dose(
 
 def _release_data(
     d: _Decision, dose_cells: float, bags: tuple[C.BagSpec, ...], signature: C.Signature
-) -> tuple[dict[str, Any], ResolvedFact, bool]:
+) -> tuple[P.ProductReleased, ResolvedFact]:
     dose, low, high, inside = _judge_dose(d, dose_cells)
-    data = {
-        "dose_cells": float(dose_cells),
-        "dose_range": {"min": low, "max": high},
-        "weight_kg": d.ctx.state.order_weight_kg,
-        "in_range": inside,
-        "bags": _bag_plan(d, bags, dose),
-        "signature": signature.to_dict(),
-    }
-    return data, dose, inside
+    released = P.ProductReleased(
+        dose_cells=float(dose_cells),
+        dose_min=low,
+        dose_max=high,
+        weight_kg=d.ctx.state.order_weight_kg,
+        in_range=inside,
+        bags=_bag_plan(d, bags, dose),
+        signature=P.SignedBy.of(signature),
+    )
+    return released, dose
 
 
 def _release(d: _Decision, c: C.ReleaseProduct) -> list[Event]:
     require_signature(d.ctx, c.signature, (Role.MANUFACTURING, Role.QUALITY), "product release")
     labels.require_reconciled(d.ctx)
-    data, dose, inside = _release_data(d, c.dose_cells, c.bags, c.signature)
-    if data["dose_range"]["min"] is None and float(c.dose_cells) <= data["dose_range"]["max"]:
+    released, dose = _release_data(d, c.dose_cells, c.bags, c.signature)
+    low, high = released.dose_min, released.dose_max
+    if low is None and high is not None and float(c.dose_cells) <= high:
         raise d.ctx.refuse_by(
             dose,
             "the label gives no lower bound of the dose, so release cannot confirm the dose is "
             "inside its range: record it as out of specification for a quality decision",
         )
-    if not inside:
-        low, high = data["dose_range"]["min"], data["dose_range"]["max"]
+    if not released.in_range:
         raise d.ctx.refuse_by(
             dose,
-            f"release needs a dose inside the label's range for {data['weight_kg']:g} kg "
+            f"release needs a dose inside the label's range for {released.weight_kg:g} kg "
             f"(the weight on the manufacturing order): {_fmt(low)} to {_fmt(high)} cells; "
             f"{_fmt(float(c.dose_cells))} is outside it (record it as out of specification)",
         )
-    return [d.event(T.PRODUCT_RELEASED, data)]
+    return [d.event(released)]
 
 
 def _fmt(value: float | None) -> str:
@@ -414,17 +418,27 @@ def _out_of_spec(d: _Decision, c: C.RecordOutOfSpecification) -> list[Event]:
     require_signature(
         d.ctx, c.signature, (Role.MANUFACTURING, Role.QUALITY), "an out-of-specification result"
     )
-    data, _dose, _inside = _release_data(d, c.dose_cells, c.bags, c.signature)
-    data["reason"] = require_text("reason", c.reason)
-    return [d.event(T.PRODUCT_OUT_OF_SPECIFICATION, data)]
+    r, _dose = _release_data(d, c.dose_cells, c.bags, c.signature)
+    out = P.ProductOutOfSpecification(
+        r.dose_cells,
+        r.dose_min,
+        r.dose_max,
+        r.weight_kg,
+        r.in_range,
+        r.bags,
+        r.signature,
+        require_text("reason", c.reason),
+    )
+    return [d.event(out)]
 
 
 def _decide_oos(d: _Decision, c: C.DecideOutOfSpecification) -> list[Event]:
     require_signature(
         d.ctx, c.signature, (Role.QUALITY,), "a decision on out-of-specification product"
     )
-    data = {"reason": require_text("reason", c.reason), "signature": c.signature.to_dict()}
-    return [d.event(T.OOS_ACCEPTED if c.accept else T.OOS_REJECTED, data)]
+    reason, signature = require_text("reason", c.reason), P.SignedBy.of(c.signature)
+    decided = P.OosAccepted if c.accept else P.OosRejected
+    return [d.event(decided(reason, signature))]
 
 
 def _bag_ids(state: CaseState) -> list[str]:
@@ -434,54 +448,49 @@ def _bag_ids(state: CaseState) -> list[str]:
 def _ship(d: _Decision, c: C.ShipProduct) -> list[Event]:
     require_coi_scan(d.ctx, c.scanned_coi, "chain-of-identity")
     require_bag_scans(d.ctx, c.scanned_bag_ids, _bag_ids(d.ctx.state))
-    data = {
-        "courier": require_text("courier", c.courier),
-        "scanned_coi": c.scanned_coi,
-        "scanned_bag_ids": list(c.scanned_bag_ids),
-    }
-    return [d.event(T.PRODUCT_SHIPPED, data)]
+    shipped = P.ProductShipped(
+        require_text("courier", c.courier), c.scanned_coi, tuple(c.scanned_bag_ids)
+    )
+    return [d.event(shipped)]
 
 
-def _reading(d: _Decision, celsius: float, location: str) -> Event:
+def _reading(d: _Decision, celsius: float, location: str) -> P.TemperatureRecorded:
     value = check_temperature(celsius)
     limit = d.fact(FactName.STORAGE_MAX_CELSIUS)
-    data = {
-        "celsius": value,
-        "limit_celsius": float(limit.value),
-        "excursion": value > float(limit.value),
-        "location": require_text("location", location),
-    }
-    return d.event(T.TEMPERATURE_RECORDED, data)
+    return P.TemperatureRecorded(
+        value, float(limit.value), value > float(limit.value), require_text("location", location)
+    )
 
 
 def _temperature(d: _Decision, c: C.RecordTemperature) -> list[Event]:
-    return [_reading(d, c.celsius, c.location)]
+    return [d.event(_reading(d, c.celsius, c.location))]
 
 
 def _decide_quarantine(d: _Decision, c: C.DecideQuarantine) -> list[Event]:
     require_signature(d.ctx, c.signature, (Role.QUALITY,), "a decision on quarantined product")
-    data = {"reason": require_text("reason", c.reason), "signature": c.signature.to_dict()}
-    return [d.event(T.QUARANTINE_RELEASED if c.release else T.QUARANTINE_REJECTED, data)]
+    reason, signature = require_text("reason", c.reason), P.SignedBy.of(c.signature)
+    decided = P.QuarantineReleased if c.release else P.QuarantineRejected
+    return [d.event(decided(reason, signature))]
 
 
 def _receive(d: _Decision, c: C.ReceiveProduct) -> list[Event]:
     require_coi_scan(d.ctx, c.scanned_coi, "chain-of-identity")
     require_bag_scans(d.ctx, c.scanned_bag_ids, _bag_ids(d.ctx.state))
     reading = _reading(d, c.celsius, "receipt")
-    if reading.data["excursion"]:
-        return [reading]  # the shipper arrived too warm: quarantine, not receipt
-    data = {
-        "scanned_coi": c.scanned_coi,
-        "scanned_bag_ids": list(c.scanned_bag_ids),
-        "celsius": reading.data["celsius"],
-        "limit_celsius": reading.data["limit_celsius"],
-        "storage_location": require_text("storage location", c.storage_location),
-    }
-    return [d.event(T.PRODUCT_RECEIVED, data)]
+    if reading.excursion:
+        return [d.event(reading)]  # the shipper arrived too warm: quarantine, not receipt
+    received = P.ProductReceived(
+        reading.celsius,
+        reading.limit_celsius,
+        require_text("storage location", c.storage_location),
+        c.scanned_coi,
+        tuple(c.scanned_bag_ids),
+    )
+    return [d.event(received)]
 
 
 def _available(d: _Decision, c: C.ConfirmProductAvailability) -> list[Event]:
-    return [d.event(T.AVAILABILITY_CONFIRMED, {})]
+    return [d.event(P.AvailabilityConfirmed())]
 
 
 # --- site protocol, lymphodepletion ----------------------------------------------------------
@@ -504,15 +513,15 @@ def _site_protocol(d: _Decision, c: C.RecordSiteProtocolValue) -> list[Event]:
             version.source_text,
             RuleKind.LABEL,
         )
-    data = {
-        "indication": d.ctx.state.indication_id,
-        "fact": fact.value,
-        "value": c.value,
-        "document_ref": require_text("document reference", c.document_ref),
-        "effective_on": c.effective_on.isoformat(),
-        "signature": c.signature.to_dict(),
-    }
-    return [d.event(T.SITE_PROTOCOL_RECORDED, data)]
+    recorded = P.SiteProtocolRecorded(
+        d.ctx.state.indication_id,
+        fact.value,
+        c.value,
+        require_text("document reference", c.document_ref),
+        c.effective_on,
+        P.SignedBy.of(c.signature),
+    )
+    return [d.event(recorded)]
 
 
 def _fludarabine(d: _Decision, c: C.ModifyFludarabineDose) -> list[Event]:
@@ -524,13 +533,10 @@ def _fludarabine(d: _Decision, c: C.ModifyFludarabineDose) -> list[Event]:
     if not (math.isfinite(reduction) and 0 < reduction < 100):
         raise InvalidInput("the reduction is a percentage between 0 and 100")
     d.optional_fact(FactName.FLUDARABINE_RENAL_ADJUSTMENT)
-    data = {
-        "creatinine_clearance_ml_min": clearance,
-        "reduction_percent": reduction,
-        "reason": require_text("reason", c.reason),
-        "signature": c.signature.to_dict(),
-    }
-    return [d.event(T.FLUDARABINE_MODIFIED, data)]
+    modified = P.FludarabineModified(
+        clearance, reduction, require_text("reason", c.reason), P.SignedBy.of(c.signature)
+    )
+    return [d.event(modified)]
 
 
 def describe_regimen(regimen: Mapping[str, Any]) -> str:
@@ -543,54 +549,55 @@ def describe_regimen(regimen: Mapping[str, Any]) -> str:
 
 
 def _ld_regimen(d: _Decision, named: str) -> dict[str, Any]:
-    """The lymphodepleting regimen ``named`` (its catalog id, any case) among the label's
-    regimens for the indication in force on the command's date and region, the site protocol
-    filling a regimen the catalog does not know; anything else is refused."""
-    fact = d.fact(FactName.LYMPHODEPLETION)  # FactMissing when unknown and not site-filled
-    regimens = [r for r in fact.value if isinstance(r, Mapping) and "id" in r]
-    wanted = named.casefold()
-    for regimen in regimens:
-        if str(regimen["id"]).casefold() == wanted:
-            return dict(regimen)
-    whose = "the label's" if kind_of(fact) is RuleKind.LABEL else "the site protocol's"
-    accepted = "; ".join(describe_regimen(r) for r in regimens) or "none"
+    """The lymphodepleting regimen ``named`` (its catalog id, any case) among the regimens the
+    case may be given (:mod:`cartflow.domain.journey.regimens`); anything else is refused."""
+    given = lymphodepletion_regimens(d.ctx)  # FactMissing when unknown and not site-filled
+    d.facts.append(given.fact)  # cited in the event, like every fact a guard read
+    regimen = given.named(named)
+    if regimen is not None:
+        return dict(regimen)
+    accepted = "; ".join(describe_regimen(r) for r in given.regimens) or "none"
     raise d.ctx.refuse_by(
-        fact,
-        f"the regimen must be one of {whose} lymphodepleting regimens for "
+        given.fact,
+        f"the regimen must be one of {given.whose} lymphodepleting regimens for "
         f"{d.ctx.state.indication_id} (by id): {accepted}; {named!r} is not one of them",
     )
 
 
-def _regimen_given(d: _Decision, regimen: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _regimen_given(d: _Decision, regimen: Mapping[str, Any]) -> tuple[P.RegimenDrug, ...]:
     """The regimen's drugs as recorded (drug, mg_per_m2, days, on_days), fludarabine carrying
     the reduction of the latest signed ``ModifyFludarabineDose`` if there is one."""
     modified = [e for e in d.ctx.state.exceptions if e.kind == "fludarabine_dose_modified"]
     drugs = []
     for drug in regimen.get("drugs", ()):
-        given: dict[str, Any] = {
-            "drug": drug["drug"],
-            "mg_per_m2": drug["mg_per_m2"],
-            "days": drug["days"],
-        }
-        if "on_days" in drug:
-            given["on_days"] = list(drug["on_days"])
+        reduced = None
         if drug["drug"] == "fludarabine" and modified:
-            given["reduced_by_percent"] = modified[-1].details.get("reduction_percent")
-        drugs.append(given)
-    return drugs
+            reduced = modified[-1].details.get("reduction_percent")
+        drugs.append(P.RegimenDrug.of(drug, reduced))
+    return tuple(drugs)
 
 
 def _start_ld(d: _Decision, c: C.StartLymphodepletion) -> list[Event]:
     state = d.ctx.state
     regimen = _ld_regimen(d, require_text("regimen", c.regimen))
     repeat = state.step is Step.LYMPHODEPLETED and state.ld_completed_at is not None
-    data: dict[str, Any] = {
-        "regimen": regimen["id"],
-        "regimen_drugs": _regimen_given(d, regimen),
-        "repeat": repeat,
-    }
-    if regimen.get("use_when"):
-        data["regimen_use_when"] = regimen["use_when"]
+    started = P.LdStarted(
+        regimen["id"],
+        repeat,
+        _regimen_given(d, regimen),
+        regimen["use_when"] if regimen.get("use_when") else None,
+    )
+    dose = d.ctx.try_resolve(FactName.DOSE)
+    marrow = None if dose is None else split_dose.check_marrow_before_ld(d.ctx, dose)
+    if marrow is not None:
+        assert dose is not None
+        d.facts.append(dose)
+        started = dataclasses.replace(
+            started,
+            marrow_blast_percent=marrow.blast_percent,
+            marrow_sampled_at=marrow.sampled_at,
+            dose_regimen=marrow.regimen,
+        )
     if repeat:
         ended = state.ld_completed_at
         assert ended is not None
@@ -620,8 +627,8 @@ def _start_ld(d: _Decision, c: C.StartLymphodepletion) -> list[Event]:
                 error.rule_id = "ld.repeat_too_soon"
                 error.params = _repeat_params(d, ended, limit, days)
                 raise error
-        data["days_since_last_ld"] = days
-    return [d.event(T.LD_STARTED, data)]
+        started = dataclasses.replace(started, days_since_last_ld=days)
+    return [d.event(started)]
 
 
 def _repeat_params(d: _Decision, ended: datetime, limit: int, days: int) -> dict[str, Any]:
@@ -657,20 +664,15 @@ def _complete_ld(d: _Decision, c: C.CompleteLymphodepletion) -> list[Event]:
         last_day = local_date(course.started_at, d.ctx.zone) + timedelta(days=scheduled - 1)
         error.params = {"scheduled_days": scheduled, "day": today, "last_day": last_day.isoformat()}
         raise error
-    return [d.event(T.LD_COMPLETED, {"day_of_course": today})]
+    return [d.event(P.LdCompleted(today))]
 
 
 def _stop_ld(d: _Decision, c: C.StopLymphodepletion) -> list[Event]:
     require_signature(d.ctx, c.signature, (Role.PHYSICIAN,), "stopping lymphodepletion early")
     reason = require_text("reason", c.reason)
     today, scheduled = _ld_day(d)
-    data = {
-        "reason": reason,
-        "day_of_course": today,
-        "scheduled_days": scheduled,
-        "signature": c.signature.to_dict(),
-    }
-    return [d.event(T.LD_STOPPED_EARLY, data)]
+    stopped = P.LdStoppedEarly(reason, today, scheduled, P.SignedBy.of(c.signature))
+    return [d.event(stopped)]
 
 
 def _omit_ld(d: _Decision, c: C.OmitLymphodepletion) -> list[Event]:
@@ -689,14 +691,10 @@ def _omit_ld(d: _Decision, c: C.OmitLymphodepletion) -> list[Event]:
             f"{float(limit.value):.3g}/L; this one is {wbc:.3g}/L",
         )
     _check_wbc_fresh(d, limit, c.wbc_measured_at)
-    data = {
-        "wbc_per_l": wbc,
-        "wbc_measured_at": c.wbc_measured_at.isoformat(),
-        "limit_per_l": float(limit.value),
-        "reason": reason,
-        "signature": c.signature.to_dict(),
-    }
-    return [d.event(T.LD_OMITTED, data)]
+    omitted = P.LdOmitted(
+        wbc, c.wbc_measured_at, float(limit.value), reason, P.SignedBy.of(c.signature)
+    )
+    return [d.event(omitted)]
 
 
 def _check_wbc_fresh(d: _Decision, limit: ResolvedFact, measured_at: Any) -> None:
@@ -742,7 +740,7 @@ def monitoring_window(
     return {"days": params["min_days"], "day": params["day"], "earliest": params["earliest"]}
 
 
-def _check_ld_for_infusion(d: _Decision) -> dict[str, Any]:
+def _check_ld_for_infusion(d: _Decision) -> P.LdCheck:
     """Lymphodepletion completed within the label's window before today, or omitted under a
     signed exception with a recent low white-cell count."""
     state = d.ctx.state
@@ -750,7 +748,7 @@ def _check_ld_for_infusion(d: _Decision) -> dict[str, Any]:
         limit = d.fact(FactName.LD_OMISSION_WBC_MAX)
         measured = state.ld_omission.details.get("wbc_measured_at")
         _check_wbc_fresh(d, limit, datetime.fromisoformat(str(measured)))
-        return {"ld_omitted": True, "days_since_ld": None}
+        return P.LdCheck(omitted=True, days_since_ld=None)
     ended = state.ld_completed_at
     if ended is None:
         error = d.ctx.refuse("infusion needs lymphodepletion completed (or a signed omission)")
@@ -768,7 +766,7 @@ def _check_ld_for_infusion(d: _Decision) -> dict[str, Any]:
         error.rule_id = "infusion.too_early" if days < low else "infusion.too_late"
         error.params = params
         raise error
-    return {"ld_omitted": False, "days_since_ld": days}
+    return P.LdCheck(omitted=False, days_since_ld=days)
 
 
 def _check_split_day(d: _Decision, bag: Bag) -> int | None:
@@ -777,23 +775,8 @@ def _check_split_day(d: _Decision, bag: Bag) -> int | None:
     if first is None:
         return None
     day = local_days_between(first, d.ctx.at, d.ctx.zone) + 1
-    if bag.part > 1 and abs(day - bag.day) > bag.tolerance_days:
-        dose = d.fact(FactName.DOSE)
-        error = d.ctx.refuse_by(
-            dose,
-            f"part {bag.part} of the split dose is given on Day {bag.day} "
-            f"(±{bag.tolerance_days}); today is Day {day}",
-        )
-        error.rule_id = "infusion.split_day"
-        on = local_date(first, d.ctx.zone) + timedelta(days=bag.day - 1)
-        error.params = {
-            "part": bag.part,
-            "label_day": bag.day,
-            "tolerance_days": bag.tolerance_days,
-            "day": day,
-            "on": on.isoformat(),
-        }
-        raise error
+    if bag.part > 1:
+        split_dose.check_later_part(d.ctx, d.fact(FactName.DOSE), bag, day)
     return day
 
 
@@ -819,17 +802,10 @@ def _thaw(d: _Decision, c: C.ThawBag) -> list[Event]:
             f"the bags of dose part {_next_part(state)} are thawed first (this bag is part "
             f"{bag.part})"
         )
-    ld = _check_ld_for_infusion(d) if bag.part == 1 else {}
+    ld = _check_ld_for_infusion(d) if bag.part == 1 else None
     day = _check_split_day(d, bag)
-    data = {
-        "bag_id": bag.bag_id,
-        "scanned_coi": c.scanned_coi,
-        "scanned_bag_id": c.scanned_bag_id,
-        "part": bag.part,
-        "split_day": day,
-        **ld,
-    }
-    return [d.event(T.PRODUCT_THAWED, data)]
+    thawed = P.ProductThawed(bag.bag_id, bag.part, day, c.scanned_coi, c.scanned_bag_id, ld)
+    return [d.event(thawed)]
 
 
 def _infuse(d: _Decision, c: C.InfuseBag) -> list[Event]:
@@ -865,30 +841,30 @@ def _infuse(d: _Decision, c: C.InfuseBag) -> list[Event]:
             .isoformat(timespec="minutes"),
         }
         raise error
-    ld = _check_ld_for_infusion(d) if bag.part == 1 else {}
+    ld = _check_ld_for_infusion(d) if bag.part == 1 else None
     day = _check_split_day(d, bag)
-    verified = {
-        "bag_id": bag.bag_id,
-        "wristband": wristband,
-        "identity": "confirmed",
-        "bag_label": bag_label,
-        # A bag's label names a case or a collection, never a person: kept as scanned.
-        "scanned_bag_label": str(c.scanned_bag_label).strip(),
-        "scanned_bag_id": str(c.scanned_bag_id).strip(),
-        "performer": c.performer.to_dict(),
-        "witness": c.signature.signer_id,
-    }
-    infused = {
-        "bag_id": bag.bag_id,
-        "part": bag.part,
-        "thawed_at": thaw.at.isoformat(),
-        "minutes_since_thaw": round(minutes, 3),
-        "split_day": day,
-        "performer": c.performer.to_dict(),
-        "signature": c.signature.to_dict(),
-        **ld,
-    }
-    return [d.event(T.BEDSIDE_VERIFIED, verified), d.event(T.PRODUCT_INFUSED, infused)]
+    performer = P.PerformerRecord.of(c.performer)
+    verified = P.BedsideVerified(
+        bag_id=bag.bag_id,
+        wristband=wristband,
+        bag_label=bag_label,
+        performer=performer,
+        witness=c.signature.signer_id,
+        identity="confirmed",
+        scanned_bag_label=str(c.scanned_bag_label).strip(),
+        scanned_bag_id=str(c.scanned_bag_id).strip(),
+    )
+    infused = P.ProductInfused(
+        bag_id=bag.bag_id,
+        part=bag.part,
+        signature=P.SignedBy.of(c.signature),
+        performer=performer,
+        thawed_at=thaw.at,
+        minutes_since_thaw=round(minutes, 3),
+        split_day=day,
+        ld=ld,
+    )
+    return [d.event(verified), d.event(infused)]
 
 
 # --- observations (observations.py holds their rules) ---------------------------------------
@@ -906,6 +882,10 @@ def _measurement(d: _Decision, c: C.RecordKineticsMeasurement) -> list[Event]:
     return [observations.measurement(d.ctx, c, d.event)]
 
 
+def _marrow_blasts(d: _Decision, c: C.RecordMarrowBlasts) -> list[Event]:
+    return [observations.marrow_blasts(d.ctx, c, d.event)]
+
+
 def _deviation(d: _Decision, c: C.OpenDeviation) -> list[Event]:
     return [observations.deviation(d.ctx, c, d.event)]
 
@@ -914,10 +894,10 @@ def _deviation(d: _Decision, c: C.OpenDeviation) -> list[Event]:
 
 
 def _start_monitoring(d: _Decision, c: C.StartMonitoring) -> list[Event]:
-    return [d.event(T.MONITORING_STARTED, {})]
+    return [d.event(P.MonitoringStarted())]
 
 
-def _follow_up_until(d: _Decision) -> Any:
+def _follow_up_until(d: _Decision) -> date:
     first = d.ctx.state.first_infusion_at
     assert first is not None
     return add_years(local_date(first, d.ctx.zone), FOLLOW_UP_YEARS)
@@ -937,12 +917,11 @@ def _complete_monitoring(d: _Decision, c: C.CompleteMonitoring) -> list[Event]:
         error.rule_id = "monitoring.minimum_days"
         error.params = params
         raise error
-    data = {"days_since_infusion": days, "follow_up_until": _follow_up_until(d).isoformat()}
-    return [d.event(T.MONITORING_COMPLETED, data)]
+    return [d.event(P.MonitoringCompleted(days, _follow_up_until(d)))]
 
 
 def _visit(d: _Decision, c: C.RecordFollowUpVisit) -> list[Event]:
-    return [d.event(T.FOLLOW_UP_VISIT, {"note_ref": c.note_ref})]
+    return [d.event(P.FollowUpVisit(c.note_ref))]
 
 
 def _complete_follow_up(d: _Decision, c: C.CompleteFollowUp) -> list[Event]:
@@ -956,7 +935,7 @@ def _complete_follow_up(d: _Decision, c: C.CompleteFollowUp) -> list[Event]:
         error.rule_id = "follow_up.until"
         error.params = {"years": FOLLOW_UP_YEARS, "until": until.isoformat()}
         raise error
-    return [d.event(T.FOLLOW_UP_COMPLETED, {"follow_up_until": until.isoformat()})]
+    return [d.event(P.FollowUpCompleted(until))]
 
 
 WITHDRAWAL_SIGNERS: Final = (Role.PHYSICIAN, Role.COORDINATOR)
@@ -965,22 +944,22 @@ DEATH_SIGNERS: Final = (Role.PHYSICIAN,)
 
 def _withdraw(d: _Decision, c: C.WithdrawCase) -> list[Event]:
     require_signature(d.ctx, c.signature, WITHDRAWAL_SIGNERS, "withdrawing a case")
-    data = {
-        "reason": require_text("reason", c.reason),
-        "after_infusion": bool(d.ctx.state.infusions),
-        "signature": c.signature.to_dict(),
-    }
-    return [d.event(T.CASE_WITHDRAWN, data)]
+    withdrawn = P.CaseWithdrawn(
+        require_text("reason", c.reason),
+        bool(d.ctx.state.infusions),
+        P.SignedBy.of(c.signature),
+    )
+    return [d.event(withdrawn)]
 
 
 def _death(d: _Decision, c: C.RecordDeath) -> list[Event]:
     require_signature(d.ctx, c.signature, DEATH_SIGNERS, "recording a death")
-    data = {"reason": require_text("reason", c.reason), "signature": c.signature.to_dict()}
-    return [d.event(T.CASE_DECEASED, data)]
+    deceased = P.CaseDeceased(require_text("reason", c.reason), P.SignedBy.of(c.signature))
+    return [d.event(deceased)]
 
 
 def _expire(d: _Decision, c: C.ExpireProduct) -> list[Event]:
-    return [d.event(T.PRODUCT_EXPIRED, {"reason": require_text("reason", c.reason)})]
+    return [d.event(P.ProductExpired(require_text("reason", c.reason)))]
 
 
 def _dispose(d: _Decision, c: C.DisposeProduct) -> list[Event]:
@@ -988,12 +967,12 @@ def _dispose(d: _Decision, c: C.DisposeProduct) -> list[Event]:
     require_signature(d.ctx, c.signature, (Role.PHARMACY, Role.QUALITY), "product disposal")
     if not state.bags or state.product_disposed or not state.remaining_bags:
         raise d.ctx.refuse("there is no unused product of this case to dispose of")
-    data = {
-        "reason": require_text("reason", c.reason),
-        "bag_ids": [b.bag_id for b in state.remaining_bags],
-        "signature": c.signature.to_dict(),
-    }
-    return [d.event(T.PRODUCT_DISPOSED, data)]
+    disposed = P.ProductDisposed(
+        require_text("reason", c.reason),
+        P.SignedBy.of(c.signature),
+        tuple(b.bag_id for b in state.remaining_bags),
+    )
+    return [d.event(disposed)]
 
 
 HANDLERS: dict[type[C.Command], Handler] = {
@@ -1035,6 +1014,7 @@ HANDLERS: dict[type[C.Command], Handler] = {
     C.GradeCrs: _grade_crs,
     C.GradeIcans: _grade_icans,
     C.RecordKineticsMeasurement: _measurement,
+    C.RecordMarrowBlasts: _marrow_blasts,
     C.OpenDeviation: _deviation,
     C.ReviewDeviation: lambda d, c: [observations.review_deviation(d.ctx, c, d.event)],
     C.PrintLabels: lambda d, c: [labels.print_labels(d.ctx, c, d.event)],
@@ -1043,6 +1023,10 @@ HANDLERS: dict[type[C.Command], Handler] = {
     C.VoidLabels: lambda d, c: [labels.void_labels(d.ctx, c, d.event)],
     C.RecordResponseAssessment: lambda d, c: [outcomes.assess_response(d.ctx, c, d.event)],
     C.ResolveToxicity: lambda d, c: [outcomes.resolve_toxicity(d.ctx, c, d.event)],
+    C.AcceptPlan: _accept_plan,
+    C.ConfirmPlanSlot: lambda d, c: [plans.confirm(d.ctx, c, d.event)],
+    C.DeclinePlanSlot: lambda d, c: [plans.decline(d.ctx, c, d.event)],
+    C.ReleasePlan: lambda d, c: [plans.release(d.ctx, c, d.event)],
 }
 
 _BEFORE_AVAILABLE: Final = frozenset(

@@ -48,6 +48,7 @@ BEDSIDE_VERIFIED: Final = "bedside.verified"
 CRS_GRADED: Final = "toxicity.crs_graded"
 ICANS_GRADED: Final = "toxicity.icans_graded"
 KINETICS_MEASURED: Final = "kinetics.measured"
+MARROW_BLASTS_RECORDED: Final = "marrow.blasts_recorded"
 DEVIATION_OPENED: Final = "deviation.opened"
 DEVIATION_REVIEWED: Final = "deviation.reviewed"
 SLOT_BOOKED: Final = "slot.booked"
@@ -58,6 +59,10 @@ LABEL_REPRINTED: Final = "label.reprinted"
 LABEL_VOIDED: Final = "label.voided"
 RESPONSE_ASSESSED: Final = "response.assessed"
 TOXICITY_RESOLVED: Final = "toxicity.resolved"
+PLAN_ACCEPTED: Final = "plan.accepted"
+PLAN_SLOT_CONFIRMED: Final = "plan.slot_confirmed"
+PLAN_SLOT_DECLINED: Final = "plan.slot_declined"
+PLAN_RELEASED: Final = "plan.released"
 
 OBSERVATION_TYPES: Final = frozenset(
     {
@@ -65,14 +70,19 @@ OBSERVATION_TYPES: Final = frozenset(
         CRS_GRADED,
         ICANS_GRADED,
         KINETICS_MEASURED,
+        MARROW_BLASTS_RECORDED,
         DEVIATION_OPENED,
         DEVIATION_REVIEWED,
         SLOT_BOOKED,
         RESPONSE_ASSESSED,
         TOXICITY_RESOLVED,
+        PLAN_ACCEPTED,
+        PLAN_SLOT_CONFIRMED,
+        PLAN_SLOT_DECLINED,
+        PLAN_RELEASED,
     }
 )
-"""Records beside the steps (observations, the bedside check, deviations, slot bookings):
+"""Records beside the steps (observations, the bedside check, deviations, slot bookings, plans):
 ``apply`` folds them into their own fields and leaves the steps' count (``events_applied``)
 and clock (``last_occurred_at``) as they were, as it did when the clinic wrote them beside
 the journey."""
@@ -110,6 +120,7 @@ CURRENT_VERSION: Final[dict[str, int]] = {
     CRS_GRADED: 1,
     ICANS_GRADED: 1,
     KINETICS_MEASURED: 1,
+    MARROW_BLASTS_RECORDED: 1,
     DEVIATION_OPENED: 1,
     DEVIATION_REVIEWED: 1,
     SLOT_BOOKED: 1,  # the clinic wrote the same fields before booking was a command
@@ -128,6 +139,10 @@ CURRENT_VERSION: Final[dict[str, int]] = {
     LABEL_VOIDED: 1,
     RESPONSE_ASSESSED: 1,
     TOXICITY_RESOLVED: 1,
+    PLAN_ACCEPTED: 1,
+    PLAN_SLOT_CONFIRMED: 1,
+    PLAN_SLOT_DECLINED: 1,
+    PLAN_RELEASED: 1,
 }
 
 READABLE_VERSIONS: Final[dict[str, frozenset[int]]] = {

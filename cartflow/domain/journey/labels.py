@@ -13,21 +13,22 @@ to release. The clinic checks the printer's role; the journey checks the step.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Final
 
 from cartflow.domain.catalog import RuleKind
 from cartflow.domain.errors import InvalidInput
 from cartflow.domain.events import Event
 from cartflow.domain.journey import commands as C
-from cartflow.domain.journey import event_types as T
+from cartflow.domain.journey import payloads as P
 from cartflow.domain.journey.errors import JourneyError
 from cartflow.domain.journey.guards import Context, require_text
+from cartflow.domain.journey.payloads import Payload
 from cartflow.domain.journey.records import LabelKind, LabelStatus, PrintedLabel
 from cartflow.domain.journey.state import CaseState
 from cartflow.domain.journey.steps import Step
 
-EventMaker = Callable[[str, Mapping[str, Any]], Event]
+EventMaker = Callable[[Payload], Event]
 
 RECONCILIATION_SOURCE: Final = (
     "FACT-JACIE International Standards for Hematopoietic Cellular Therapy Product "
@@ -102,39 +103,30 @@ def print_labels(ctx: Context, c: C.PrintLabels, event: EventMaker) -> Event:
     if kind is not LabelKind.PRODUCT_BAG and c.count != 1:
         raise InvalidInput(f"count: a {kind.value} label is printed one at a time")
     ids = _next_ids(ctx.state, c.count)
-    labels = [
-        {"label_id": label_id, "number": n, "of": c.count}
-        for n, label_id in enumerate(ids, start=1)
-    ]
-    return event(T.LABEL_PRINTED, {"kind": kind.value, "count": c.count, "labels": labels})
+    sheets = tuple(P.LabelSheet(label_id, n, c.count) for n, label_id in enumerate(ids, start=1))
+    return event(P.LabelsPrinted(kind.value, sheets))
 
 
 def apply_labels(ctx: Context, c: C.ApplyLabels, event: EventMaker) -> Event:
     labels = _unaccounted(ctx, tuple(c.label_ids), "applied")
-    ids = [label.label_id for label in labels]
-    return event(T.LABEL_APPLIED, {"label_ids": ids, "count": len(ids)})
+    return event(P.LabelsApplied(tuple(label.label_id for label in labels)))
 
 
 def reprint_label(ctx: Context, c: C.ReprintLabel, event: EventMaker) -> Event:
     reason = require_text("reason for the reprint", c.reason)
     (original,) = _unaccounted(ctx, (c.label_id,), "reprinted")
     (new_id,) = _next_ids(ctx.state, 1)
-    data = {
-        "label_id": original.label_id,
-        "reason": reason,
-        "new_label_id": new_id,
-        "kind": original.kind,
-        "number": original.number,
-        "of": original.of,
-    }
-    return event(T.LABEL_REPRINTED, data)
+    return event(
+        P.LabelReprinted(
+            original.label_id, reason, new_id, original.kind, original.number, original.of
+        )
+    )
 
 
 def void_labels(ctx: Context, c: C.VoidLabels, event: EventMaker) -> Event:
     reason = require_text("reason for voiding", c.reason)
     labels = _unaccounted(ctx, tuple(c.label_ids), "voided")
-    ids = [label.label_id for label in labels]
-    return event(T.LABEL_VOIDED, {"label_ids": ids, "count": len(ids), "reason": reason})
+    return event(P.LabelsVoided(tuple(label.label_id for label in labels), reason))
 
 
 def require_reconciled(ctx: Context) -> None:
@@ -169,45 +161,33 @@ def _settle(
     )
 
 
-def _ids(d: Mapping[str, Any]) -> list[str]:
-    ids = d["label_ids"]
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise TypeError("label_ids is not a list of text")
-    return ids
-
-
-def fold_printed(s: CaseState, e: Event, d: Mapping[str, Any]) -> CaseState:
-    kind = str(d["kind"])
+def fold_printed(s: CaseState, e: Event, p: P.LabelsPrinted) -> CaseState:
     printed = tuple(
-        PrintedLabel(
-            str(x["label_id"]), kind, int(x["number"]), int(x["of"]), e.occurred_at, e.actor
-        )
-        for x in d["labels"]
+        PrintedLabel(x.label_id, p.kind, x.number, x.of, e.occurred_at, e.actor) for x in p.labels
     )
     return dataclasses.replace(s, labels=(*s.labels, *printed))
 
 
-def fold_applied(s: CaseState, e: Event, d: Mapping[str, Any]) -> CaseState:
-    return dataclasses.replace(s, labels=_settle(s, _ids(d), LabelStatus.APPLIED, e))
+def fold_applied(s: CaseState, e: Event, p: P.LabelsApplied) -> CaseState:
+    return dataclasses.replace(s, labels=_settle(s, list(p.label_ids), LabelStatus.APPLIED, e))
 
 
-def fold_voided(s: CaseState, e: Event, d: Mapping[str, Any]) -> CaseState:
-    reason = str(d["reason"])
-    return dataclasses.replace(s, labels=_settle(s, _ids(d), LabelStatus.VOIDED, e, reason))
+def fold_voided(s: CaseState, e: Event, p: P.LabelsVoided) -> CaseState:
+    labels = _settle(s, list(p.label_ids), LabelStatus.VOIDED, e, p.reason)
+    return dataclasses.replace(s, labels=labels)
 
 
-def fold_reprinted(s: CaseState, e: Event, d: Mapping[str, Any]) -> CaseState:
-    reason = str(d["reason"])
-    labels = _settle(s, [str(d["label_id"])], LabelStatus.REPRINTED, e, reason)
+def fold_reprinted(s: CaseState, e: Event, p: P.LabelReprinted) -> CaseState:
+    labels = _settle(s, [p.label_id], LabelStatus.REPRINTED, e, p.reason)
     new = PrintedLabel(
-        str(d["new_label_id"]),
-        str(d["kind"]),
-        int(d["number"]),
-        int(d["of"]),
+        p.new_label_id,
+        p.kind,
+        p.number,
+        p.of,
         e.occurred_at,
         e.actor,
-        replaces=str(d["label_id"]),
-        reason=reason,
+        replaces=p.label_id,
+        reason=p.reason,
     )
     return dataclasses.replace(s, labels=(*labels, new))
 

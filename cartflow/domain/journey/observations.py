@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -20,13 +20,15 @@ from cartflow.domain.catalog import RuleKind
 from cartflow.domain.errors import InvalidInput
 from cartflow.domain.events import Event
 from cartflow.domain.journey import commands as C
-from cartflow.domain.journey import event_types as T
+from cartflow.domain.journey import payloads as P
 from cartflow.domain.journey.errors import DuplicateObservation, JourneyError
 from cartflow.domain.journey.guards import POLICY, Context, require_signature, require_text
+from cartflow.domain.journey.payloads import Payload
 from cartflow.domain.journey.state import CaseState
+from cartflow.domain.journey.steps import TERMINAL
 from cartflow.domain.roles import Role
 
-EventMaker = Callable[[str, Mapping[str, Any]], Event]
+EventMaker = Callable[[Payload], Event]
 
 AFTER_INFUSION_SOURCE: Final = (
     "CRS and ICANS are graded after a CAR-T infusion (ASTCT 2019, Lee et al.); transgene "
@@ -109,7 +111,9 @@ def grade_crs(ctx: Context, c: C.GradeCrs, event: EventMaker) -> Event:
     }
     earlier = tuple((g.observed, g.recorded_at, g.actor) for g in ctx.state.crs_grades)
     _refuse_repeat(ctx, "CRS grade", earlier, observed)
-    return event(T.CRS_GRADED, {"observed": observed, **grade.to_dict()})
+    return event(
+        P.CrsGraded(observed, grade.grade, grade.crs, grade.reason, tuple(grade.deciding_domains))
+    )
 
 
 def grade_icans(ctx: Context, c: C.GradeIcans, event: EventMaker) -> Event:
@@ -137,7 +141,17 @@ def grade_icans(ctx: Context, c: C.GradeIcans, event: EventMaker) -> Event:
     }
     earlier = tuple((g.observed, g.recorded_at, g.actor) for g in ctx.state.icans_grades)
     _refuse_repeat(ctx, "ICANS grade", earlier, observed)
-    return event(T.ICANS_GRADED, {"observed": observed, **grade.to_dict()})
+    return event(
+        P.IcansGraded(
+            observed,
+            grade.grade,
+            grade.icans,
+            grade.instrument.value,
+            tuple(grade.deciding_domains),
+            dict(grade.domain_grades),
+            grade.reason,
+        )
+    )
 
 
 def _number(value: float | None, name: str) -> float | None:
@@ -214,13 +228,28 @@ def measurement(ctx: Context, c: C.RecordKineticsMeasurement, event: EventMaker)
         for m in ctx.state.measurements
     )
     _refuse_repeat(ctx, "measurement", earlier, values)
-    data = {
-        **values,
-        "censored": censored,
-        "unit": UNIT,
-        "infused_at": first.isoformat(),
-    }
-    return dataclasses.replace(event(T.KINETICS_MEASURED, data), occurred_at=at)
+    payload = P.KineticsMeasured(round(days, 6), copies, limit, censored, UNIT, first)
+    return dataclasses.replace(event(payload), occurred_at=at)
+
+
+def marrow_blasts(ctx: Context, c: C.RecordMarrowBlasts, event: EventMaker) -> Event:
+    """A bone-marrow blast percentage, at the time its sample was taken (split_dose.py)."""
+    if not ctx.state.coi or ctx.state.step in TERMINAL:
+        raise InvalidInput("a marrow blast count is recorded on an open case")
+    accepted = "blast_percent is the share of blasts among nucleated marrow cells: 0 to 100"
+    try:
+        percent = _number(c.blast_percent, "blast_percent")
+    except InvalidInput:
+        raise InvalidInput(f"{accepted}; got {c.blast_percent!r}") from None
+    if percent is None or not 0.0 <= percent <= 100.0:
+        raise InvalidInput(f"{accepted}; got {c.blast_percent!r}")
+    earlier = tuple(
+        ({"blast_percent": b.blast_percent}, b.recorded_at, b.actor)
+        for b in ctx.state.marrow_blasts
+    )
+    values = {"blast_percent": percent}
+    _refuse_repeat(ctx, "marrow blast count", earlier, values)
+    return dataclasses.replace(event(P.MarrowBlastsRecorded(percent)), occurred_at=ctx.at)
 
 
 def deviation(ctx: Context, c: C.OpenDeviation, event: EventMaker) -> Event:
@@ -233,7 +262,7 @@ def deviation(ctx: Context, c: C.OpenDeviation, event: EventMaker) -> Event:
     if len(summary) > SUMMARY_MAX:
         raise InvalidInput(f"summary: say what happened in 1 to {SUMMARY_MAX} characters")
     details = {str(k): str(v) for k, v in c.details}
-    return event(T.DEVIATION_OPENED, {"kind": c.kind, "summary": summary, "details": details})
+    return event(P.DeviationOpened(c.kind, summary, details))
 
 
 COMMENT_MAX: Final = 1000
@@ -277,8 +306,7 @@ def review_deviation(ctx: Context, c: C.ReviewDeviation, event: EventMaker) -> E
             )
             error.params = {"number": number}
             raise error
-    data = {"numbers": numbers, "comment": comment, "signature": c.signature.to_dict()}
-    return event(T.DEVIATION_REVIEWED, data)
+    return event(P.DeviationReviewed(tuple(numbers), comment, P.SignedBy.of(c.signature)))
 
 
 def last_grade(state: CaseState) -> tuple[int | None, int | None]:

@@ -6,24 +6,25 @@ given for it). Both are observations: they record what was seen and never move t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Final
+from typing import Final
 
 from cartflow.domain.catalog import RuleKind
 from cartflow.domain.errors import InvalidInput
 from cartflow.domain.events import Event
 from cartflow.domain.journey import commands as C
-from cartflow.domain.journey import event_types as T
+from cartflow.domain.journey import payloads as P
 from cartflow.domain.journey.errors import JourneyError
 from cartflow.domain.journey.guards import Context
 from cartflow.domain.journey.observations import first_infusion
+from cartflow.domain.journey.payloads import Payload
 from cartflow.domain.journey.records import ResponseAssessment, ToxicityResolution
 from cartflow.domain.journey.state import CaseState, ToxicityGrade
 from cartflow.domain.journey.time_windows import local_date
 
-EventMaker = Callable[[str, Mapping[str, Any]], Event]
+EventMaker = Callable[[Payload], Event]
 
 OUTCOME_SOURCE: Final = (
     "response and toxicity after a CAR-T infusion are recorded from the infusion on "
@@ -102,13 +103,7 @@ def assess_response(ctx: Context, c: C.RecordResponseAssessment, event: EventMak
     if c.assessed_on > ctx.on:
         raise InvalidInput("assessed_on: not in the future")
     day = (c.assessed_on - infused_on).days
-    data = {
-        "response": response,
-        "method": method,
-        "assessed_on": c.assessed_on.isoformat(),
-        "day": day,
-    }
-    return event(T.RESPONSE_ASSESSED, data)
+    return event(P.ResponseAssessed(response, method, c.assessed_on, day))
 
 
 def open_episode(state: CaseState, syndrome: str) -> tuple[ToxicityGrade, ...]:
@@ -142,34 +137,18 @@ def resolve_toxicity(ctx: Context, c: C.ResolveToxicity, event: EventMaker) -> E
     onset = episode[0].at
     if ctx.at < max(g.at for g in episode):
         raise InvalidInput("occurred_at: the resolution lies after the episode's last grade")
-    data = {
-        "syndrome": syndrome,
-        "onset_at": onset.isoformat(),
-        "max_grade": max(g.grade for g in episode),
-        "treatments": treatments,
-    }
-    return event(T.TOXICITY_RESOLVED, data)
-
-
-def fold_response(s: CaseState, e: Event, d: Mapping[str, Any]) -> CaseState:
-    record = ResponseAssessment(
-        str(d["response"]),
-        str(d["method"]),
-        date.fromisoformat(str(d["assessed_on"])),
-        int(d["day"]),
-        e.occurred_at,
-        e.actor,
+    return event(
+        P.ToxicityResolved(syndrome, onset, max(g.grade for g in episode), tuple(treatments))
     )
+
+
+def fold_response(s: CaseState, e: Event, p: P.ResponseAssessed) -> CaseState:
+    record = ResponseAssessment(p.response, p.method, p.assessed_on, p.day, e.occurred_at, e.actor)
     return dataclasses.replace(s, responses=(*s.responses, record))
 
 
-def fold_resolution(s: CaseState, e: Event, d: Mapping[str, Any]) -> CaseState:
+def fold_resolution(s: CaseState, e: Event, p: P.ToxicityResolved) -> CaseState:
     record = ToxicityResolution(
-        str(d["syndrome"]),
-        datetime.fromisoformat(str(d["onset_at"])),
-        e.occurred_at,
-        int(d["max_grade"]),
-        e.actor,
-        tuple(str(t) for t in d.get("treatments", ())),
+        p.syndrome, p.onset_at, e.occurred_at, p.max_grade, e.actor, p.treatments
     )
     return dataclasses.replace(s, toxicity_resolutions=(*s.toxicity_resolutions, record))

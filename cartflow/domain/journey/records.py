@@ -93,3 +93,57 @@ class PlannedDates:
     lymphodepletion_on: date | None = None
     infusion_on: date | None = None
     recorded_at: datetime | None = None
+
+
+# --- the accepted vein-to-vein plan (plans.py) ------------------------------------------------
+
+
+class PlanStatus(StrEnum):
+    """Where an accepted plan stands: the manufacturing site confirms or declines its slot;
+    a released plan holds nothing any more (the case is re-planned)."""
+
+    ACCEPTED = "accepted"  # the manufacturing slot is proposed to its site
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"  # the case needs a re-plan
+    RELEASED = "released"
+
+
+@dataclass(frozen=True)
+class AcceptedPlan:
+    """The planned dates of one case, as accepted by the coordinator.
+
+    The apheresis chair and the manufacturing slot are bookings of their own (``slot.booked``,
+    ``apheresis.scheduled``); the infusion bed (on ``infusion_on``), the monitoring bed (from
+    ``infusion_on`` to ``monitoring_until``) and the courier lane (``shipment_on``, from
+    ``manufacturing_site`` to ``centre``) are planned capacity held by this plan alone.
+    """
+
+    plan_id: str
+    status: str
+    centre: str
+    manufacturing_site: str
+    manufacturing_slot: str
+    apheresis_on: date
+    manufacturing_start_on: date
+    release_on: date
+    shipment_on: date
+    arrival_on: date
+    ld_start_on: date
+    ld_end_on: date
+    infusion_on: date
+    monitoring_until: date
+    transit_days: int
+    accepted_at: datetime
+    accepted_by: str
+    decided_at: datetime | None = None
+    decided_by: str = ""
+    reason: str = ""
+    released_at: datetime | None = None
+
+    @property
+    def holds_capacity(self) -> bool:
+        return self.status != PlanStatus.RELEASED.value
+
+    @property
+    def needs_replan(self) -> bool:
+        return self.status == PlanStatus.DECLINED.value

@@ -14,6 +14,7 @@ from typing import Any
 
 from cartflow.domain.catalog import SiteProtocolValue
 from cartflow.domain.journey.records import (
+    AcceptedPlan,
     PatientAccess,
     PlannedDates,
     PrintedLabel,
@@ -165,6 +166,16 @@ class ToxicityGrade:
 
 
 @dataclass(frozen=True)
+class MarrowBlastCount:
+    """A bone-marrow blast percentage and when its sample was taken (split_dose.py reads it)."""
+
+    blast_percent: float
+    sampled_at: datetime
+    recorded_at: datetime
+    actor: str
+
+
+@dataclass(frozen=True)
 class Measurement:
     """A transgene level in copies/ug genomic DNA, ``day`` days after the first infusion."""
 
@@ -186,6 +197,7 @@ class Booking:
     site: str
     day: date
     at: datetime
+    released_at: datetime | None = None  # given back by a released plan
 
 
 @dataclass(frozen=True)
@@ -279,6 +291,7 @@ class CaseState:
     crs_grades: tuple[ToxicityGrade, ...] = ()
     icans_grades: tuple[ToxicityGrade, ...] = ()
     measurements: tuple[Measurement, ...] = ()
+    marrow_blasts: tuple[MarrowBlastCount, ...] = ()
     deviations: tuple[Deviation, ...] = ()
     bookings: tuple[Booking, ...] = ()
     monitoring_started_at: datetime | None = None
@@ -294,6 +307,7 @@ class CaseState:
     anomalies: tuple[str, ...] = ()
     patient_accesses: tuple[PatientAccess, ...] = ()
     planned_dates: PlannedDates = field(default_factory=PlannedDates)
+    plan: AcceptedPlan | None = None
     last_occurred_at: datetime | None = None
     events_applied: int = 0
     labels: tuple[PrintedLabel, ...] = ()
@@ -372,6 +386,7 @@ class CaseState:
     def next_actions(self) -> tuple[str, ...]:
         """The commands (class names) the current step accepts; guards may still refuse one."""
         names = [name for name, steps in COMMAND_STEPS.items() if self.step in steps]
+        names = [n for n in names if _plan_action_open(self, n)]
         if self.step in (Step.WITHDRAWN, Step.DECEASED) and not self._unused_product:
             names = [n for n in names if n != "DisposeProduct"]
         return tuple(names)
@@ -382,6 +397,20 @@ class CaseState:
         body["waiting_for"] = self.waiting_for
         body["next_actions"] = list(self.next_actions)
         return body
+
+
+def _plan_action_open(state: CaseState, name: str) -> bool:
+    """The plan's commands where they can apply: accept without a plan holding capacity,
+    confirm or decline a proposed slot, release a plan that holds capacity."""
+    plan = state.plan
+    holding = plan is not None and plan.holds_capacity
+    if name == "AcceptPlan":
+        return not holding
+    if name in ("ConfirmPlanSlot", "DeclinePlanSlot"):
+        return plan is not None and plan.status == "accepted"
+    if name == "ReleasePlan":
+        return holding
+    return True
 
 
 def _jsonable(value: Any) -> Any:

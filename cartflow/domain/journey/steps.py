@@ -206,6 +206,22 @@ COMMAND_STEPS: dict[str, frozenset[Step]] = {
     "VoidLabels": _LABELLING,
     "RecordResponseAssessment": _OPEN,
     "ResolveToxicity": _OPEN,
+    "RecordMarrowBlasts": _OPEN,
+    # The plan books like ScheduleApheresis where the collection is still to be planned, and
+    # like BookManufacturingSlot where it is planned or done (its day then stays).
+    "AcceptPlan": frozenset(
+        {
+            Step.SCREENED,
+            Step.COLLECTION_FAILED,
+            Step.PRODUCT_DISPOSED,
+            Step.APHERESIS_SCHEDULED,
+            Step.COLLECTED,
+            Step.BRIDGING,
+        }
+    ),
+    "ConfirmPlanSlot": _OPEN,
+    "DeclinePlanSlot": _OPEN,
+    "ReleasePlan": _OPEN,
 }
 """Which commands each step accepts (by command class name); ``decide`` enforces it and
 ``CaseState.next_actions`` lists it for the pages."""

@@ -1,0 +1,41 @@
+"""The choices of a form that come from the database: open slots, apheresis units, couriers."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from cartflow.clinic.models import Site, Slot, SlotKind, TherapyCase
+from cartflow.domain.roles import SiteKind
+
+
+def _slot_label(slot: Slot) -> str:
+    free = slot.capacity - slot.booked
+    return f"{slot.site.name}: {slot.day.isoformat()} ({free} of {slot.capacity} free)"
+
+
+def _open_slots(kind: str) -> tuple[tuple[str, str], ...]:
+    today = timezone.localdate()
+    rows = (
+        Slot.objects.filter(kind=kind, day__gte=today.replace(year=today.year - 1))
+        .select_related("site")
+        .order_by("day", "site__slug")[:60]
+    )
+    return tuple((str(s.public_id), _slot_label(s)) for s in rows if s.booked < s.capacity)
+
+
+def apheresis_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]]:
+    none = ("", "No chair slot: capacity not managed (choose the unit below)")
+    units = Site.objects.filter(kind=SiteKind.APHERESIS_UNIT).order_by("name")
+    return {
+        "slot_id": (none, *_open_slots(SlotKind.APHERESIS_CHAIR)),
+        "unit": (("", "Choose…"), *((u.slug, u.name) for u in units)),
+    }
+
+
+def manufacturing_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]]:
+    return {"slot_id": _open_slots(SlotKind.MANUFACTURING)}
+
+
+def courier_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]]:
+    rows = Site.objects.filter(kind=SiteKind.COURIER).order_by("name")
+    return {"courier": tuple((s.slug, s.name) for s in rows)}

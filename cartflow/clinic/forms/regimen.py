@@ -1,0 +1,64 @@
+"""The lymphodepleting regimen field: a choice of the regimens the journey accepts for the case."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from django.utils import timezone
+
+from cartflow.clinic.case_state import case_state
+from cartflow.clinic.forms.fields import Field
+from cartflow.clinic.models import TherapyCase
+from cartflow.domain.catalog import Catalog
+from cartflow.domain.errors import DomainError
+from cartflow.domain.journey.errors import FactMissing
+from cartflow.domain.journey.regimens import regimens_for_case
+
+
+def _days(count: Any) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+def regimen_summary(regimen: Mapping[str, Any]) -> str:
+    """A regimen in words, e.g. ``flu-cy: fludarabine 25 mg/m2 x 3 days + cyclophosphamide
+    250 mg/m2 x 3 days``; an alternative regimen ends with its "use when" note."""
+    drugs = []
+    for drug in regimen.get("drugs", ()):
+        text = f"{drug['drug']} {drug['mg_per_m2']:g} mg/m2 x {_days(drug['days'])}"
+        if drug.get("on_days"):
+            text += " (days " + ", ".join(str(day) for day in drug["on_days"]) + ")"
+        drugs.append(text)
+    words = f"{regimen['id']}: {' + '.join(drugs) or 'drugs not given'}"
+    if regimen.get("use_when"):
+        words += f"; alternative, use when {regimen['use_when']}"
+    return words
+
+
+REGIMEN = Field("regimen", "Regimen", help="the label regimen id, e.g. flu-cy or cy-flu")
+
+
+def regimen_field(case: TherapyCase, catalog: Catalog) -> dict[str, Field]:
+    """The regimen as a choice of the regimens the journey accepts for this case, asked of the
+    domain (:func:`~cartflow.domain.journey.regimens.regimens_for_case`, the guard's own
+    resolution) for today. When the fact is unknown, the free-text field with the catalog's
+    "not in the catalog" message (the form still posts, so the journey's refusal is shown
+    beside it)."""
+    try:
+        state = case_state(case)
+        given = regimens_for_case(state, catalog, timezone.now())
+    except FactMissing as exc:
+        return {REGIMEN.name: replace(REGIMEN, help=exc.rule)}
+    except (DomainError, LookupError, TypeError, ValueError):
+        return {}  # no indication to judge by: the plain field, the journey still refuses
+    if not given.regimens:
+        return {}
+    return {
+        REGIMEN.name: replace(
+            REGIMEN,
+            kind="choice",
+            help=f"{given.whose} regimens for {state.indication_id} ({given.fact.source})",
+            choices=tuple((str(r["id"]), regimen_summary(r)) for r in given.regimens),
+        )
+    }
