@@ -8,10 +8,11 @@ import math
 from typing import Any
 
 from cartflow.catalog_file import load_catalog
-from cartflow.cli.common import add_json_flag, domain_errors_as_cli, emit
+from cartflow.cli.common import CliError, add_json_flag, domain_errors_as_cli, emit
 from cartflow.cli.eligibility import parse_on
 from cartflow.domain.catalog import REGIONS
 from cartflow.domain.dosing import dose_for, lymphodepletion_plan
+from cartflow.domain.renal import RENAL_UNITS
 
 
 def _number(text: str) -> float:
@@ -41,7 +42,34 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weight-kg", required=True, type=_number, metavar="W")
     parser.add_argument("--region", type=_region, metavar="R", help=", ".join(REGIONS))
     parser.add_argument("--on", metavar="YYYY-MM-DD", help="the date (default: today)")
+    parser.add_argument(
+        "--site",
+        metavar="SLUG",
+        help="a treatment site: its signed protocol values in force on the date fill the facts "
+        "the catalog does not know (reads the clinic's database)",
+    )
     add_json_flag(parser)
+
+
+def _site_values(args: argparse.Namespace, on: Any) -> tuple[Any, ...]:
+    """The site's register values in force on ``on`` (none without ``--site``)."""
+    if not getattr(args, "site", None):
+        return ()
+    return site_values_for(str(args.site), on)
+
+
+def site_values_for(slug: str, on: Any) -> tuple[Any, ...]:
+    """The register values of the site ``slug`` in force on ``on`` (reads the database)."""
+    from cartflow.cli.django_setup import setup_django
+
+    setup_django()
+    from cartflow.clinic.services import site_register
+    from cartflow.clinic.services.errors import ServiceError
+
+    try:
+        return site_register.site_values(site_register.get_site(slug), on)
+    except ServiceError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def _cells(value: int | None) -> str:
@@ -64,7 +92,7 @@ def run_dose(args: argparse.Namespace) -> int:
     on = parse_on(args.on)
     catalog = load_catalog()
     indication = catalog.find_indication(args.product, args.indication)
-    found = dose_for(indication, args.weight_kg, on, args.region)
+    found = dose_for(indication, args.weight_kg, on, args.region, _site_values(args, on))
     payload = {"product": indication.product, "indication": indication.id, **found.to_dict()}
     emit(args, payload, _dose_human)
     return 0
@@ -98,7 +126,14 @@ def run_lymphodepletion(args: argparse.Namespace) -> int:
     catalog = load_catalog()
     indication = catalog.find_indication(args.product, args.indication)
     plan = lymphodepletion_plan(
-        indication, args.height_cm, args.weight_kg, on, args.region, args.crcl
+        indication,
+        args.height_cm,
+        args.weight_kg,
+        on,
+        args.region,
+        args.crcl,
+        _site_values(args, on),
+        crcl_unit=args.crcl_unit,
     )
     payload = {"product": indication.product, **plan.to_dict()}
     emit(args, payload, _ld_human)
@@ -121,5 +156,11 @@ def register(subparsers: Any) -> None:
     )
     _common(ld)
     ld.add_argument("--height-cm", required=True, type=_number, metavar="H")
-    ld.add_argument("--crcl", type=_number, metavar="ML_MIN", help="creatinine clearance in mL/min")
+    ld.add_argument("--crcl", type=_number, metavar="CLEARANCE", help="creatinine clearance")
+    ld.add_argument(
+        "--crcl-unit",
+        choices=RENAL_UNITS,
+        default="mL/min",
+        help="the clearance's unit; a site's renal schedule refuses another unit than its own",
+    )
     ld.set_defaults(handler=run_lymphodepletion)

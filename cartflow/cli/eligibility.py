@@ -57,9 +57,15 @@ def run_eligibility(args: argparse.Namespace) -> int:
     on = parse_on(args.on)
     patient = parse_patient_json(_read_patient(args.patient))
     catalog = load_catalog()
-    results = evaluate(patient, catalog, on)
+    values: tuple[Any, ...] = ()
+    if args.site:
+        from cartflow.cli.dosing import site_values_for
+
+        values = site_values_for(args.site, on)
+    results = evaluate(patient, catalog, on, values)
     payload = {
         "on": on.isoformat(),
+        "site": args.site,
         "catalog_version": catalog.version,
         "catalog_as_of": catalog.as_of.isoformat(),
         "results": [r.to_dict() for r in results],
@@ -81,5 +87,11 @@ def register(subparsers: Any) -> None:
         help="the patient facts as a JSON file; '-' or omitted reads standard input",
     )
     parser.add_argument("--on", metavar="YYYY-MM-DD", help="the decision date (default: today)")
+    parser.add_argument(
+        "--site",
+        metavar="SLUG",
+        help="a treatment site: its signed protocol values in force on the date fill the facts "
+        "the catalog does not know (reads the clinic's database)",
+    )
     add_json_flag(parser)
     parser.set_defaults(handler=run_eligibility)

@@ -105,13 +105,14 @@ def age_years(birth: date, on: date) -> int:
 
 def _fact(state: CaseState, name: str, on: date) -> Any:
     from cartflow.clinic.services.machine import catalog
+    from cartflow.clinic.services.site_register import case_site_values
     from cartflow.domain.errors import DomainError
 
     try:
         return (
             catalog()
             .indication(state.indication_id)
-            .resolve(name, on, state.region or None, state.site_values)
+            .resolve(name, on, state.region or None, case_site_values(state, on))
         )
     except DomainError:
         return None
@@ -124,11 +125,14 @@ def foreseen(state: CaseState, now: datetime) -> list[dict[str, str]]:
     the words of the one refusal renderer."""
     from cartflow.clinic.refusal_words import attempted_words, kind_words, refusal_text, words
     from cartflow.clinic.services.machine import catalog
+    from cartflow.clinic.services.site_register import register_of
     from cartflow.domain.journey import foreseen_refusals, foreseen_windows
 
     try:
-        blocks = foreseen_refusals(state, catalog(), now)
-        windows = foreseen_windows(state, catalog(), now)
+        # The site's signed values fill facts the catalog lacks, as when the step is done.
+        register = register_of(state.site) if state.site else ()
+        blocks = foreseen_refusals(state, catalog(), now, register)
+        windows = foreseen_windows(state, catalog(), now, register)
     except DomainError:
         return []
     shown_by_block = {

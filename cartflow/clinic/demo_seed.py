@@ -614,6 +614,89 @@ def _user(username: str, printed: str) -> Any:
     return user
 
 
+# A Chinese treatment centre whose physician has signed the protocol values CNCT19's label
+# facts lack (no Chinese package insert was found: docs/catalog.md); every value and document
+# is the demo's own, synthetic, not a label's.
+EAST = ("demo-east", "Demo East Hospital (synthetic)", "Asia/Shanghai", "W9004")
+EAST_VALUES: tuple[tuple[str, str, Any], ...] = (
+    (
+        "inaticabtagene-autoleucel/b-all",
+        "dose",
+        {"kind": "per_kg_range", "min_per_kg": 800000, "max_per_kg": 1200000},
+    ),
+    (
+        "inaticabtagene-autoleucel/b-all",
+        "lymphodepletion",
+        [
+            {
+                "id": "flu-cy",
+                "drugs": [
+                    {"drug": "fludarabine", "mg_per_m2": 30, "days": 3},
+                    {"drug": "cyclophosphamide", "mg_per_m2": 300, "days": 3},
+                ],
+            }
+        ],
+    ),
+    ("inaticabtagene-autoleucel/b-all", "infusion_window_days", [2, 14]),
+    ("inaticabtagene-autoleucel/b-all", "storage_max_celsius", -150),
+    ("inaticabtagene-autoleucel/b-all", "post_thaw_minutes", 30),
+    ("inaticabtagene-autoleucel/b-all", "monitoring_days", 28),
+)
+RENAL_SCHEDULE = {
+    "unit": "mL/min/1.73 m2",
+    "bands": [
+        {"from": 0, "below": 30, "reduce_by_percent": 100},
+        {"from": 30, "below": 70, "reduce_by_percent": 20},
+        {"from": 70, "below": None, "reduce_by_percent": 0},
+    ],
+}
+
+
+def _seed_registers(
+    sites: dict[str, Site], people: dict[str, Any], system: Any, now: datetime
+) -> None:
+    """The demo's signed protocol values: CNCT19's at the Chinese centre, and the children's
+    centre's fludarabine renal schedule for the products it treats with."""
+    from cartflow.clinic.services import site_register
+
+    slug, name, zone, fin = EAST
+    east = Site.objects.filter(slug=slug).first() or services.create_site(
+        slug,
+        name,
+        "treatment_center",
+        time_zone=zone,
+        facility_code=fin,
+        region="CN",
+        acting_user=system,
+    )
+    sites[slug] = east
+    for username in ("physician", "quality"):
+        services.grant_role(people[username], east, username, acting_user=system)
+    signer = people["physician"]
+    entries = [(east, indication, fact, value) for indication, fact, value in EAST_VALUES]
+    entries += [
+        (
+            sites["demo-childrens"],
+            product.indication_id,
+            "fludarabine_renal_adjustment",
+            RENAL_SCHEDULE,
+        )
+        for product in PRODUCTS
+    ]
+    for site, indication, fact, value in entries:
+        site_register.sign_entry(
+            site,
+            indication=indication,
+            fact=fact,
+            value=value,
+            document_ref=f"DEMO-SOP-{fact.replace('_', '-').upper()}-001 (synthetic)",
+            effective_from=date(2024, 1, 1),
+            acting_user=signer,
+            password=password_for("physician"),
+            now=now - timedelta(days=800),
+        )
+
+
 def _seed(now: datetime) -> int:
     system = _user("demo-seed", "Demo Seed")
     sites: dict[str, Site] = {}
@@ -627,6 +710,7 @@ def _seed(now: datetime) -> int:
         for slug in where:
             services.grant_role(user, sites[slug], role, acting_user=system)
         people[username] = user
+    _seed_registers(sites, people, system, now)
 
     crews = {
         center: Crew(

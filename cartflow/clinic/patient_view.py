@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cartflow.clinic.services.machine import catalog
+from cartflow.clinic.services.site_register import case_site_values
 from cartflow.domain.catalog import FactName
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import Step
@@ -149,7 +150,7 @@ def _fact_days(state: Any, name: str, on: date) -> int | None:
         resolved = (
             catalog()
             .indication(state.indication_id)
-            .resolve(name, on, state.region or None, state.site_values)
+            .resolve(name, on, state.region or None, case_site_values(state, on))
         )
     except DomainError:
         return None

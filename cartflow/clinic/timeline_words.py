@@ -90,7 +90,67 @@ FIELD_LABELS: dict[str, Any] = {
     "lloq": _("lower limit of quantification"),
     "numbers": _("deviations reviewed (by number on the case)"),
     "comment": _("comment"),
+    # The catalog's fact names (a decision's facts, the site's register).
+    "age": _("age bounds (years)"),
+    "conditions": _("eligibility conditions"),
+    "dose": _("dose"),
+    "lymphodepletion": _("lymphodepleting regimen"),
+    "infusion_window_days": _("infusion window (days after lymphodepletion)"),
+    "ld_repeat_after_days": _("repeat lymphodepletion after (days)"),
+    "ld_omission_wbc_max_per_l": _("white-cell count allowing lymphodepletion to be omitted"),
+    "storage_max_celsius": _("storage temperature at most (°C)"),
+    "post_thaw_minutes": _("minutes from thaw to infusion"),
+    "monitoring_days": _("monitoring period (days)"),
+    "daily_monitoring_days": _("daily monitoring (days)"),
+    "proximity_days": _("stay near the centre (days)"),
+    "driving_restriction_days": _("no driving (days)"),
+    "fludarabine_renal_adjustment": _("fludarabine renal adjustment"),
 }
+
+
+def fact_value_words(name: str, value: Any, zone: str) -> str:
+    """A catalog fact's value in words: a regimen as its drugs and days, a renal schedule by
+    band, anything else as :func:`value_words` gives it."""
+    if name == "lymphodepletion" and isinstance(value, list):
+        regimens = []
+        for regimen in value:
+            if not isinstance(regimen, dict):
+                continue
+            drugs = ", ".join(
+                gettext("%(drug)s %(mg)s mg/m² × %(days)s days")
+                % {"drug": d.get("drug"), "mg": d.get("mg_per_m2"), "days": d.get("days")}
+                for d in regimen.get("drugs", ())
+                if isinstance(d, dict)
+            )
+            regimens.append(f"{regimen.get('id', '')} ({drugs})")
+        return "; ".join(regimens) or "—"
+    if name == "fludarabine_renal_adjustment":
+        from cartflow.domain.errors import DomainError
+        from cartflow.domain.renal import check_renal_schedule, describe
+
+        try:
+            return describe(check_renal_schedule(value))
+        except DomainError:
+            pass
+    return value_words(name, value, zone)
+
+
+def site_facts(data: dict[str, Any], zone: str) -> list[dict[str, str]]:
+    """The facts of a decision that were the site's signed values rather than the label's:
+    (fact in words, value in words, the site's document)."""
+    found = []
+    for fact in data.get("facts") or ():
+        if not isinstance(fact, dict) or fact.get("status") != "site_protocol":
+            continue
+        name = str(fact.get("name", ""))
+        found.append(
+            {
+                "fact": label_words(name),
+                "value": fact_value_words(name, fact.get("value"), zone),
+                "source": str(fact.get("source", "")),
+            }
+        )
+    return found
 
 ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")

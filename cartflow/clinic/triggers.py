@@ -10,12 +10,16 @@ MESSAGE = "cartflow: {table} is append-only: rows are never updated or deleted"
 PG_FUNCTION = "cartflow_refuse_change"
 
 
-def create_statements(vendor: str, tables: tuple[str, ...]) -> list[str]:
+def create_statements(
+    vendor: str, tables: tuple[str, ...], function: str = PG_FUNCTION
+) -> list[str]:
+    """``function`` names PostgreSQL's trigger function: a table added later may bring its own,
+    so that dropping one group's triggers and function never touches another's."""
     if vendor == "postgresql":
         statements = [
             # The message is built with || rather than RAISE's % placeholders, which a
             # driver would take for its own parameters.
-            f"CREATE OR REPLACE FUNCTION {PG_FUNCTION}() RETURNS trigger AS $$ "
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$ "
             f"BEGIN RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', "
             f"MESSAGE = 'cartflow: ' || TG_TABLE_NAME || ' is append-only: rows are never "
             f"updated or deleted (' || TG_OP || ' refused)'; "
@@ -24,7 +28,7 @@ def create_statements(vendor: str, tables: tuple[str, ...]) -> list[str]:
         for table in tables:
             statements.append(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION {PG_FUNCTION}()"
+                f"FOR EACH ROW EXECUTE FUNCTION {function}()"
             )
         return statements
     if vendor == "sqlite":
@@ -40,10 +44,12 @@ def create_statements(vendor: str, tables: tuple[str, ...]) -> list[str]:
     raise NotImplementedError(f"append-only triggers for {vendor} are not written")
 
 
-def drop_statements(vendor: str, tables: tuple[str, ...]) -> list[str]:
+def drop_statements(
+    vendor: str, tables: tuple[str, ...], function: str = PG_FUNCTION
+) -> list[str]:
     if vendor == "postgresql":
         return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}" for table in tables] + [
-            f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()"
+            f"DROP FUNCTION IF EXISTS {function}()"
         ]
     if vendor == "sqlite":
         return [

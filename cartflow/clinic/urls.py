@@ -42,5 +42,7 @@ urlpatterns = [
     path("my/", views.patient_home, name="patient_home"),
     path("my/card/", views.patient_card, name="patient_card"),
     path("quality/", views.quality_page, name="quality"),
+    path("register/", views.register_index, name="register"),
+    path("sites/<slug:site>/register/", views.register_page, name="site_register"),
     path("audit/", views.audit_page, name="audit"),
 ]

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from cartflow.domain.errors import InvalidInput, NotInCatalog
+from cartflow.domain.renal import check_renal_schedule
 
 REGIONS = ("US", "EU", "CN")
 DISEASES: Final = ("B-ALL", "LBCL", "FL", "MCL", "CLL", "SLL", "MZL", "MM")
@@ -663,6 +664,14 @@ def _check_vein_to_vein(c: _Checker, raw: object) -> None:
 
 
 def _check_renal(c: _Checker, raw: object) -> None:
+    """A site's schedule by clearance band with its unit (``cartflow.domain.renal``), or the
+    older single threshold ``{"crcl_below", "reduce_by_percent"}`` (still read)."""
+    if isinstance(raw, Mapping) and "bands" in raw:
+        try:
+            check_renal_schedule(raw)
+        except InvalidInput as exc:
+            raise c.fail(str(exc)) from None
+        return
     value = c.mapping(raw, ("crcl_below", "reduce_by_percent"))
     c.number(value["crcl_below"], "crcl_below", 1, 250)
     c.number(value["reduce_by_percent"], "reduce_by_percent", 1, 99)

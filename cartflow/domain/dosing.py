@@ -21,8 +21,8 @@ Lymphodepletion: body surface area by Mosteller, sqrt(height_cm x weight_kg / 36
 0.01 m^2; each drug's daily dose is mg/m^2 x that rounded BSA, rounded to 0.1 mg, so anyone can
 recompute it from the printed BSA. The reference gives no label renal adjustment of fludarabine
 (fact ``fludarabine_renal_adjustment`` is unknown), so with a creatinine clearance the plan warns
-that the site protocol decides; a site's signed protocol value
-(``{"crcl_below": 70, "reduce_by_percent": 20}``) is applied and the plan says "site protocol".
+that the site protocol decides; a site's signed schedule by creatinine-clearance band, in the
+unit the site states (``cartflow.domain.renal``), is applied and the plan says "site protocol".
 A dose modification is a signed event, which the journey records.
 """
 
@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
+from cartflow.domain import renal
 from cartflow.domain.catalog import (
     REGIONS,
     FactName,
@@ -359,14 +360,20 @@ def reduced_dose_mg(daily_dose_mg: float, reduce_by_percent: float) -> float:
     return round(daily_dose_mg * (100 - reduce_by_percent) / 100, 1)
 
 
-def renal_reduction_percent(crcl_ml_min: float, rule: Mapping[str, Any]) -> float | None:
-    """The percentage to reduce fludarabine by under ``rule`` (``{"crcl_below",
-    "reduce_by_percent"}``), or ``None`` when the clearance is not below the threshold."""
+def renal_reduction_percent(
+    crcl_ml_min: float, rule: Mapping[str, Any], unit: str = "mL/min"
+) -> float | None:
+    """The percentage to reduce fludarabine by under ``rule`` for a clearance measured in
+    ``unit``, or ``None`` when the clearance's band gives no reduction.
+
+    ``rule`` is the site's schedule by clearance band with its unit (``cartflow.domain.renal``)
+    or the older single threshold ``{"crcl_below", "reduce_by_percent"}`` (in mL/min); a
+    clearance in another unit than the schedule's is refused (:class:`InvalidInput`).
+    """
     crcl = check_crcl(crcl_ml_min)
     check_fact_value(FactName.FLUDARABINE_RENAL_ADJUSTMENT, rule, "fludarabine renal adjustment")
-    if crcl < rule["crcl_below"]:
-        return float(rule["reduce_by_percent"])
-    return None
+    reduction, _ = renal.renal_reduction(rule, crcl, unit)
+    return reduction if reduction > 0 else None
 
 
 @dataclass(frozen=True)
@@ -453,9 +460,13 @@ def _optional(
     region: str | None,
     site: Sequence[SiteProtocolValue],
 ) -> ResolvedFact | NotInCatalog | None:
-    """The fact, its NotInCatalog when stored as unknown, or None when the catalog lacks it."""
+    """The fact, its NotInCatalog when stored as unknown, or None when the catalog lacks it
+    (and no site value fills it)."""
     if name not in indication.facts:
-        return None
+        try:
+            return resolve_for(indication, name, on, region, site)
+        except NotInCatalog:
+            return None
     try:
         return resolve_for(indication, name, on, region, site)
     except NotInCatalog as exc:
@@ -470,6 +481,7 @@ def lymphodepletion_plan(
     region: str | None = None,
     crcl_ml_min: float | None = None,
     site_values: Iterable[SiteProtocolValue] = (),
+    crcl_unit: str = "mL/min",
 ) -> LymphodepletionPlan:
     """The lymphodepletion plan for a patient (see the module docstring).
 
@@ -494,30 +506,38 @@ def lymphodepletion_plan(
         d["drug"] == "fludarabine" for regimen in ld.value for d in regimen["drugs"]
     )
     if has_fludarabine:
-        renal = _optional(indication, FactName.FLUDARABINE_RENAL_ADJUSTMENT, on, region, site)
+        renal_fact = _optional(indication, FactName.FLUDARABINE_RENAL_ADJUSTMENT, on, region, site)
         if crcl is None:
             warnings.append(
                 "creatinine clearance not given: fludarabine is cleared by the kidneys; "
                 "give the clearance to check for a renal adjustment"
             )
-        elif isinstance(renal, ResolvedFact):
-            reduction = renal_reduction_percent(crcl, renal.value)
+        elif isinstance(renal_fact, ResolvedFact):
+            reduction = renal_reduction_percent(crcl, renal_fact.value, crcl_unit)
+            schedule = renal.describe(renal.check_renal_schedule(renal_fact.value))
             if reduction is None:
                 notes.append(
-                    f"creatinine clearance {crcl:g} mL/min is not below "
-                    f"{renal.value['crcl_below']:g}: no fludarabine adjustment "
-                    f"({renal.source})"
+                    f"creatinine clearance {crcl:g} {crcl_unit}: no fludarabine adjustment "
+                    f"under the schedule {schedule} ({renal_fact.source})"
+                )
+            elif reduction >= 100:
+                warnings.append(
+                    f"fludarabine is not given at creatinine clearance {crcl:g} {crcl_unit} "
+                    f"under the schedule {schedule} ({renal_fact.source}); "
+                    f"{MODIFICATION_IS_SIGNED}"
                 )
             else:
                 warnings.append(
                     f"fludarabine reduced by {reduction:g}% for creatinine clearance "
-                    f"{crcl:g} mL/min (below {renal.value['crcl_below']:g}) "
-                    f"({renal.source}); {MODIFICATION_IS_SIGNED}"
+                    f"{crcl:g} {crcl_unit} under the schedule {schedule} "
+                    f"({renal_fact.source}); {MODIFICATION_IS_SIGNED}"
                 )
         else:
-            message = str(renal or NotInCatalog(f"{indication.id}: fludarabine renal adjustment"))
+            message = str(
+                renal_fact or NotInCatalog(f"{indication.id}: fludarabine renal adjustment")
+            )
             warnings.append(
-                f"creatinine clearance {crcl:g} mL/min given; {message}; "
+                f"creatinine clearance {crcl:g} {crcl_unit} given; {message}; "
                 "the site protocol decides any fludarabine adjustment"
             )
 
@@ -528,7 +548,7 @@ def lymphodepletion_plan(
             full = daily_mg(d["mg_per_m2"], bsa)
             adjusted = None
             if d["drug"] == "fludarabine" and reduction is not None:
-                adjusted = reduced_dose_mg(full, reduction)
+                adjusted = 0.0 if reduction >= 100 else reduced_dose_mg(full, reduction)
             drugs.append(
                 DrugDose(
                     d["drug"],

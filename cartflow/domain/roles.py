@@ -79,6 +79,7 @@ class Action(StrEnum):
     COMPLETE_MONITORING = "complete_monitoring"
     GRADE_TOXICITY = "grade_toxicity"
     RECORD_KINETICS_MEASUREMENT = "record_kinetics_measurement"
+    RECORD_MARROW_BLASTS = "record_marrow_blasts"
     RECORD_FOLLOW_UP_VISIT = "record_follow_up_visit"
     COMPLETE_FOLLOW_UP = "complete_follow_up"
     WITHDRAW_CASE = "withdraw_case"
@@ -132,6 +133,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.COMPLETE_MONITORING,
             A.GRADE_TOXICITY,
             A.RECORD_KINETICS_MEASUREMENT,
+            A.RECORD_MARROW_BLASTS,
             A.RECORD_FOLLOW_UP_VISIT,
             A.COMPLETE_FOLLOW_UP,
             A.WITHDRAW_CASE,

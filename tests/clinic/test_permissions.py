@@ -79,6 +79,9 @@ GET  /my/                                                        H H H H H H H H
 GET  /my/card/                                                   H H H H H H H H H  = 302
 GET  /quality/                                                   F F F F F F A F F  = 302
 GET  /audit/                                                     F F F F F F A A A  = 302
+GET  /register/                                                  R F F F F F R F F  = 302
+GET  /sites/{site}/register/                                     A F F F F F A F F  F 302
+POST /sites/{site}/register/                                     A F F F F F A F F  F 302
 GET  /api/                                                       H H H H H H H H H  = 404
 GET  /api/docs                                                   A A A A A A A A A  = 302
 GET  /api/openapi.json                                           A A A A A A A A A  = 302
@@ -131,6 +134,7 @@ POST /api/cases/{coi}/exceptions/lymphodepletion-omission        A F F F F F F F
 POST /api/cases/{coi}/exceptions/fludarabine-dose                A F F F F F F F F  H 401
 POST /api/cases/{coi}/exceptions/site-protocol-values            A F F F F F A F F  H 401
 POST /api/cases/{coi}/kinetics/measurements                      A F F F F F F F F  H 401
+POST /api/cases/{coi}/marrow/blasts                              A F F F F F F F F  H 401
 POST /api/cases/{coi}/toxicity/crs                               A F F F F F F F F  H 401
 POST /api/cases/{coi}/toxicity/icans                             A F F F F F F F F  H 401
 GET  /api/slots                                                  A A A A F F F A A  = 401
@@ -151,6 +155,8 @@ POST /api/cases/{coi}/response-assessments                       A F F F F F F F
 POST /api/cases/{coi}/toxicity/resolution                        A F F F F F F F F  H 401
 GET  /api/cases/{coi}/fhir                                       A A F A F A A A F  H 401
 GET  /api/sites/{site}/registry-export                           F F F F F F A F A  F 401
+GET  /api/sites/{site}/register                                  A F F F F F A F F  F 401
+POST /api/sites/{site}/register                                  A F F F F F A F F  F 401
 """
 
 ALLOWED = {200, 201, 400, 409, 422}

@@ -316,7 +316,10 @@ def test_a_site_protocol_renal_rule_reduces_fludarabine_and_says_so() -> None:
 def test_a_clearance_at_the_site_threshold_is_not_reduced() -> None:
     out = plan("ciltacabtagene-autoleucel/mm", crcl_ml_min=70, site_values=[RENAL])
     assert out["regimen"][1]["daily_mg"] == 60.0 and out["warnings"] == []
-    assert any("not below 70" in n for n in out["notes"])
+    assert any(
+        "no fludarabine adjustment" in n and "70 or more mL/min: full dose" in n
+        for n in out["notes"]
+    )
 
 
 def test_reduced_dose_and_reduction_percent_compute_the_site_modification() -> None:

@@ -23,9 +23,11 @@ from cartflow.clinic.api import (
     errors,
     exceptions,
     kinetics,
+    marrow,
     patients,
     plans,
     records_out,
+    register,
     signatures,
     slots,
     steps,
@@ -52,9 +54,11 @@ for area in (
     exceptions,
     toxicity,
     kinetics,
+    marrow,
     slots,
     plans,
     audit,
     records_out,
+    register,
 ):
     api.add_router("/", area.router)

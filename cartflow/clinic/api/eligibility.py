@@ -20,7 +20,7 @@ from cartflow.clinic.api.schemas.eligibility import (
     PatientFactsIn,
 )
 from cartflow.clinic.api.schemas.fields import CoiPath
-from cartflow.clinic.services import eligibility, referral
+from cartflow.clinic.services import eligibility, referral, site_register
 from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.signatures import Meaning
 from cartflow.domain.eligibility import evaluate
@@ -42,9 +42,13 @@ def _facts(payload: PatientFactsIn) -> Any:
 def assess(request: HttpRequest, payload: AssessIn) -> dict[str, Any]:
     on: date = payload.on or timezone.localdate()
     cat = catalog()
-    results = evaluate(_facts(payload.facts), cat, on)
+    values = (
+        site_register.site_values(site_register.get_site(payload.site), on) if payload.site else ()
+    )
+    results = evaluate(_facts(payload.facts), cat, on, values)
     return {
         "on": on.isoformat(),
+        "site": payload.site,
         "catalog_version": cat.version,
         "results": [r.to_dict() for r in results],
     }

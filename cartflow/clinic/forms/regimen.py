@@ -11,6 +11,7 @@ from django.utils import timezone
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.forms.fields import Field
 from cartflow.clinic.models import TherapyCase
+from cartflow.clinic.services.site_register import register_of
 from cartflow.domain.catalog import Catalog
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey.errors import FactMissing
@@ -47,7 +48,8 @@ def regimen_field(case: TherapyCase, catalog: Catalog) -> dict[str, Field]:
     beside it)."""
     try:
         state = case_state(case)
-        given = regimens_for_case(state, catalog, timezone.now())
+        register = register_of(state.site) if state.site else ()
+        given = regimens_for_case(state, catalog, timezone.now(), register)
     except FactMissing as exc:
         return {REGIMEN.name: replace(REGIMEN, help=exc.rule)}
     except (DomainError, LookupError, TypeError, ValueError):

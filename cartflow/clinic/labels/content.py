@@ -13,11 +13,13 @@ names what the apheresis unit's site setting lists (``Site.apheresis_label_field
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final
+from typing import Any, Final, TypeVar
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from cartflow.domain.identifiers import Din, parse_identifier
@@ -32,6 +34,22 @@ APHERESIS_LABEL_FIELDS: Final = (
     "collected_on",
 )
 """The fields a site may put on its collection bag's label, in the order they are printed."""
+
+LABEL_LANGUAGE: Final = "en"
+"""Labels are printed in English whatever the language of the page that asked for them: a bag
+is read at every hand-off, across sites and countries, and the label fonts carry Latin glyphs
+only (the words stay marked for translation should a site ever print its own language)."""
+
+Built = TypeVar("Built")
+
+
+def _in_label_language(build: Callable[..., Built]) -> Callable[..., Built]:
+    @functools.wraps(build)
+    def built(*args: Any, **kwargs: Any) -> Built:
+        with translation.override(LABEL_LANGUAGE):
+            return build(*args, **kwargs)
+
+    return built
 
 
 def apheresis_field_titles() -> dict[str, str]:
@@ -100,6 +118,7 @@ def receiver_checks(kind: LabelKind) -> str:
     )
 
 
+@_in_label_language
 def collection_bag_label(
     *,
     coi: str,
@@ -123,6 +142,7 @@ def collection_bag_label(
     )
 
 
+@_in_label_language
 def product_bag_label(
     *,
     coi: str,
@@ -155,6 +175,7 @@ def product_bag_label(
     )
 
 
+@_in_label_language
 def shipper_label(
     *,
     coi: str,

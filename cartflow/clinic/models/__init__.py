@@ -11,6 +11,7 @@ from cartflow.clinic.models.log import AuditRow, Event, LedgerEntry, LedgerHead
 from cartflow.clinic.models.materials import Collection, ProductBag
 from cartflow.clinic.models.patient_access import PatientAccess
 from cartflow.clinic.models.patients import AntigenTest, Diagnosis, Patient
+from cartflow.clinic.models.register import SiteRegisterEntry
 from cartflow.clinic.models.signatures import ApiToken, Signature
 from cartflow.clinic.models.sites import Membership, Site
 from cartflow.clinic.models.slots import Slot, SlotBooking, SlotKind
@@ -34,6 +35,7 @@ __all__ = [
     "ProductBag",
     "Signature",
     "Site",
+    "SiteRegisterEntry",
     "Slot",
     "SlotBooking",
     "SlotKind",

@@ -21,6 +21,7 @@ from cartflow.clinic.models import AntigenTest, CaseProjection, TherapyCase
 from cartflow.clinic.services.append import AppendResult, resolve_case
 from cartflow.clinic.services.machine import catalog, journey_machine
 from cartflow.clinic.services.operations import perform
+from cartflow.clinic.services.site_register import site_values
 from cartflow.domain import journey
 from cartflow.domain.eligibility import evaluate_indication
 from cartflow.domain.patient_facts import parse_patient_facts
@@ -61,8 +62,11 @@ def judge(case: TherapyCase, given: dict[str, Any]) -> tuple[dict[str, Any], dic
     indication on the site's date; InvalidInput names a fact that is not valid."""
     facts = {**known_facts(case), **{k: v for k, v in given.items() if v is not None}}
     parsed = parse_patient_facts(facts)
-    indication = catalog().indication(_state(case).indication_id)
-    judged = evaluate_indication(parsed, catalog(), indication, site_today(case))
+    state = _state(case)
+    indication = catalog().indication(state.indication_id)
+    on = site_today(case)
+    values = site_values(case.treating_site, on, state.site_values)
+    judged = evaluate_indication(parsed, catalog(), indication, on, values)
     return facts, judged.to_dict()
 
 

@@ -18,6 +18,7 @@ from cartflow.clinic.services.append import Appended, AppendResult, resolve_case
 from cartflow.clinic.services.audit import replay
 from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.operations import Recording, perform
+from cartflow.clinic.services.site_register import case_site_values
 from cartflow.domain import journey
 from cartflow.domain.catalog import FactName
 from cartflow.domain.events import Event as DomainEvent
@@ -60,7 +61,7 @@ def _storage(state: CaseState) -> float | None:
                 FactName.STORAGE_MAX_CELSIUS,
                 local_date(_now(state), site_zone(state.site_timezone)),
                 state.region or None,
-                state.site_values,
+                case_site_values(state, local_date(_now(state), site_zone(state.site_timezone))),
             )
         )
         return float(fact.value)

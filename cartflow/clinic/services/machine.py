@@ -74,7 +74,12 @@ class JourneyMachine:
         return self.journey.CaseState()
 
     def decide(self, state: Any, command: Any, now: datetime) -> Sequence[Event]:
-        return list(self.journey.decide(state, command, catalog(), now))
+        # The site's register of signed protocol values is read afresh for every decision,
+        # so a value signed today is used by the next command at that site.
+        from cartflow.clinic.services.site_register import register_of
+
+        register = register_of(state.site) if getattr(state, "site", "") else ()
+        return list(self.journey.decide(state, command, catalog(), now, register))
 
     def apply(self, state: Any, event: Event) -> Any:
         return self.journey.apply(state, event)

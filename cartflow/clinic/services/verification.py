@@ -9,7 +9,9 @@
   chained audit row recorded;
 - each signature's signer and meaning must equal its own event's bytes, and sign the event it
   names;
-- each case, folded again through ``apply``, must equal its cached projection.
+- each case, folded again through ``apply``, must equal its cached projection;
+- each site's register of signed protocol values is a chain of its own, whose columns shown
+  equal its hashed bytes and whose end is where the audit trail last recorded it.
 
 Every finding names its kind (:data:`KINDS`), where it is, and what was seen, never a name
 or birth date. Nothing here writes: it runs on a read-only copy of the database.
@@ -48,6 +50,8 @@ KINDS = {
     "identity": "a patient's identity differs from the hash its audit row recorded",
     "signature": "a signature's signer, meaning or signed event differs from its chain",
     "cache": "a case's cached state differs from its events folded again",
+    "register-chain": "a site's register of signed protocol values is broken (an entry edited, "
+    "removed, reordered or cut, or a column shown differs from its hashed bytes)",
 }
 """Every kind of break verification names; the CLI's help lists them."""
 
@@ -137,9 +141,7 @@ def _events() -> Iterator[tuple[str, list[dict[str, Any]]]]:
         yield current, rows
 
 
-def _check_events(
-    report: TrustReport, machine: CaseMachine | None, broken: frozenset[str]
-) -> None:
+def _check_events(report: TrustReport, machine: CaseMachine | None, broken: frozenset[str]) -> None:
     projections = {
         coi: (step, state, version, head, active)
         for coi, step, state, version, head, active in CaseProjection.objects.values_list(
@@ -342,6 +344,18 @@ def _check_signatures(report: TrustReport) -> None:
     report.checked["signatures"] = count
 
 
+def _check_registers(report: TrustReport) -> None:
+    from cartflow.clinic.services.site_register import verify_registers
+
+    sites, entries, problems = verify_registers()
+    for problem in problems:
+        report.add(
+            "register-chain", f"register of site {problem.site} entry {problem.seq}", problem.reason
+        )
+    report.checked["site_registers"] = sites
+    report.checked["register_entries"] = entries
+
+
 def verify_everything(machine: CaseMachine | None = None, *, replay: bool = True) -> TrustReport:
     """Every check of the module's doc; ``replay=False`` skips folding the cases again."""
     report = TrustReport()
@@ -358,5 +372,6 @@ def verify_everything(machine: CaseMachine | None = None, *, replay: bool = True
     _check_events(report, (machine or journey_machine()) if replay else None, broken)
     _check_identities(report, _check_audit_trail(report))
     _check_signatures(report)
+    _check_registers(report)
     report.checked["cases_registered"] = TherapyCase.objects.count()
     return report

@@ -22,6 +22,7 @@ from cartflow.clinic.views.patient import (
 from cartflow.clinic.views.patients import patient_list, patient_new, patient_page, patient_refer
 from cartflow.clinic.views.plans import capacity_page, plan_answer, plan_page, plan_release
 from cartflow.clinic.views.quality import quality_page, review
+from cartflow.clinic.views.register import register_index, register_page
 
 __all__ = [
     "LoginView",
@@ -50,6 +51,8 @@ __all__ = [
     "plan_release",
     "planned_dates",
     "quality_page",
+    "register_index",
+    "register_page",
     "review",
     "sources_page",
 ]

@@ -36,6 +36,7 @@ from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.deviations import open_scan_deviation
 from cartflow.clinic.services.errors import ServiceError, SignatureRefused
 from cartflow.clinic.services.machine import catalog
+from cartflow.clinic.services.site_register import register_of
 from cartflow.clinic.views.common import case_roles, guarded, may, refusal
 from cartflow.clinic.worklist import step_words, waiting_words
 from cartflow.domain.errors import DomainError
@@ -69,7 +70,8 @@ def _refuse_scan(
 def _deadline(state: CaseState) -> dict[str, str] | None:
     """The time the thawed bag must be infused by, asked of the domain (the same window the
     infusion's guard keeps), in the refusal renderer's words."""
-    for window in foreseen_windows(state, catalog(), timezone.now()):
+    register = register_of(state.site) if state.site else ()
+    for window in foreseen_windows(state, catalog(), timezone.now(), register):
         if window.rule_id == "infusion.post_thaw":
             return {
                 "words": words(window.rule_id, window.params),

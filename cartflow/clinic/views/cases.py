@@ -39,7 +39,7 @@ from cartflow.clinic.services.errors import Conflict, ServiceError
 from cartflow.clinic.services.signatures import Meaning, printed_name
 from cartflow.clinic.services.toxicity import CRS_GRADED, ICANS_GRADED
 from cartflow.clinic.templatetags.cartflow_time import case_zone, zone_label
-from cartflow.clinic.timeline_words import event_title, shown
+from cartflow.clinic.timeline_words import event_title, shown, site_facts
 from cartflow.clinic.toxicity_chart import toxicity_chart
 from cartflow.clinic.views.common import acknowledge, case_roles, guarded, may, refusal
 from cartflow.clinic.views.plans import may_see_plan
@@ -202,6 +202,7 @@ def case_context(
         event["tone"] = _event_tone(event)
         event["title"] = event_title(event["type"])
         event["shown"] = shown(event["data"], zone)
+        event["site_facts"] = site_facts(event["data"], zone)
         if may_verify:
             event["raw"] = json.dumps(event["data"], indent=1, sort_keys=True, default=str)
         event["recorded_later"] = event["recorded_at"] - event["occurred_at"] >= RECORDED_LATER

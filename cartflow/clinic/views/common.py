@@ -122,6 +122,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_quality": access.can_anywhere(user, Action.DECIDE_QUARANTINE),
         "nav_audit": access.can_anywhere(user, Action.VERIFY_AUDIT),
         "nav_capacity": access.can_anywhere(user, Action.VIEW_CAPACITY),
+        # Physicians and quality reviewers sign their sites' protocol values.
+        "nav_register": bool(roles & {Role.PHYSICIAN, Role.QUALITY}),
     }
 
 

@@ -26,6 +26,7 @@ from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.errors import ServiceError
 from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.signatures import Meaning, printed_name
+from cartflow.clinic.services.site_register import case_site_values
 from cartflow.clinic.views.common import acknowledge, case_roles, guarded, may, refusal
 from cartflow.clinic.views.patients import _errors
 from cartflow.clinic.worklist import indication_words, product_words
@@ -75,7 +76,8 @@ def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
     try:
         checked = PatientFactsIn.model_validate(facts)
         parsed = parse_patient_facts(checked.dict(exclude_none=True))
-        results = [r.to_dict() for r in evaluate(parsed, catalog(), on)]
+        values = case_site_values(case_state(case), on)
+        results = [r.to_dict() for r in evaluate(parsed, catalog(), on, values)]
     except ValidationError as exc:
         errors = _errors(exc)
     except DomainError as exc:
@@ -93,6 +95,7 @@ def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
         row["this_case"] = row["indication"] == state.indication_id
         row["name"] = names.get(row["indication"], row["indication"])
     results.sort(key=lambda r: (not r["this_case"], r["status"] != "eligible", r["indication"]))
+    matching, others = group_by_diagnosis(results, facts.get("diagnosis"), facts.get("region"), on)
     context = {
         "case": case,
         "coi": case.coi,
@@ -100,6 +103,8 @@ def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
         "patient": case.patient,
         "facts": facts,
         "results": results,
+        "matching": matching,
+        "others": others,
         "errors": errors,
         "on": on,
         "diseases": DISEASES,
@@ -115,6 +120,34 @@ def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
     }
     status = 422 if (errors or problem) else 200
     return render(request, "clinic/eligibility.html", context, status=status)
+
+
+def group_by_diagnosis(
+    results: list[dict[str, Any]], diagnosis: Any, region: Any, on: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The answers as a clinician reads them: the indications of the patient's diagnosis
+    first, grouped by product with the product's approval in the region; then the others
+    (every indication when no diagnosis is given is "matching")."""
+    cat = catalog()
+    groups: dict[str, dict[str, Any]] = {}
+    others: list[dict[str, Any]] = []
+    for row in results:
+        indication = cat.indication(row["indication"])
+        if diagnosis and diagnosis not in indication.diseases and not row["this_case"]:
+            others.append(row)
+            continue
+        approvals = [
+            a for a in indication.approvals if (not region or a.region == region) and a.in_force(on)
+        ]
+        row["approval"] = ", ".join(
+            _("%(region)s since %(day)s") % {"region": a.region, "day": a.valid_from.isoformat()}
+            for a in approvals
+        ) or (_("not approved in %(region)s") % {"region": region} if region else "")
+        group = groups.setdefault(
+            indication.product, {"name": product_words(indication.product), "rows": []}
+        )
+        group["rows"].append(row)
+    return list(groups.values()), others
 
 
 def _sign(request: HttpRequest, case: Any, facts: dict[str, Any]) -> dict[str, str] | None:

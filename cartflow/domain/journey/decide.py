@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
@@ -63,6 +63,7 @@ from cartflow.domain.journey.time_windows import (
     site_zone,
 )
 from cartflow.domain.roles import Role
+from cartflow.domain.site_register import RegisterEntry
 
 SLOT_SOURCE: Final = (
     "booking policy: a slot lies on or after the day it is booked, a chair on the day of the "
@@ -1064,10 +1065,20 @@ def _check_step(ctx: Context, name: str) -> None:
     raise ctx.refuse(f"{name} is accepted only in step(s): {', '.join(steps)}")
 
 
-def decide(state: CaseState, command: C.Command, catalog: Catalog, now: datetime) -> list[Event]:
+def decide(
+    state: CaseState,
+    command: C.Command,
+    catalog: Catalog,
+    now: datetime,
+    register: Iterable[RegisterEntry] = (),
+) -> list[Event]:
     """The events ``command`` produces from ``state``, or a :class:`JourneyError` (a refusal),
     :class:`~cartflow.domain.errors.IdentityMismatch` (a scan that does not match, also a
-    JourneyError) or :class:`~cartflow.domain.errors.InvalidInput` (malformed input)."""
+    JourneyError) or :class:`~cartflow.domain.errors.InvalidInput` (malformed input).
+
+    ``register`` is the case's site's register of signed protocol values (every entry; the
+    guards read those in force on the command's site date, ``site_register.values_in_force``).
+    """
     if type(command) in patient_access.COMMANDS:
         return patient_access.decide(state, command, now)  # beside the steps, like observations
     handler = HANDLERS.get(type(command))
@@ -1084,7 +1095,7 @@ def decide(state: CaseState, command: C.Command, catalog: Catalog, now: datetime
             "occurred_at is after the time of recording: a clinical time is not in the future"
         )
     name = type(command).__name__
-    ctx = Context(state, catalog, name, now, at)
+    ctx = Context(state, catalog, name, now, at, tuple(register))
     if type(command) in C.OBSERVATIONS:
         # Charted late is still charted: an observation keeps its clinical time, and the
         # steps' order rule is not its to keep (observations.py checks its own bounds).

@@ -9,7 +9,7 @@ parameters, that the command would meet. Nothing is recorded; the events are dis
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -23,6 +23,7 @@ from cartflow.domain.journey.errors import JourneyError, ScanMismatch
 from cartflow.domain.journey.guards import FOLLOW_UP_SOURCE, Context, kind_of
 from cartflow.domain.journey.state import CaseState
 from cartflow.domain.journey.steps import Step
+from cartflow.domain.site_register import RegisterEntry
 
 FORESIGHT_ACTOR: Final = "foresight"
 """The placeholder actor of a dry run: never recorded."""
@@ -64,10 +65,12 @@ PLACEHOLDERS: Final[dict[str, Callable[[CaseState], C.Command | None]]] = {
 
 
 def foreseen_refusals(
-    state: CaseState, catalog: Catalog, now: datetime
+    state: CaseState, catalog: Catalog, now: datetime, register: Iterable[RegisterEntry] = ()
 ) -> tuple[ForeseenBlock, ...]:
     """The refusals the case's next actions would meet at ``now`` (an aware time), in the
-    order of ``state.next_actions``; a scan or input problem is no block of the case's."""
+    order of ``state.next_actions``; a scan or input problem is no block of the case's.
+    ``register`` is the site's register of signed protocol values, as ``decide`` takes it."""
+    register = tuple(register)
     found: list[ForeseenBlock] = []
     for name in state.next_actions:
         make = PLACEHOLDERS.get(name)
@@ -79,7 +82,7 @@ def foreseen_refusals(
         if command is None:
             continue
         try:
-            decide(state, command, catalog, now)
+            decide(state, command, catalog, now, register)
         except ScanMismatch:
             continue
         except JourneyError as refusal:
@@ -103,14 +106,14 @@ class ForeseenWindow:
 
 
 def foreseen_windows(
-    state: CaseState, catalog: Catalog, now: datetime
+    state: CaseState, catalog: Catalog, now: datetime, register: Iterable[RegisterEntry] = ()
 ) -> tuple[ForeseenWindow, ...]:
     """The windows the next steps must keep, computed by the same functions as the guards
     (``decide.infusion_window``, ``decide.monitoring_window``) from the fact in force today.
     A fact the catalog does not know gives no window (the block says so)."""
     if not state.site_timezone or not state.indication_id:
         return ()
-    ctx = Context(state, catalog, "foresight", now, now)
+    ctx = Context(state, catalog, "foresight", now, now, tuple(register))
     found: list[ForeseenWindow] = []
     ended = state.ld_completed_at
     if (

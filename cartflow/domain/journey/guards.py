@@ -16,6 +16,7 @@ from cartflow.domain.catalog import (
     Indication,
     ResolvedFact,
     RuleKind,
+    SiteProtocolValue,
 )
 from cartflow.domain.errors import InvalidInput, NotInCatalog
 from cartflow.domain.identifiers import Din, identifiers_match, parse_identifier
@@ -24,6 +25,7 @@ from cartflow.domain.journey.errors import FactMissing, JourneyError, ScanMismat
 from cartflow.domain.journey.state import CaseState
 from cartflow.domain.journey.time_windows import local_date, site_zone
 from cartflow.domain.roles import Role
+from cartflow.domain.site_register import RegisterEntry, values_in_force
 
 POLICY: Final = "cartflow journey policy (docs/journey.md)"
 """The source named for a rule the site's process sets rather than a product label."""
@@ -44,6 +46,7 @@ class Context:
     attempted: str
     now: datetime
     at: datetime  # the clinical time of the command (occurred_at, or now)
+    register: tuple[RegisterEntry, ...] = ()  # the site's register (every entry, all dates)
 
     @property
     def step(self) -> str:
@@ -73,11 +76,17 @@ class Context:
         """A refusal under a catalog fact: a label rule, or site policy for a site value."""
         return JourneyError(self.step, self.attempted, rule, fact.source, kind_of(fact))
 
+    @property
+    def site_values(self) -> tuple[SiteProtocolValue, ...]:
+        """The site's signed values in force on the command's date (its register's, then any
+        recorded on the case before the register existed)."""
+        return values_in_force(self.register, self.state.site, self.on, self.state.site_values)
+
     def resolve(self, name: str) -> ResolvedFact:
         """The fact in force on the command's date, the site's values filling gaps."""
         try:
             return self.indication.resolve(
-                name, self.on, self.state.region or None, self.state.site_values
+                name, self.on, self.state.region or None, self.site_values
             )
         except NotInCatalog as exc:
             raise FactMissing(self.step, self.attempted, exc) from None

@@ -3,8 +3,8 @@
 One resolution for both readers: the start-of-lymphodepletion guard in ``decide`` (which
 refuses any other regimen) and the page that offers the regimens as a choice before the
 command exists. The regimens are the label's for the case's indication and region on the
-site's calendar date, or the case's signed site-protocol value where the label's fact is
-unknown (docs/catalog.md).
+site's calendar date, or a signed site-protocol value where the label's fact is unknown (the
+site's register first, then one recorded on the case; docs/catalog.md).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from cartflow.domain.catalog import Catalog, FactName, FactStatus, ResolvedFact
 from cartflow.domain.journey.guards import Context
 from cartflow.domain.journey.state import CaseState
+from cartflow.domain.site_register import RegisterEntry
 
 START_LYMPHODEPLETION = "StartLymphodepletion"
 
@@ -47,7 +48,14 @@ def lymphodepletion_regimens(ctx: Context) -> Regimens:
     return Regimens(fact, found)
 
 
-def regimens_for_case(state: CaseState, catalog: Catalog, now: datetime) -> Regimens:
+def regimens_for_case(
+    state: CaseState,
+    catalog: Catalog,
+    now: datetime,
+    register: tuple[RegisterEntry, ...] = (),
+) -> Regimens:
     """The regimens the guard would accept for a start of lymphodepletion recorded at ``now``
-    (for a page that offers the choice; the guard itself judges the command's own time)."""
-    return lymphodepletion_regimens(Context(state, catalog, START_LYMPHODEPLETION, now, now))
+    (for a page that offers the choice; the guard itself judges the command's own time),
+    ``register`` being the case's site's register of signed protocol values."""
+    context = Context(state, catalog, START_LYMPHODEPLETION, now, now, register)
+    return lymphodepletion_regimens(context)

@@ -50,6 +50,12 @@ class PatientFactsIn(Schema):
 class AssessIn(Schema):
     facts: PatientFactsIn
     on: Day | None = Field(None, description="the decision date (default: today)")
+    site: str | None = Field(
+        None,
+        max_length=64,
+        description="a treatment site's slug: its signed protocol values in force on the "
+        "date fill the facts the catalog does not know",
+    )
 
 
 class AntigenTestIn(StepIn):
