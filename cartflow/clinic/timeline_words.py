@@ -61,6 +61,7 @@ EVENT_TITLES: dict[str, Any] = {
     "case.withdrawn": _("Case withdrawn"),
     "case.deceased": _("Death recorded"),
     "deviation.opened": _("Deviation opened"),
+    "deviation.reviewed": _("Deviation reviewed"),
     "label.printed": _("Labels printed"),
     "label.applied": _("Labels applied"),
     "label.reprinted": _("Label reprinted"),
@@ -87,6 +88,8 @@ FIELD_LABELS: dict[str, Any] = {
     "in_range": _("within the label's range"),
     "copies_per_ug": _("copies per µg DNA"),
     "lloq": _("lower limit of quantification"),
+    "numbers": _("deviations reviewed (by number on the case)"),
+    "comment": _("comment"),
     # The catalog's fact names (a decision's facts, the site's register).
     "age": _("age bounds (years)"),
     "conditions": _("eligibility conditions"),

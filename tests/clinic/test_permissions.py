@@ -124,6 +124,7 @@ POST /api/cases/{coi}/withdrawal                                 A A F F F F F F
 POST /api/cases/{coi}/death                                      A F F F F F F F F  H 401
 POST /api/cases/{coi}/product/expiry                             F F F A F A A F F  H 401
 POST /api/cases/{coi}/product/disposal                           F F F F F A A F F  H 401
+POST /api/cases/{coi}/deviations/reviews                          F F F F F F A F F  H 401
 GET  /api/cases/{coi}/signatures                                 A A A A A A A A F  H 401
 POST /api/cases/{coi}/events/{event_hash}/signatures             A F F A F A A F F  H 401
 GET  /api/cases/{coi}/exceptions                                 A A A A A A A A F  H 401

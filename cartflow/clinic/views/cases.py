@@ -32,6 +32,7 @@ from cartflow.clinic.forms.reading import FormErrors, parse
 from cartflow.clinic.kinetics_panel import kinetics_panel
 from cartflow.clinic.models import SlotBooking, SlotKind, TherapyCase
 from cartflow.clinic.queries import case_timeline, payload_of
+from cartflow.clinic.refusal_words import deviation_words
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.deviations import DEVIATION_OPENED
 from cartflow.clinic.services.errors import Conflict, ServiceError
@@ -212,9 +213,26 @@ def case_context(
         for s in [e["data"]]
         if s.get("meaning") == Meaning.REVIEW
     }
-    deviations = [
-        {**e, "reviewed": e["hash"] in reviewed} for e in timeline if e["type"] == DEVIATION_OPENED
-    ]
+    # A deviation is reviewed by the domain's ``ReviewDeviation`` (folded into the state, in
+    # the order of the case's deviations), or, recorded earlier, by a bare review signature.
+    opened = [e for e in timeline if e["type"] == DEVIATION_OPENED]
+    folded = list(state.deviations)
+    deviations = []
+    for number, e in enumerate(opened, 1):
+        record = folded[number - 1] if number <= len(folded) else None
+        deviations.append(
+            {
+                **e,
+                "number": number,
+                "what": deviation_words(
+                    e["data"].get("kind", ""),
+                    e["data"].get("details") or {},
+                    str(e["data"].get("summary", "")),
+                ),
+                "reviewed": e["hash"] in reviewed or bool(record and record.reviewed),
+                "review_comment": record.review_comment if record else "",
+            }
+        )
     grades = [e for e in timeline if e["type"] == CRS_GRADED]
     icans_grades = [e for e in timeline if e["type"] == ICANS_GRADED]
     infused = bool(state.infusions)
@@ -227,7 +245,7 @@ def case_context(
         "indication_name": indication_words(state.indication_id),
         "progress": progress(state, tz),
         "infusion_day": infusion_day(state, tz, today),
-        "foreseen": foreseen(state, tz, today),
+        "foreseen": foreseen(state, timezone.now()),
         "age": age_years(case.patient.birth_date, today) if identify else None,
         "weight": f"{weight:g}" if weight else "",
         "version": projection.version,
@@ -311,7 +329,15 @@ def case_step(request: HttpRequest, coi: str) -> HttpResponse:
         if isinstance(exc, access.Forbidden):
             raise
         return _answer(request, case, name, {}, refusal(exc))
-    acknowledge(request, case, _("Recorded: %(what)s") % {"what": op.title})
+    if op.signed:
+        done = _("Recorded and signed by %(name)s (meaning: %(meaning)s): %(what)s") % {
+            "name": printed_name(request.user),
+            "meaning": _(op.meaning),
+            "what": _(op.title),
+        }
+    else:
+        done = _("Recorded: %(what)s") % {"what": _(op.title)}
+    acknowledge(request, case, done)
     url = reverse("case", args=[case.coi])
     if request.htmx:
         return HttpResponseClientRedirect(url)

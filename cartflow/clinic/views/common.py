@@ -11,6 +11,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from cartflow.clinic import access
+from cartflow.clinic.refusal_words import (
+    DATE_PARAMS,
+    TIME_PARAMS,
+    attempted_words,
+    kind_words,
+    refusal_text,
+)
 from cartflow.clinic.services.errors import Conflict, NotFound, SignatureRefused
 from cartflow.domain.catalog import RuleKind
 from cartflow.domain.errors import DomainError
@@ -51,24 +58,25 @@ def require_anywhere(user: Any, action: Action) -> None:
         raise PermissionDenied(_("you hold no role that may do this"))
 
 
-def kind_words(kind: Any) -> str:
-    return "label rule" if kind == RuleKind.LABEL else "site policy"
-
-
 def _unblock(exc: JourneyError) -> str:
     if isinstance(exc, ScanMismatch):
-        return (
+        return _(
             "Scan the labels of this case's own patient, collection and bags. If the right "
             "labels do not match, stop and call quality."
         )
     if isinstance(exc, FactMissing):
-        return (
+        return _(
             "A site protocol value for the missing fact, signed by a physician or a quality "
             "reviewer, or the fact added to the product catalog."
         )
+    if exc.rule_id.startswith("deviation."):
+        return _("Review a deviation that is still open; a review is never replaced.")
+    if set(exc.params) & (DATE_PARAMS | TIME_PARAMS):
+        # The rule's own words say when it opens: the dates are in the sentence above.
+        return _("Recording it on the date the rule above names.")
     if exc.kind == RuleKind.SITE_POLICY:
-        return "Meeting the site's policy, or a change of the policy document named above."
-    return (
+        return _("Meeting the site's policy, or a change of the policy document named above.")
+    return _(
         "Meeting the rule above (for a timing rule: recording at the right time), or, where the "
         "label allows one, a signed exception."
     )
@@ -79,22 +87,26 @@ def refusal(exc: Exception) -> dict[str, str]:
     whether it is the label or the site's policy, and what would unblock it."""
     if isinstance(exc, JourneyError):
         return {
-            "title": "Blocked by a rule",
-            "rule": exc.rule,
+            "title": _("Blocked by a rule"),
+            "rule": refusal_text(exc),
             "source": exc.source,
             "kind": kind_words(exc.kind),
             "step": str(exc.state),
-            "attempted": exc.attempted,
+            "attempted": attempted_words(exc.attempted),
             "unblock": _unblock(exc),
             "rule_id": exc.rule_id,
         }
     if isinstance(exc, Conflict):
-        return {"title": "Not saved", "rule": CONFLICT_MESSAGE, "conflict": "yes"}
+        return {"title": _("Not saved"), "rule": _(CONFLICT_MESSAGE), "conflict": "yes"}
     if isinstance(exc, SignatureRefused):
-        return {"title": "Not signed", "rule": str(exc), "unblock": "Enter your own password."}
+        return {
+            "title": _("Not signed"),
+            "rule": str(exc),
+            "unblock": _("Enter your own password."),
+        }
     if isinstance(exc, DomainError):
-        return {"title": "Not recorded", "rule": str(exc)}
-    return {"title": "Not recorded", "rule": "the input was not accepted"}
+        return {"title": _("Not recorded"), "rule": str(exc)}
+    return {"title": _("Not recorded"), "rule": _("the input was not accepted")}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
