@@ -16,6 +16,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from cartflow.clinic import access
+from cartflow.clinic.access_log import identity_shown
 from cartflow.clinic.api.auth import Scope, access_to, acting_user, case_of, meta, patient_of
 from cartflow.clinic.api.common import (
     ClinicalTime,
@@ -85,6 +86,7 @@ def _patient(case: TherapyCase, identify: bool) -> dict[str, Any] | None:
     if not identify:
         return None
     p = case.patient
+    identity_shown([p])
     return {
         "id": p.public_id,
         "record_number": p.record_number,

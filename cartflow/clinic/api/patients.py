@@ -12,6 +12,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from cartflow.clinic import access, services
+from cartflow.clinic.access_log import identity_shown
 from cartflow.clinic.api.auth import Scope, access_to, acting_user, meta, patient_of, site_of
 from cartflow.clinic.api.common import BirthDate, ShortText, bounded_text
 from cartflow.clinic.models import AntigenTest
@@ -56,6 +57,7 @@ class PatientFilter(Schema):
 
 
 def patient_out(patient: Any) -> dict[str, Any]:
+    identity_shown([patient])
     return {
         "id": patient.public_id,
         "site": patient.treating_site.slug,

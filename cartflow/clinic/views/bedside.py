@@ -27,6 +27,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from cartflow.clinic import access
+from cartflow.clinic.access_log import identity_shown
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import TherapyCase
 from cartflow.clinic.services import treatment
@@ -66,6 +67,7 @@ def _refuse_scan(
 def _context(request: HttpRequest, case: TherapyCase, **more: Any) -> dict[str, Any]:
     state = case_state(case)
     thawed = state.thawed_bag
+    identity_shown([case.patient])
     return {
         "case": case,
         "coi": case.coi,
