@@ -17,6 +17,7 @@ from cartflow.clinic.api.common import CoiPath, Day, ShortText, StepIn, StepOut,
 from cartflow.clinic.models import Slot, SlotKind
 from cartflow.clinic.services import manufacturing
 from cartflow.clinic.services.errors import NotFound
+from cartflow.clinic.services.slots import network_totals, slots_for_user
 from cartflow.domain.roles import Action
 
 router = Router(tags=["slots"])
@@ -64,10 +65,14 @@ def slot_out(slot: Slot) -> dict[str, Any]:
     "/slots",
     response=list[SlotOut],
     auth=access_to(Action.VIEW_SLOTS, Scope.NETWORK),
-    summary="The network's slots and how many places are taken",
+    summary="Your sites' slots (and the shared sites' of the kinds you book), places taken",
 )
 def list_slots(request: HttpRequest, filters: Query[SlotFilter]) -> Any:
-    rows = Slot.objects.select_related("site").order_by("day", "site__slug", "kind")
+    rows = (
+        slots_for_user(acting_user(request))
+        .select_related("site")
+        .order_by("day", "site__slug", "kind")
+    )
     if filters.site:
         rows = rows.filter(site__slug=filters.site)
     if filters.kind:
@@ -77,6 +82,30 @@ def list_slots(request: HttpRequest, filters: Query[SlotFilter]) -> Any:
     if filters.end:
         rows = rows.filter(day__lte=filters.end)
     return [slot_out(s) for s in rows[: filters.limit]]
+
+
+class SlotTotalOut(Schema):
+    kind: str
+    day: date
+    capacity: int
+    booked: int
+    sites: int
+
+
+class TotalsFilter(Schema):
+    kind: SlotKind | None = None
+    start: Day | None = Field(None, description="first day (inclusive)")
+    end: Day | None = Field(None, description="last day (inclusive)")
+
+
+@router.get(
+    "/slots/totals",
+    response=list[SlotTotalOut],
+    auth=access_to(Action.VIEW_SLOTS, Scope.NETWORK),
+    summary="The network's places offered and taken per kind and day (no site named)",
+)
+def slot_totals(request: HttpRequest, filters: Query[TotalsFilter]) -> Any:
+    return network_totals(str(filters.kind) if filters.kind else None, filters.start, filters.end)
 
 
 @router.post(

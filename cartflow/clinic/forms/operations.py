@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
@@ -44,6 +45,7 @@ from cartflow.clinic.services import (
 )
 from cartflow.clinic.services.operations import DEFAULT_MEANINGS
 from cartflow.clinic.services.signatures import Meaning
+from cartflow.clinic.services.slots import SHARED_SITE_KINDS
 from cartflow.clinic.templatetags.cartflow_time import case_zone
 from cartflow.domain import journey
 from cartflow.domain.catalog import (
@@ -124,10 +126,13 @@ def _slot_label(slot: Slot) -> str:
     return f"{slot.site.name}: {slot.day.isoformat()} ({free} of {slot.capacity} free)"
 
 
-def _open_slots(kind: str) -> tuple[tuple[str, str], ...]:
+def _open_slots(kind: str, case: TherapyCase) -> tuple[tuple[str, str], ...]:
+    """Free places of ``kind`` a case may take: its treating center's own, or a shared
+    site's (the booking service checks the user's sites again)."""
     today = timezone.localdate()
     rows = (
         Slot.objects.filter(kind=kind, day__gte=today.replace(year=today.year - 1))
+        .filter(Q(site__kind__in=SHARED_SITE_KINDS) | Q(site_id=case.treating_site_id))
         .select_related("site")
         .order_by("day", "site__slug")[:60]
     )
@@ -138,13 +143,13 @@ def _apheresis_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ..
     none = ("", "No chair slot: capacity not managed (choose the unit below)")
     units = Site.objects.filter(kind=SiteKind.APHERESIS_UNIT).order_by("name")
     return {
-        "slot_id": (none, *_open_slots(SlotKind.APHERESIS_CHAIR)),
+        "slot_id": (none, *_open_slots(SlotKind.APHERESIS_CHAIR, case)),
         "unit": (("", "Choose…"), *((u.slug, u.name) for u in units)),
     }
 
 
 def _manufacturing_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]]:
-    return {"slot_id": _open_slots(SlotKind.MANUFACTURING)}
+    return {"slot_id": _open_slots(SlotKind.MANUFACTURING, case)}
 
 
 def _courier_choices(case: TherapyCase) -> dict[str, tuple[tuple[str, str], ...]]:
