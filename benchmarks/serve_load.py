@@ -10,7 +10,8 @@ courier's token, each write with its own ``Idempotency-Key``; a single client al
 Each level reports its requests, errors (any answer but 200/201, and any connection error),
 throughput, p50 and p99 latency for reads and writes; on PostgreSQL the most connections to
 the database seen during the level (pg_stat_activity, sampled every 0.2 s) and the count 3 s
-after it, beside the bound the server states (workers x threads).
+after it, beside the bound the server states (workers x threads), and the count once the
+server has stopped.
 
 It checks: 0 errors at every level; throughput at 128 clients at least that at 8; the
 connections never above the bound. It exits 1 when a check fails.
@@ -149,6 +150,10 @@ def measure(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
         verified = site.run("audit", "verify", "--json")
     finally:
         server.stop()
+        stopped = None
+        if site.database:
+            time.sleep(1)
+            stopped = postgres_connections(site.database)
         drop(site)
     return {
         "database": vendor,
@@ -156,6 +161,7 @@ def measure(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
         "threads": args.threads,
         "connection_bound": server.bound if vendor == "postgres" else None,
         "levels": levels,
+        "connections_after_stop": stopped,
         "verified": json.loads(verified)["ok"],
     }
 
@@ -173,6 +179,8 @@ def checks(result: dict[str, Any]) -> list[str]:
             failed.append(f"{result['database']}: connections above {bound}")
     if 8 in by and 128 in by and by[128]["per_s"] < by[8]["per_s"]:
         failed.append(f"{result['database']}: throughput at 128 below that at 8")
+    if result["connections_after_stop"]:
+        failed.append(f"{result['database']}: connections left after the server stopped")
     if not result["verified"]:
         failed.append(f"{result['database']}: audit verify after the load is not intact")
     return failed
@@ -190,6 +198,8 @@ def main() -> None:
     failed: list[str] = []
     for r in results:
         bound = f", pool bound {r['connection_bound']}" if r["connection_bound"] else ""
+        if r["connections_after_stop"] is not None:
+            bound += f", {r['connections_after_stop']} connections once the server stopped"
         print(f"{r['database']}: {r['workers']} workers x {r['threads']} threads{bound}")
         print(
             f"  {'clients':>7} {'req':>6} {'err':>4} {'req/s':>7} {'read p50':>9} "
