@@ -9,16 +9,35 @@ from cartflow.clinic.triggers import create_statements
 TABLES = ("clinic_identityread",)
 
 
+# A function of its own on PostgreSQL: the record's (``cartflow_refuse_change``) may be
+# dropped with the record's triggers (the tampering tests do) while this table keeps its own.
+PG_FUNCTION = "cartflow_access_log_refuse_change"
+
+
 def add_triggers(apps: Any, schema_editor: Any) -> None:
-    for statement in create_statements(schema_editor.connection.vendor, TABLES):
-        schema_editor.execute(statement)
+    vendor = schema_editor.connection.vendor
+    if vendor != "postgresql":
+        for statement in create_statements(vendor, TABLES):
+            schema_editor.execute(statement)
+        return
+    schema_editor.execute(
+        f"CREATE OR REPLACE FUNCTION {PG_FUNCTION}() RETURNS trigger AS $$ "
+        f"BEGIN RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', "
+        f"MESSAGE = 'cartflow: ' || TG_TABLE_NAME || ' is append-only: rows are never "
+        f"updated or deleted (' || TG_OP || ' refused)'; "
+        f"END; $$ LANGUAGE plpgsql"
+    )
+    schema_editor.execute(
+        f"CREATE TRIGGER {TABLES[0]}_append_only BEFORE UPDATE OR DELETE ON {TABLES[0]} "
+        f"FOR EACH ROW EXECUTE FUNCTION {PG_FUNCTION}()"
+    )
 
 
 def drop_triggers(apps: Any, schema_editor: Any) -> None:
-    # Only this table's triggers: the PostgreSQL function is shared with the record's.
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {TABLES[0]}_append_only ON {TABLES[0]}")
+        schema_editor.execute(f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()")
     else:
         for op in ("update", "delete"):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {TABLES[0]}_no_{op}")
