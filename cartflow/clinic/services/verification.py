@@ -33,7 +33,7 @@ from cartflow.clinic.models import (
 )
 from cartflow.clinic.sealing import audit_bytes, audit_hash_quick, patient_identity_hash
 from cartflow.clinic.services.append import SIGNATURE_EVENT
-from cartflow.clinic.services.audit import EntryHead, verify_ledger
+from cartflow.clinic.services.audit import EntryHead, _stream, verify_ledger
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.events import Event as DomainEvent
 from cartflow.domain.hashchain import GENESIS, PREV_KEY
@@ -279,8 +279,7 @@ def _check_audit_trail(report: TrustReport) -> dict[str, str]:
     prev, expected_seq, rows = GENESIS, 1, 0
     broken = False
     identities: dict[str, str] = {}
-    query = AuditRow.objects.order_by("seq", "pk").values(
-        "pk",
+    names = (
         "seq",
         "at",
         "user_id",
@@ -294,10 +293,19 @@ def _check_audit_trail(report: TrustReport) -> dict[str, str]:
         "hash",
         "prev_hash",
     )
-    for row in query.iterator(chunk_size=5000):
+    # Streamed like the events, without the ORM's per-row model machinery.
+    sql = f"SELECT {', '.join(names)} FROM {AuditRow._meta.db_table} ORDER BY seq, id"
+    for values_row in _stream(sql):
+        row = dict(zip(names, values_row, strict=True))
+        at = row["at"]
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at)
+        if isinstance(at, datetime) and at.tzinfo is None:  # SQLite keeps UTC without offset
+            at = at.replace(tzinfo=UTC)
+        row["at"] = at
         rows += 1
         summary = row["summary"]
-        if isinstance(summary, str):
+        if isinstance(summary, str | bytes):
             summary = json.loads(summary)
         if isinstance(summary, dict) and summary.get("identity") and summary.get("patient"):
             identities[str(summary["patient"])] = str(summary["identity"])
