@@ -172,9 +172,14 @@ class Client:
             self.connection.request(method, path, body=body, headers=all_headers)
             response = self.connection.getresponse()
             data = response.read()
-        except (OSError, http.client.HTTPException):
+        except OSError:
             self.close()
             raise
+        except http.client.HTTPException as exc:
+            # An answer cut off mid-body (a server killed while it wrote): to a client, a
+            # connection error like any other, so the same request is sent again.
+            self.close()
+            raise ConnectionError(f"{type(exc).__name__}: {exc}") from exc
         if response.getheader("Connection", "").lower() == "close":
             self.close()
         return response.status, data, response
