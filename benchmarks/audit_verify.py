@@ -141,7 +141,7 @@ def measure(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
     from django.db import connection
 
     from cartflow.clinic.models import Event
-    from cartflow.clinic.services.audit import _stream
+    from cartflow.clinic.services.audit import _stream, snapshot
     from cartflow.clinic.services.verification import verify_everything
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -161,8 +161,9 @@ def measure(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
 
     def sha256_streamed() -> None:
         sha = hashlib.sha256
-        for (body,) in _stream(f"SELECT body FROM {table} ORDER BY case_id, seq"):
-            sha(bytes(body)).hexdigest()
+        with snapshot():  # read as verification reads
+            for (body,) in _stream(f"SELECT body FROM {table} ORDER BY case_id, seq"):
+                sha(bytes(body)).hexdigest()
 
     reports: dict[str, Any] = {}
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -169,6 +171,36 @@ EVENT_SCAN_COLUMNS = (
 SCAN_CHUNK = 5000
 
 
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """On PostgreSQL, one read-only REPEATABLE READ transaction: every pass of a verification
+    sees the same moment (an append between the ledger's pass and the events' would otherwise
+    look like a cut chain), and a streaming cursor need not be held past a commit (outside a
+    transaction it is declared WITH HOLD, which makes the server copy the whole result
+    first). On SQLite nothing: a transaction there takes the write lock at BEGIN."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
+def time_as_text(column: str) -> str:
+    """A time column read as its text (SQLite: as stored, UTC without offset; PostgreSQL: in
+    the session's zone, UTC, with ``+00``)."""
+    return f"{column}::text" if connection.vendor == "postgresql" else f"{column} || ''"
+
+
+def text_time(text: str) -> datetime:
+    """The aware time of :func:`time_as_text`'s text."""
+    if text.endswith(("+00", "-00")) or text[-3:-2] in ("+", "-"):
+        text += ":00"  # PostgreSQL writes a whole-hour offset without its minutes
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def _stream(sql: str) -> Iterator[tuple[Any, ...]]:
     """Rows of ``sql`` streamed: a server-side cursor on PostgreSQL, stepped on SQLite."""
     with connection.chunked_cursor() as cursor:
@@ -284,6 +316,11 @@ def verify_ledger(
     each row's bytes hashed once and parsed once, never a whole case list or the whole log in
     memory. ``on_event`` and ``on_case`` let :mod:`verification` check more in the same pass.
     """
+    with snapshot():
+        return _verify_ledger(on_event, on_case)
+
+
+def _verify_ledger(on_event: EventVisitor | None, on_case: CaseVisitor | None) -> NetworkReport:
     last: dict[str, tuple[str, int]] = {}
     ledger_entries, broken_at, reason = _scan_ledger(last)
 
@@ -306,10 +343,10 @@ def verify_ledger(
             on_case(current, count, report.ok)
 
     columns = [f"e.{name.strip()}" for name in EVENT_SCAN_COLUMNS.split(",")]
-    if connection.vendor == "sqlite":
-        # The stored text of the times, not Django's converters: verification compares it
-        # with the bytes' text first and parses only when the two are written differently.
-        columns = [f"{c} || ''" if c.endswith("_at") else c for c in columns]
+    # The stored text of the times, not the drivers' converters (Django's PostgreSQL one
+    # parses in Python): verification compares it with the bytes' text first and parses only
+    # when the two are written differently.
+    columns = [time_as_text(c) if c.endswith("_at") else c for c in columns]
     sql = (
         f"SELECT c.coi, {', '.join(columns)} "
         f"FROM {Event._meta.db_table} e JOIN {TherapyCase._meta.db_table} c "

@@ -33,7 +33,14 @@ from cartflow.clinic.models import (
 )
 from cartflow.clinic.sealing import audit_bytes, audit_hash_quick, patient_identity_hash
 from cartflow.clinic.services.append import SIGNATURE_EVENT
-from cartflow.clinic.services.audit import EntryHead, _stream, verify_ledger
+from cartflow.clinic.services.audit import (
+    EntryHead,
+    _stream,
+    snapshot,
+    text_time,
+    time_as_text,
+    verify_ledger,
+)
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.events import Event as DomainEvent
 from cartflow.domain.hashchain import GENESIS, PREV_KEY
@@ -95,10 +102,13 @@ def _same_time(column: Any, text: Any) -> bool:
         return False
     try:
         if isinstance(column, str):
-            # SQLite's stored text of a UTC time: "2026-01-02 03:04:05.678901".
-            if text.endswith("+00:00") and column == text[:-6].replace("T", " ", 1):
-                return True
-            column = datetime.fromisoformat(column)
+            # The stored text of a UTC time: "2026-01-02 03:04:05.678901" (SQLite), the same
+            # with "+00" (PostgreSQL).
+            if text.endswith("+00:00"):
+                bare = text[:-6].replace("T", " ", 1)
+                if column == bare or column == bare + "+00":
+                    return True
+            column = text_time(column)
         if not isinstance(column, datetime):
             return False
         shown = datetime.fromisoformat(text)
@@ -294,15 +304,11 @@ def _check_audit_trail(report: TrustReport) -> dict[str, str]:
         "prev_hash",
     )
     # Streamed like the events, without the ORM's per-row model machinery.
-    sql = f"SELECT {', '.join(names)} FROM {AuditRow._meta.db_table} ORDER BY seq, id"
+    selected = ", ".join(time_as_text(name) if name == "at" else name for name in names)
+    sql = f"SELECT {selected} FROM {AuditRow._meta.db_table} ORDER BY seq, id"
     for values_row in _stream(sql):
         row = dict(zip(names, values_row, strict=True))
-        at = row["at"]
-        if isinstance(at, str):
-            at = datetime.fromisoformat(at)
-        if isinstance(at, datetime) and at.tzinfo is None:  # SQLite keeps UTC without offset
-            at = at.replace(tzinfo=UTC)
-        row["at"] = at
+        row["at"] = text_time(row["at"])
         rows += 1
         summary = row["summary"]
         if isinstance(summary, str | bytes):
@@ -420,8 +426,9 @@ def _check_signatures(report: TrustReport) -> None:
 def verify_everything(machine: CaseMachine | None = None, *, replay: bool = True) -> TrustReport:
     """Every check of the module's doc; ``replay=False`` skips folding the cases again."""
     report = TrustReport()
-    _check_events(report, (machine or journey_machine()) if replay else None)
-    _check_identities(report, _check_audit_trail(report))
-    _check_signatures(report)
-    report.checked["cases_registered"] = TherapyCase.objects.count()
+    with snapshot():  # every check sees the same moment (PostgreSQL)
+        _check_events(report, (machine or journey_machine()) if replay else None)
+        _check_identities(report, _check_audit_trail(report))
+        _check_signatures(report)
+        report.checked["cases_registered"] = TherapyCase.objects.count()
     return report
