@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from cartflow.clinic import access
+from cartflow.clinic.access_log import identity_shown
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import TherapyCase
 from cartflow.clinic.refusal_words import words
@@ -83,6 +84,7 @@ def _deadline(state: CaseState) -> dict[str, str] | None:
 def _context(request: HttpRequest, case: TherapyCase, **more: Any) -> dict[str, Any]:
     state = case_state(case)
     thawed = state.thawed_bag
+    identity_shown([case.patient])
     return {
         "deadline": _deadline(state),
         "case": case,

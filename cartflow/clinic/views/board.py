@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from cartflow.clinic import access
+from cartflow.clinic.access_log import NAME, identity_shown
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import CaseParticipant, CaseProjection, Membership, TherapyCase
 from cartflow.clinic.services.machine import catalog
@@ -134,10 +135,11 @@ def _names(user: Any, case_ids: list[int]) -> dict[int, str]:
         return {}
     rows = (
         TherapyCase.objects.filter(pk__in=case_ids, participants__site_id__in=sites)
-        .values_list("pk", "patient__family_name", "patient__given_name")
+        .values_list("pk", "patient__family_name", "patient__given_name", "patient__public_id")
         .distinct()
     )
-    return {pk: f"{family}, {given}" for pk, family, given in rows}
+    identity_shown([public_id for *_, public_id in rows], (NAME,))
+    return {pk: f"{family}, {given}" for pk, family, given, _ in rows}
 
 
 def _roles(user: Any) -> list[dict[str, str]]:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from cartflow.clinic import access
+from cartflow.clinic.access_log import identity_shown
 from cartflow.clinic.case_banner import age_years, foreseen, infusion_day, progress
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.forms.arguments import service_arguments
@@ -192,6 +193,8 @@ def case_context(
         may(roles, Action.INFUSE_BAG) or may(roles, Action.THAW_BAG)
     )
     identify = access.may_identify(user, case)
+    if identify:
+        identity_shown([case.patient])
     may_verify = may(roles, Action.VERIFY_AUDIT)
     timeline = case_timeline(case)
     zone = case_zone(case)
