@@ -133,6 +133,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cartflow.clinic.views.common.navigation",
             ],
+            # {% form_once %}: a page form's one-time token (cartflow.clinic.form_once).
+            "builtins": ["cartflow.clinic.templatetags.cartflow_forms"],
         },
     },
 ]
@@ -319,3 +321,13 @@ CONTENT_SECURITY_POLICY = {
 # A refused request (403) is one warning line, not a traceback.
 LOGGING["filters"] = {"one_line_refusals": {"()": "cartflow.log_filters.OneLineRefusals"}}
 LOGGING["handlers"]["console"]["filters"] = ["one_line_refusals"]
+
+# Every answer that shows a patient's identity is logged (cartflow.clinic.access_log), after
+# the answer and outside the form's transaction below; on SQLite by one writer thread per
+# process, so that page views never wait on the database's write lock (the tests write at once).
+MIDDLEWARE += ["cartflow.clinic.access_log.IdentityReadMiddleware"]
+CARTFLOW_ACCESS_LOG_BACKGROUND = env_bool("CARTFLOW_ACCESS_LOG_BACKGROUND", not TESTING)
+
+# A page form sent twice (a double click, a reload) is answered once and writes once: the
+# innermost middleware, so that its replayed answers pass through all the others.
+MIDDLEWARE += ["cartflow.clinic.form_once.FormOnceMiddleware"]

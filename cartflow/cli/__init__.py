@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "cartflow.cli.register",
     "cartflow.cli.manage",
     "cartflow.cli.export",
+    "cartflow.cli.case",
 )
 
 

@@ -87,6 +87,7 @@ def run_production(host: str, port: int, workers: int, threads: int) -> None:
                 "worker_class": "gthread",
                 "graceful_timeout": 20,
                 "accesslog": "-",
+                "post_fork": lambda server, worker: forget_inherited_pools(),
             }.items():
                 self.cfg.set(key, value)
 
@@ -96,6 +97,52 @@ def run_production(host: str, port: int, workers: int, threads: int) -> None:
     Server().run()
 
 
+def check_database() -> str:
+    """Refuse a database with pending migrations; then close every connection and pool.
+
+    The master process must hold no connection when gunicorn forks its workers: a pool
+    opened here would be inherited by every worker, its one socket then shared by all of
+    them, and one request would read another's rows (another user's roles included).
+    """
+    from django.db import connections
+
+    try:
+        pending = pending_migrations()
+        vendor = connections["default"].vendor
+    finally:
+        close_database()
+    if pending:
+        raise CliError(
+            f"the database needs {len(pending)} migration(s) ({', '.join(pending[:3])}...): "
+            "run `cartflow migrate` first (or `cartflow demo` for the demo network)"
+        )
+    return str(vendor)
+
+
+def close_database() -> None:
+    """Close this process's connections and PostgreSQL pools."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+        close_pool = getattr(connection, "close_pool", None)
+        if close_pool is not None:
+            close_pool()
+
+
+def forget_inherited_pools() -> None:
+    """In a freshly forked worker: drop any pool object the master left, without closing it.
+
+    Closing would end the master's sockets for everyone; the worker opens its own pool on
+    its first request.
+    """
+    try:
+        from django.db.backends.postgresql.base import DatabaseWrapper
+    except ImportError:  # pragma: no cover - psycopg missing: no pool either
+        return
+    DatabaseWrapper._connection_pools.clear()
+
+
 def serve(args: argparse.Namespace) -> int:
     workers, threads = server_size(args.workers, args.threads)
     # Read by cartflow.settings, so set before Django starts.
@@ -103,19 +150,10 @@ def serve(args: argparse.Namespace) -> int:
     if args.https:
         os.environ["CARTFLOW_HTTPS"] = "1"
     setup_django()
-    pending = pending_migrations()
-    if pending:
-        raise CliError(
-            f"the database needs {len(pending)} migration(s) ({', '.join(pending[:3])}...): "
-            "run `cartflow migrate` first (or `cartflow demo` for the demo network)"
-        )
-    from django.db import connection
-
-    bound = (
-        f"; at most {workers * threads} PostgreSQL connections"
-        if connection.vendor == "postgresql"
-        else ""
-    )
+    vendor = check_database()
+    bound = ""
+    if vendor == "postgresql":
+        bound = f"; at most {workers * threads} PostgreSQL connections"
     scheme = "https (behind a proxy)" if args.https else "http"
     sys.stdout.write(
         f"cartflow serving on {args.host}:{args.port} over {scheme}: {workers} workers x "

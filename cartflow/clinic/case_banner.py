@@ -7,7 +7,7 @@ when the step was done.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cartflow.clinic.patient_view import STEP_OF
+from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import CaseState, Step
 from cartflow.domain.journey.plans import dates_in_force
 
@@ -117,34 +118,51 @@ def _fact(state: CaseState, name: str, on: date) -> Any:
         return None
 
 
-def foreseen(state: CaseState, zone: ZoneInfo, today: date) -> list[dict[str, str]]:
-    """The time rules ahead of the case, with the dates they allow, before anyone tries:
-    the infusion window after lymphodepletion and the end of the monitoring period. Each is
-    the label's fact the journey's guard reads, resolved for the case's region and today."""
-    from cartflow.domain.catalog import FactName
+def foreseen(state: CaseState, now: datetime) -> list[dict[str, str]]:
+    """What the case's time rules allow, before anyone tries, asked of the domain
+    (``journey.foreseen_windows`` and ``journey.foreseen_refusals``, the guards themselves):
+    the windows ahead with their dates, and every next step that its rule blocks today, in
+    the words of the one refusal renderer."""
+    from cartflow.clinic.refusal_words import attempted_words, kind_words, refusal_text, words
+    from cartflow.clinic.services.machine import catalog
+    from cartflow.clinic.services.site_register import register_of
+    from cartflow.domain.journey import foreseen_refusals, foreseen_windows
 
-    found: list[dict[str, str]] = []
-    ld_end = _day(state.ld_completed_at, zone)
-    if ld_end is not None and state.step in (Step.LYMPHODEPLETED, Step.THAWED):
-        window = _fact(state, FactName.INFUSION_WINDOW_DAYS, today)
-        if window is not None and isinstance(window.value, list | tuple) and len(window.value) == 2:
-            low, high = (int(v) for v in window.value)
-            first, last = ld_end + timedelta(days=low), ld_end + timedelta(days=high)
-            words = gettext(
-                "Infusion may start on %(first)s (%(low)s days after lymphodepletion ended) "
-                "and no later than %(last)s."
-            ) % {"first": first.isoformat(), "low": low, "last": last.isoformat()}
-            found.append(
-                {"words": words, "source": window.source, "late": str(today > last).lower()}
-            )
-    infused = _day(state.first_infusion_at, zone)
-    if infused is not None and state.step is Step.MONITORING:
-        days = _fact(state, FactName.MONITORING_DAYS, today)
-        if days is not None and isinstance(days.value, int | float):
-            end = infused + timedelta(days=int(days.value))
-            words = gettext(
-                "Monitoring lasts at least %(days)s days after infusion: it may be completed "
-                "from %(end)s."
-            ) % {"days": int(days.value), "end": end.isoformat()}
-            found.append({"words": words, "source": days.source, "late": "false"})
+    try:
+        # The site's signed values fill facts the catalog lacks, as when the step is done.
+        register = register_of(state.site) if state.site else ()
+        blocks = foreseen_refusals(state, catalog(), now, register)
+        windows = foreseen_windows(state, catalog(), now, register)
+    except DomainError:
+        return []
+    shown_by_block = {
+        "ThawBag": "infusion.window",
+        "CompleteMonitoring": "monitoring.window",
+        "CompleteFollowUp": "follow_up.window",
+    }
+    covered = {shown_by_block.get(b.command, "") for b in blocks}
+    found: list[dict[str, str]] = [
+        {
+            "words": words(w.rule_id, w.params),
+            "source": w.source,
+            "kind": kind_words(w.kind),
+            "rule_id": w.rule_id,
+            "late": str(w.closed).lower(),
+            "blocked": "",
+        }
+        for w in windows
+        if w.rule_id not in covered
+    ]
+    for block in blocks:
+        refusal = block.refusal
+        found.append(
+            {
+                "words": refusal_text(refusal),
+                "source": refusal.source,
+                "kind": kind_words(refusal.kind),
+                "rule_id": refusal.rule_id,
+                "late": str(refusal.rule_id.endswith("too_late")).lower(),
+                "blocked": attempted_words(block.command),
+            }
+        )
     return found

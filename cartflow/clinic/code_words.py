@@ -147,13 +147,33 @@ SOURCE_PREFIXES: tuple[tuple[str, Any], ...] = (
 )
 
 
+SOURCE_PHRASES: tuple[tuple[str, Any], ...] = (
+    (
+        "FDA guidance on long-term follow-up after human gene therapy products: 15 years",
+        _("FDA guidance on long-term follow-up after human gene therapy products: 15 years"),
+    ),
+    (" (infusion window); repeat rule: ", _(" (infusion window); repeat rule: ")),
+    ("cartflow journey policy", _("cartflow journey policy")),
+    ("chain-of-identity policy", _("chain-of-identity policy")),
+    ("signature policy", _("signature policy")),
+    ("patient access policy", _("patient access policy")),
+    (", Follow-up)", _(", Follow-up)")),
+)
+"""The journey's own sources (``domain/journey/guards.py``), worded in the reader's language;
+the documents they name stay as they are."""
+
+
 def source_words(text: Any) -> str:
     """Where a rule comes from (``label source [9], [16]``) with its words in the reader's
     language; the source keys stay as they are."""
     words = str(text)
     for prefix, translated in SOURCE_PREFIXES:
         if words.startswith(prefix):
-            return str(translated) + words.removeprefix(prefix)
+            words = str(translated) + words.removeprefix(prefix)
+            break
+    for phrase, translated in SOURCE_PHRASES:
+        if phrase in words:
+            words = words.replace(phrase, str(translated))
     return words
 
 

@@ -438,6 +438,7 @@ def _withdraw(w: Walk, admin: Any) -> None:
     w.do(
         treatment.withdraw_case,
         w.crew.physician,
+        password="",
         reason="the patient chose another treatment (synthetic)",
     )
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cartflow.clinic.code_words import code_words
-from cartflow.clinic.refusal_words import WORDS, deviation_summary
+from cartflow.clinic.refusal_words import DEVIATION_WORDS, deviation_summary
 from cartflow.clinic.templatetags.cartflow_time import local_time
 from cartflow.clinic.worklist import indication_words, product_words
 
@@ -63,6 +63,7 @@ EVENT_TITLES: dict[str, Any] = {
     "case.withdrawn": _("Case withdrawn"),
     "case.deceased": _("Death recorded"),
     "deviation.opened": _("Deviation opened"),
+    "deviation.reviewed": _("Deviation reviewed"),
     "label.printed": _("Labels printed"),
     "label.applied": _("Labels applied"),
     "label.reprinted": _("Label reprinted"),
@@ -196,6 +197,8 @@ FIELD_LABELS: dict[str, Any] = {
     "scan": _("scan"),
     "scanned": _("scanned"),
     "details": _("details"),
+    "numbers": _("deviations reviewed (by number on the case)"),
+    "comment": _("comment"),
     # The catalog's fact names (a decision's facts, the site's register).
     "age": _("age bounds (years)"),
     "conditions": _("eligibility conditions"),
@@ -343,7 +346,7 @@ def shown(data: dict[str, Any], zone: str) -> list[tuple[str, str, bool]]:
         for key, value in data.items()
         if key not in HIDDEN
     ]
-    if "summary" in data and str((data.get("details") or {}).get("rule", "")) in WORDS:
+    if "summary" in data and str((data.get("details") or {}).get("rule", "")) in DEVIATION_WORDS:
         # a refusal the interface words: its summary in the reader's language, its details
         # (the rule's code, the scan) in the raw event
         summary = deviation_summary(data)

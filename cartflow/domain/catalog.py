@@ -305,6 +305,9 @@ class ProductFactName(StrEnum):
     COSTIMULATORY_DOMAIN = "costimulatory_domain"  # "4-1BB" | "CD28"
     # {"min": days, "max": days, "span": one of TURNAROUND_SPANS}; optional (absent = unknown)
     MANUFACTURING_TURNAROUND_DAYS = "manufacturing_turnaround_days"
+    # {"median": days, "span": one of VEIN_TO_VEIN_SPANS}: the published real-world median
+    # from leukapheresis to infusion; optional (absent or unknown = no typical time)
+    TYPICAL_VEIN_TO_VEIN_DAYS = "typical_vein_to_vein_days"
 
 
 REQUIRED_PRODUCT_FACTS: Final = (
@@ -322,6 +325,7 @@ optional, so catalogs written before it still parse and simply get no plan."""
 ANTIGENS: Final = ("CD19", "BCMA")
 COSTIMULATORY_DOMAINS: Final = ("4-1BB", "CD28")
 LD_DRUGS: Final = ("fludarabine", "cyclophosphamide", "bendamustine")
+VEIN_TO_VEIN_SPANS: Final = ("leukapheresis_to_infusion",)
 TURNAROUND_SPANS: Final = (
     "leukapheresis_to_release",
     "manufacture_and_release",
@@ -706,6 +710,12 @@ def _check_turnaround(c: _Checker, raw: object) -> None:
     c.one_of(value["span"], "span", TURNAROUND_SPANS)
 
 
+def _check_vein_to_vein(c: _Checker, raw: object) -> None:
+    value = c.mapping(raw, ("median", "span"))
+    c.number(value["median"], "median", 1, 365)
+    c.one_of(value["span"], "span", VEIN_TO_VEIN_SPANS)
+
+
 def _check_renal(c: _Checker, raw: object) -> None:
     """A site's schedule by clearance band with its unit (``cartflow.domain.renal``), or the
     older single threshold ``{"crcl_below", "reduce_by_percent"}`` (still read)."""
@@ -759,6 +769,8 @@ def check_fact_value(name: str, value: object, where: str = "value") -> None:
         c.one_of(value, name, COSTIMULATORY_DOMAINS)
     elif name == ProductFactName.MANUFACTURING_TURNAROUND_DAYS:
         _check_turnaround(c, value)
+    elif name == ProductFactName.TYPICAL_VEIN_TO_VEIN_DAYS:
+        _check_vein_to_vein(c, value)
     else:
         raise c.fail(f"unknown fact {name!r}")
 

@@ -87,6 +87,7 @@ class Action(StrEnum):
     EXPIRE_PRODUCT = "expire_product"
     DISPOSE_PRODUCT = "dispose_product"
     SIGN_EVENT = "sign_event"
+    REVIEW_DEVIATION = "review_deviation"
     VIEW_SLOTS = "view_slots"
     OPEN_SLOT = "open_slot"
     VERIFY_AUDIT = "verify_audit"
@@ -226,6 +227,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.EXPIRE_PRODUCT,
             A.DISPOSE_PRODUCT,
             A.SIGN_EVENT,
+            A.REVIEW_DEVIATION,
             A.VERIFY_AUDIT,
             A.RECONCILE_LABELS,
             A.EXPORT_FHIR,

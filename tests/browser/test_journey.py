@@ -99,6 +99,19 @@ class Person:
         self.context.close()
 
 
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _screenshots(page: Any, name: str) -> None:
+    """The page at desktop width (``name.png``) and at phone width (``name-phone.png``), into
+    a temporary folder, or docs/screenshots under `make screenshots`."""
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
 def _enter_ok(form: Any) -> bool:
     last = form.locator("input:not([type=hidden]), select").last
     if last.count() == 0:
@@ -171,7 +184,7 @@ def test_seven_people_take_one_patient_from_referral_to_the_first_crs_grade(
             nurse.keyboard.press("Enter")
         _scan(nurse, parse_identifier(coi).eye_readable)
         _scan(nurse, net.bag_id)
-        nurse.screenshot(path=str(SCREENSHOTS / "bedside.png"), full_page=True)
+        _screenshots(nurse, "bedside")
         _wait_for_focus(nurse, "second_username")
         nurse.keyboard.type(username("physician"))
         nurse.keyboard.press("Tab")
@@ -189,21 +202,31 @@ def test_seven_people_take_one_patient_from_referral_to_the_first_crs_grade(
         blocked.wait_for()
         assert page.url.endswith(f"/cases/{coi}/")  # swapped in by htmx, no page load
         text = blocked.inner_text()
-        assert re.search(r"monitoring lasts at least \d+ days after infusion", text), text
+        assert re.search(r"Monitoring may be completed from \d{1,2} \w+ \d{4}", text), text
         assert "label rule" in text and "What would unblock it" in text
 
         # The first grade of CRS.
         physician_person.step(coi, AFTER_INFUSION[1])
         page = physician_person.open(f"/cases/{coi}/")
         assert "CRS grade 2" in page.locator("#tox-h + .panel").inner_text()
-        page.screenshot(path=str(SCREENSHOTS / "case.png"), full_page=True)
+        _screenshots(page, "case")
+        queue = physician_person.open("/")
+        assert coi in queue.locator("main").inner_text()
+        _screenshots(queue, "queue")
 
-        # Quality reviews the deviation, signed.
+        # Quality reviews the deviation: what happened in words, a comment, signed.
         quality = as_("quality").open("/quality/")
         deviation = quality.locator("form.tone-deviation").filter(has_text=coi)
+        assert "did not name this case" in deviation.locator(".what").inner_text()
+        quality.set_viewport_size(PHONE)  # the review, comment box included, fits a phone
+        assert quality.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        quality.set_viewport_size(DESKTOP)
+        deviation.locator("textarea[name=comment]").fill("label of another case; bag returned")
         deviation.locator("input[type=password]").fill(password("quality"))
         with quality.expect_navigation():
-            deviation.locator("input[type=password]").press("Enter")
+            deviation.get_by_role("button", name="Sign the review").click()
+        confirmed = quality.locator(".messages").inner_text()
+        assert "reviewed and signed by" in confirmed and coi in confirmed
         assert quality.locator("form.tone-deviation").filter(has_text=coi).count() == 0
 
         # At least six people in the case's events, and the chain verifies.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -150,7 +151,46 @@ def test_a_coordinator_withdraws_a_case_and_it_leaves_the_active_list(
 ) -> None:
     coordinator = api_net.client(api_net.own[Role.COORDINATOR])
     case = f"/api/cases/{api_net.case.coi}"
-    answer = _post(coordinator, f"{case}/withdrawal", {"reason": "patient's choice (synthetic)"})
+    reason = {"reason": "patient's choice (synthetic)"}
+    unsigned = _post(coordinator, f"{case}/withdrawal", reason, expect=422)
+    assert "password" in json.dumps(unsigned)
+    wrong = {**reason, "password": "not the password"}
+    assert "password" in json.dumps(_post(coordinator, f"{case}/withdrawal", wrong, expect=403))
+    assert coordinator.get(f"{case}").json()["step"] != "withdrawn"
+    signed = {**reason, "password": _pw(api_net, Role.COORDINATOR)}
+    answer = _post(coordinator, f"{case}/withdrawal", signed)
     assert answer["step"] == "withdrawn"
+    (event,) = [e for e in answer["events"] if e["type"] == "case.withdrawn"]
+    assert event["data"]["signature"]["role"] == "coordinator"
+    assert [s["meaning"] for s in event["signatures"]] == ["responsibility"]
     assert coordinator.get("/api/cases?active=true").json() == []
     assert [c["step"] for c in coordinator.get("/api/cases?active=false").json()] == ["withdrawn"]
+
+
+def test_quality_reviews_a_deviation_through_the_api_with_a_comment(api_net: ApiNetwork) -> None:
+    from cartflow.clinic.case_state import case_state
+    from cartflow.clinic.models import TherapyCase
+    from cartflow.clinic.services.deviations import open_deviation
+
+    open_deviation(
+        api_net.case,
+        kind="bedside_scan_mismatch",
+        summary="bedside check refused: the bag's label names another case",
+        details={"rule": "bedside.bag_label", "scan": "bag_label"},
+        acting_user=api_net.own[Role.PHARMACY],
+    )
+    quality = api_net.client(api_net.own[Role.QUALITY])
+    url = f"/api/cases/{api_net.case.coi}/deviations/reviews"
+    body = {"numbers": [1], "comment": "label of another case; bag returned"}
+    _post(quality, url, body, expect=422)  # no password: nothing is signed
+    answer = _post(quality, url, {**body, "password": _pw(api_net, Role.QUALITY)})
+    # The review, and the signature's own record in the chain.
+    (event,) = [e for e in answer["events"] if e["type"] == "deviation.reviewed"]
+    assert [s["meaning"] for s in event["signatures"]] == ["review"]
+    (deviation,) = case_state(TherapyCase.objects.get(pk=api_net.case.pk)).deviations
+    assert deviation.review_comment == "label of another case; bag returned"
+    again = _post(quality, url, {**body, "password": _pw(api_net, Role.QUALITY)}, expect=422)
+    assert again["rule_id"] == "deviation.already_reviewed" and again["params"] == {"number": 1}
+    assert again["words"] == "Deviation number 1 was already reviewed; a review is never replaced."
+    unknown = {"numbers": [9], "comment": "x", "password": _pw(api_net, Role.QUALITY)}
+    assert _post(quality, url, unknown, expect=422)["rule_id"] == "deviation.unknown"

@@ -168,7 +168,9 @@ def through_api(pages: Pages, coi: str, s: Scenario, scans: dict[str, str]) -> O
         infused=answer.status_code == 201,
         status=422 if answer.status_code == 422 else 0,
         rule_id=reply.get("rule_id", ""),
-        rule=reply.get("rule", ""),
+        # The API answers the rule in the page's words too (``words``; ``rule`` is the
+        # domain's English).
+        rule=reply.get("words") or reply.get("rule", ""),
         events=tuple(types),
         deviation=deviation,
     )

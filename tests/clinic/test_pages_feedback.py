@@ -6,12 +6,15 @@ without showing it."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
+from cartflow.clinic.case_state import case_state
+from cartflow.clinic.services.audit import verify_case
 from cartflow.domain.identifiers import parse_identifier
 from tests.browser.network import (
     PATIENT,
@@ -106,6 +109,12 @@ def test_the_bedside_asks_for_the_bag_number_without_showing_it(thawed: Pages) -
     form = page.split('id="bedside-form"', 1)[1]
     assert thawed.net.bag_id not in form
     assert '<li aria-current="step">Bag number</li>' in page
+    # The time the thawed bag must be infused by, before anyone is refused for it.
+    assert re.search(
+        r'id="deadline">The thawed bag is infused within \d+ minutes of the thaw: by '
+        r"\d{1,2} \w+ \d{4}, \d{2}:\d{2}\.",
+        page,
+    )
 
 
 def test_the_same_refusal_repeated_is_one_deviation_row_with_a_count_and_one_review(
@@ -123,26 +132,55 @@ def test_the_same_refusal_repeated_is_one_deviation_row_with_a_count_and_one_rev
     assert page.count('class="panel tone-deviation deviation"') == 1
     assert "repeated 3 times" in page and "WRONG-BAG-7" in page
     assert "What happened" in page and "the bag&#x27;s number" in page
-    hashes = re.findall(r'name="event_hash" value="([0-9a-f]+)"', page)
-    assert len(hashes) == 3
-    answer = thawed.as_("quality").post(
-        f"/cases/{thawed.coi}/deviations/review/",
-        {"event_hash": hashes, "password": password("quality")},
+    assert "the bag&#x27;s number scanned was not this case&#x27;s thawed bag" in page
+    numbers = re.findall(r'name="number" value="(\d+)"', page)
+    assert numbers == ["1", "2", "3"]
+    quality = thawed.as_("quality")
+    url = f"/cases/{thawed.coi}/deviations/review/"
+    # No comment: nothing is signed, and the page says what is missing.
+    blank = quality.post(url, {"number": numbers, "password": password("quality")})
+    assert blank.status_code == 422 and "the comment is required" in blank.content.decode()
+    wrong = quality.post(url, {"number": numbers, "comment": "ok", "password": "nope"})
+    assert wrong.status_code == 422 and "password is not correct" in wrong.content.decode()
+    assert not any(d.reviewed for d in case_state(thawed.case()).deviations)
+    answer = quality.post(
+        url,
+        {
+            "number": numbers,
+            "comment": "shelf mix-up; bag 7 quarantined",
+            "password": password("quality"),
+        },
         follow=True,
     )
     text = answer.content.decode()
-    assert "signed as reviewed" in text and "No open deviation." in text
+    assert "3 deviations on case" in text and "reviewed and signed by" in text
+    assert "No open deviation." in text
+    reviewed = case_state(thawed.case()).deviations
+    assert [d.review_comment for d in reviewed] == ["shelf mix-up; bag 7 quarantined"] * 3
+    assert {d.reviewed_by for d in reviewed} == {"pages-quality"}
+    # The review is the case's own record: on its timeline, signed, and the chain verifies.
+    case_page = quality.get(f"/cases/{thawed.coi}/").content.decode()
+    assert "Deviation reviewed" in case_page and "shelf mix-up" in case_page
+    panels = re.findall(r'data-deviation="\d+">(.*?)</div>', case_page)
+    assert len(panels) == 3 and all("reviewed by quality" in p for p in panels)
+    assert "open: quality reviews it" not in case_page
+    assert verify_case(thawed.case()).ok
+    again = quality.post(
+        url, {"number": ["1"], "comment": "again", "password": password("quality")}
+    )
+    assert again.status_code == 422 and "already reviewed" in again.content.decode()
 
 
 def test_the_infusion_window_is_shown_with_its_dates_before_anyone_tries(thawed: Pages) -> None:
     page = thawed.as_("physician").get(f"/cases/{thawed.coi}/").content.decode()
     found = re.search(
-        r"Infusion may start on (\d{4}-\d{2}-\d{2}) \(2 days after lymphodepletion ended\) "
-        r"and no later than (\d{4}-\d{2}-\d{2})\.",
+        r"Infusion may start on (\d{1,2} \w+ \d{4}) \(2 days after lymphodepletion ended\) "
+        r"and no later than (\d{1,2} \w+ \d{4})\.",
         page,
     )
     assert found, page[page.find('id="next-step"') :][:1500]
-    assert found.group(1) < found.group(2)
+    first, last = (datetime.strptime(found.group(n), "%d %B %Y").date() for n in (1, 2))
+    assert (last - first).days == 9  # tisagenlecleucel in LBCL (US): days 2 to 11
 
 
 def test_the_grades_are_drawn_over_the_days_after_infusion(thawed: Pages) -> None:
@@ -175,3 +213,65 @@ def test_a_field_s_message_is_in_plain_words(pages: Pages) -> None:
     assert answer.status_code == 422
     text = answer.content.decode()
     assert "a date, e.g. 2026-03-01" in text and "Input should" not in text
+
+
+def test_a_time_block_is_shown_before_anyone_tries_in_the_words_the_refusal_uses(
+    thawed: Pages,
+) -> None:
+    from tests.browser.network import AFTER_INFUSION
+
+    thawed.infuse()
+    thawed.do(AFTER_INFUSION[0])  # monitoring started
+    page = thawed.as_("physician").get(f"/cases/{thawed.coi}/").content.decode()
+    block = re.search(
+        r'data-rule-id="monitoring.minimum_days"><strong>Not yet possible: Complete the '
+        r"monitoring period.</strong> (Monitoring may be completed from [^<]+)",
+        page,
+    )
+    assert block, page[page.find('id="next-step"') :][:1500]
+    # The refusal met by trying says the same words: one renderer for the page and the API.
+    form = thawed.form(PageStep("physician", "CompleteMonitoring"))
+    tried = thawed.as_("physician").post(f"/cases/{thawed.coi}/step/", form)
+    assert tried.status_code == 422 and block.group(1).strip() in tried.content.decode()
+    api = thawed.as_("physician").post(
+        f"/api/cases/{thawed.coi}/monitoring/completion", {}, content_type="application/json"
+    )
+    body = api.json()
+    assert api.status_code == 422 and body["rule_id"] == "monitoring.minimum_days"
+    assert body["words"] == block.group(1).strip().replace("&#x27;", "'")
+    assert set(body["params"]) == {"days", "day", "earliest"}
+
+
+def test_withdrawing_a_case_on_its_page_is_signed_and_confirmed(pages: Pages) -> None:
+    pages.register_and_refer()
+    form = {
+        "operation": "WithdrawCase",
+        "expected_version": str(pages.case().projection.version),
+        "reason": "the patient chose another treatment",
+    }
+    coordinator = pages.as_("coordinator")
+    unsigned = coordinator.post(f"/cases/{pages.coi}/step/", form)
+    assert unsigned.status_code == 422 and pages.case().projection.step != "withdrawn"
+    page = coordinator.get(f"/cases/{pages.coi}/").content.decode()
+    withdraw = page.split('id="form-WithdrawCase"', 1)[1].split("</form>", 1)[0]
+    assert 'type="password"' in withdraw and "Sign the withdrawal" in withdraw
+    signed = coordinator.post(
+        f"/cases/{pages.coi}/step/", {**form, "password": password("coordinator")}, follow=True
+    )
+    text = signed.content.decode()
+    assert pages.case().projection.step == "withdrawn"
+    assert "Recorded and signed by" in text and "(meaning: responsibility)" in text
+    assert "Withdraw the case. The case is closed." in text
+    state = case_state(pages.case())
+    assert state.signatures[-1].event_type == "case.withdrawn"
+
+
+def test_the_board_draws_each_case_s_vein_to_vein_time_against_the_typical_time(
+    thawed: Pages,
+) -> None:
+    page = thawed.as_("coordinator").get("/board/").content.decode()
+    card = page.split(thawed.coi, 1)[1].split("</li>", 1)[0]
+    assert 'class="v2v-bar v2v-running"' in card and 'class="v2v-typical"' in card
+    # tisagenlecleucel: the real-world median of 48 days, its source linked.
+    assert "typical 48 d" in card and "113" in card
+    assert "days from collection so far; typically 48 days for this product" in card

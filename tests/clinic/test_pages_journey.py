@@ -161,10 +161,9 @@ def test_the_bedside_refuses_a_bag_of_another_case_and_opens_a_deviation(thawed:
     assert thawed.case().projection.step == "thawed"
     quality = thawed.as_("quality").get("/quality/").content.decode()
     assert thawed.coi in quality and "Sign the review" in quality
-    deviation = Event.objects.filter(case=thawed.case(), type="deviation.opened").get()
     answer = thawed.as_("quality").post(
         f"/cases/{thawed.coi}/deviations/review/",
-        {"event_hash": deviation.hash, "password": password("quality")},
+        {"number": "1", "comment": "wrong bag brought up", "password": password("quality")},
     )
     assert answer.status_code == 302
     assert "No open deviation." in thawed.as_("quality").get("/quality/").content.decode()
@@ -207,8 +206,13 @@ def test_a_blocked_step_shows_its_rule_its_source_and_what_would_unblock_it(
     assert answer.status_code == 422
     page = answer.content.decode()
     assert "Blocked by a rule" in page
-    assert re.search(r"monitoring lasts at least \d+ days after infusion", page)
+    # The rule in words, with the date it opens (the refusal's parameters, worded once).
+    assert re.search(
+        r"Monitoring may be completed from \d{1,2} \w+ \d{4}, \d+ days after the infusion", page
+    )
     assert "label rule" in page and "What would unblock it" in page
+    assert "“Complete the monitoring period” was refused" in page
+    assert "CompleteMonitoring was refused" not in page
 
 
 def test_an_htmx_refusal_comes_back_as_the_next_step_fragment(thawed: Pages) -> None:

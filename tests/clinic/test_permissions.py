@@ -134,6 +134,7 @@ POST /api/cases/{coi}/withdrawal                                 A A F F F F F F
 POST /api/cases/{coi}/death                                      A F F F F F F F F  H 401
 POST /api/cases/{coi}/product/expiry                             F F F A F A A F F  H 401
 POST /api/cases/{coi}/product/disposal                           F F F F F A A F F  H 401
+POST /api/cases/{coi}/deviations/reviews                          F F F F F F A F F  H 401
 GET  /api/cases/{coi}/signatures                                 A A A A A A A A F  H 401
 POST /api/cases/{coi}/events/{event_hash}/signatures             A F F A F A A F F  H 401
 GET  /api/cases/{coi}/exceptions                                 A A A A A A A A F  H 401
@@ -153,6 +154,7 @@ POST /api/cases/{coi}/plan/confirm                               F F F A F F F F
 POST /api/cases/{coi}/plan/decline                               F F F A F F F F F  H 401
 POST /api/cases/{coi}/plan/release                               F A F F F F F F F  H 401
 GET  /api/capacity                                               F A F A F F F F A  = 401
+GET  /api/slots/totals                                           A A A A F F F A A  = 401
 POST /api/sites/{site}/slots                                     F A F F F F F F A  F 401
 GET  /api/audit/verify                                           F F F F F F A A A  = 401
 GET  /api/cases/{coi}/audit/verify                               F F F F F F A A A  H 401
@@ -361,3 +363,66 @@ def test_a_revoked_or_unknown_token_is_answered_401(api_net: ApiNetwork) -> None
     row = ApiToken.objects.get(user=api_net.own[Role.COURIER])
     services.revoke_token(row, acting_user=api_net.own[Role.ADMIN])
     assert api_net.token_client(Role.COURIER).get(url).status_code == 401
+
+
+def test_slots_are_scoped_to_the_user_s_sites_and_totals_stay_network_wide(
+    api_net: ApiNetwork,
+) -> None:
+    from datetime import date, timedelta
+
+    from cartflow.clinic import services
+    from cartflow.clinic.models import SlotKind
+
+    day = date.today() + timedelta(days=30)
+    admin = api_net.own[Role.ADMIN]
+    opened = {
+        key: services.open_slot(api_net.sites[key], kind, day, 3, acting_user=admin)
+        for key, kind in [
+            ("center", SlotKind.APHERESIS_CHAIR),
+            ("other-center", SlotKind.APHERESIS_CHAIR),
+            ("unit", SlotKind.APHERESIS_CHAIR),
+            ("other-unit", SlotKind.APHERESIS_CHAIR),
+            ("factory", SlotKind.MANUFACTURING),
+            ("other-factory", SlotKind.MANUFACTURING),
+        ]
+    }
+    slug = {key: api_net.sites[key].slug for key in opened}
+
+    def seen(user: Any) -> set[str]:
+        answer = api_net.client(user).get(f"/api/slots?start={day}&end={day}")
+        assert answer.status_code == 200, answer.content
+        return {row["site"] for row in answer.json()}
+
+    shared = {slug[k] for k in ("unit", "other-unit", "factory", "other-factory")}
+    # Who may not book sees their own sites' slots only; a booker also the shared sites'.
+    assert seen(api_net.own[Role.PHYSICIAN]) == {slug["center"]}
+    assert seen(api_net.other[Role.PHYSICIAN]) == {slug["other-center"]}
+    assert seen(api_net.own[Role.APHERESIS]) == {slug["unit"]}
+    assert seen(api_net.own[Role.COORDINATOR]) == {slug["center"], *shared}
+    assert seen(api_net.other[Role.COORDINATOR]) == {slug["other-center"], *shared}
+    # The totals are the network's, whoever asks, with no site named.
+    for user in (api_net.own[Role.PHYSICIAN], api_net.other[Role.APHERESIS]):
+        totals = api_net.client(user).get(f"/api/slots/totals?start={day}&end={day}").json()
+        by_kind = {row["kind"]: row for row in totals}
+        assert by_kind[SlotKind.APHERESIS_CHAIR]["capacity"] == 12
+        assert by_kind[SlotKind.MANUFACTURING]["sites"] == 2
+        assert all("site" not in row for row in totals)
+    # Booking another center's chair is answered as if the slot did not exist; the
+    # center's own chair reaches the journey (which refuses it: the case is past apheresis).
+    coordinator = api_net.client(api_net.own[Role.COORDINATOR])
+
+    def book(key: str) -> Any:
+        return coordinator.post(
+            f"/api/cases/{api_net.case.coi}/apheresis",
+            {
+                "slot_at": f"{day.isoformat()}T09:00:00+00:00",
+                "slot_id": str(opened[key].public_id),
+            },
+            content_type="application/json",
+        )
+
+    refused = book("other-center")
+    assert refused.status_code == 404
+    assert "choose one of your sites' slots" in refused.json()["detail"]
+    assert book("center").status_code != 404
+    assert opened["other-center"].bookings.count() == 0

@@ -162,6 +162,8 @@ def _liso_dose(low: float, high: float) -> dict[str, Any]:
 
 
 MT = "manufacturing_turnaround_days"
+V2V = "typical_vein_to_vein_days"
+LA_TO_INF = "leukapheresis_to_infusion"
 AXI_16 = {"min": 16, "max": 16, "span": "leukapheresis_to_release"}
 
 
@@ -209,6 +211,23 @@ EXPECTED: list[tuple[Any, ...]] = [
     ("obecabtagene-autoleucel", MT, None, NOW, UNK),
     ("relmacabtagene-autoleucel", MT, None, NOW, UNK),
     ("equecabtagene-autoleucel", MT, None, NOW, UNK),
+    # Typical vein to vein: the real-world medians of the reference's section 12 [113].
+    ("tisagenlecleucel", V2V, None, NOW, {"median": 48.0, "span": LA_TO_INF}),
+    ("axicabtagene-ciloleucel", V2V, None, NOW, {"median": 30.9, "span": LA_TO_INF}),
+    ("lisocabtagene-maraleucel", V2V, None, NOW, {"median": 35.9, "span": LA_TO_INF}),
+    *(
+        (product, V2V, None, NOW, UNK)
+        for product in (
+            "inaticabtagene-autoleucel",
+            "brexucabtagene-autoleucel",
+            "idecabtagene-vicleucel",
+            "ciltacabtagene-autoleucel",
+            "obecabtagene-autoleucel",
+            "relmacabtagene-autoleucel",
+            "equecabtagene-autoleucel",
+            "zevorcabtagene-autoleucel",
+        )
+    ),
     ("zevorcabtagene-autoleucel", MT, None, NOW, UNK),
     # 1. Tisagenlecleucel, B-ALL up to 25 years [8], dose [12], LD [9][14], window 2-14 d.
     (K_ALL, "age", "US", NOW, (None, 26)),

@@ -503,13 +503,15 @@ def test_disposal_needs_unused_product_and_a_pharmacy_or_quality_signature() -> 
     from cartflow.domain.journey import DisposeProduct, WithdrawCase
 
     early = Journey().walk_to(Step.ELIGIBLE)
-    early.do(WithdrawCase(actor="p", reason="patient's choice"))
+    early.do(
+        WithdrawCase(actor="p", reason="patient's choice", signature=early.sign(Role.PHYSICIAN))
+    )
     error = refusal(
         early, DisposeProduct(actor="ph", reason="unused", signature=early.sign(Role.PHARMACY))
     )
     assert_names(error, Step.WITHDRAWN, "DisposeProduct", RuleKind.SITE_POLICY, "no unused product")
     j = Journey().walk_to(Step.AVAILABLE)
-    j.do(WithdrawCase(actor="p", reason="patient's choice"))
+    j.do(WithdrawCase(actor="p", reason="patient's choice", signature=j.sign(Role.PHYSICIAN)))
     courier = DisposeProduct(actor="c", reason="unused", signature=j.sign(Role.COURIER))
     assert_names(
         refusal(j, courier), Step.WITHDRAWN, "DisposeProduct", RuleKind.SITE_POLICY, "quality"

@@ -19,6 +19,7 @@ from cartflow.domain.journey import (
     Step,
 )
 from cartflow.domain.journey.steps import TERMINAL
+from cartflow.domain.roles import Role
 from tests.domain.journey_cases import COI, DIN, SECOND_DIN, Journey
 from tests.domain.journey_checker import check_log
 
@@ -128,7 +129,7 @@ def test_a_product_of_several_bags_is_infused_bag_by_bag() -> None:
 
 def test_death_closes_a_case_with_its_reason_and_unused_product_waits_for_disposal() -> None:
     j = Journey().walk_to(Step.AVAILABLE)
-    j.do(RecordDeath(actor="p", reason="sepsis"))
+    j.do(RecordDeath(actor="p", reason="sepsis", signature=j.sign(Role.PHYSICIAN)))
     assert j.state.step is Step.DECEASED and j.state.reason == "sepsis"
     assert j.state.waiting_for == "disposal of the unused product"
     assert j.state.next_actions == ("DisposeProduct",)

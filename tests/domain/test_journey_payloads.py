@@ -193,6 +193,11 @@ def test_the_upgrades_keep_what_the_old_versions_said() -> None:
     bedside = P.read(Event(T.BEDSIDE_VERIFIED, T0, "nurse-7", check, 1))
     assert isinstance(bedside, P.BedsideVerified)
     assert (bedside.bag_id, bedside.performer.user_id, bedside.witness) == ("B1", "nurse-7", "")
+    # A withdrawal or a death of version 1 was not signed: it reads as an unsigned version 2.
+    withdrawn = P.read(Event(T.CASE_WITHDRAWN, T0, "a", {"reason": "r", "after_infusion": True}, 1))
+    assert withdrawn == P.CaseWithdrawn("r", True, None)
+    deceased = P.read(Event(T.CASE_DECEASED, T0, "a", {"reason": "r"}, 1))
+    assert deceased == P.CaseDeceased("r", None)
 
 
 # --- malformed data --------------------------------------------------------------------------

@@ -326,9 +326,13 @@ class JourneyMachine(RuleBasedStateMachine):
                 reason="low yield",
             )
         elif choice == 10 and data.draw(st.integers(0, 5)) == 0:
-            command = WithdrawCase(actor="p", reason="patient's choice")
+            command = WithdrawCase(
+                actor="p", reason="patient's choice", signature=j.sign(Role.COORDINATOR)
+            )
         elif choice == 11 and data.draw(st.integers(0, 5)) == 0:
-            command = RecordDeath(actor="p", reason="disease progression")
+            command = RecordDeath(
+                actor="p", reason="disease progression", signature=j.sign(Role.PHYSICIAN)
+            )
         elif choice == 12:
             temperature = data.draw(st.sampled_from([37.0, 38.6, 39.5, 30.0]))
             command = GradeCrs(

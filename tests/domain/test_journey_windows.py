@@ -321,10 +321,18 @@ def test_follow_up_ends_early_only_by_withdrawal_or_death_with_a_reason() -> Non
 
     j = Journey().walk_to(Step.LONG_TERM_FOLLOW_UP)
     with pytest.raises(InvalidInput):
-        j.do(WithdrawCase(actor="p", reason="  "))
-    j.do(WithdrawCase(actor="p", reason="patient withdrew consent to follow-up"))
+        j.do(WithdrawCase(actor="p", reason="  ", signature=j.sign(Role.PHYSICIAN)))
+    j.do(
+        WithdrawCase(
+            actor="p",
+            reason="patient withdrew consent to follow-up",
+            signature=j.sign(Role.PHYSICIAN),
+        )
+    )
     assert j.state.step is Step.WITHDRAWN and j.state.reason.startswith("patient withdrew")
     assert j.log[-1]["data"]["after_infusion"] is True
     other = Journey().walk_to(Step.MONITORING)
-    other.do(RecordDeath(actor="p", reason="progressive disease"))
+    other.do(
+        RecordDeath(actor="p", reason="progressive disease", signature=other.sign(Role.PHYSICIAN))
+    )
     assert other.state.step is Step.DECEASED and other.state.is_closed

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from cartflow.clinic import access
+from cartflow.clinic.access_log import identity_shown
 from cartflow.clinic.api.auth import Scope, access_to, acting_user, case_of, meta, patient_of
 from cartflow.clinic.api.common import event_out, events_with_signatures, signature_out, step_out
 from cartflow.clinic.api.schemas.cases import (
@@ -36,6 +37,7 @@ def _patient(case: TherapyCase, identify: bool) -> dict[str, Any] | None:
     if not identify:
         return None
     p = case.patient
+    identity_shown([p])
     return {
         "id": p.public_id,
         "record_number": p.record_number,

@@ -26,6 +26,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from cartflow.clinic.access import Forbidden
+from cartflow.clinic.refusal_words import refusal_text
 from cartflow.clinic.services.errors import Conflict, NotFound, SignatureRefused
 from cartflow.domain.errors import DomainError, IdentityMismatch
 from cartflow.domain.journey import JourneyError
@@ -76,6 +77,9 @@ def install(api: NinjaAPI) -> None:
             "step": exc.state,
             "attempted": exc.attempted,
             "rule_id": exc.rule_id,
+            # The dates and numbers the rule knows, and the same words the pages show.
+            "params": dict(exc.params),
+            "words": refusal_text(exc),
         }
         if isinstance(exc, IdentityMismatch):
             extra["scans"] = list(exc.which)

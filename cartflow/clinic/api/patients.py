@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from cartflow.clinic import access, services
+from cartflow.clinic.access_log import identity_shown
 from cartflow.clinic.api.auth import Scope, access_to, acting_user, meta, patient_of, site_of
 from cartflow.clinic.api.schemas.patients import (
     AntigenTestOut,
@@ -24,6 +25,7 @@ router = Router(tags=["patients"])
 
 
 def patient_out(patient: Any) -> dict[str, Any]:
+    identity_shown([patient])
     return {
         "id": patient.public_id,
         "site": patient.treating_site.slug,

@@ -13,10 +13,18 @@ from cartflow.clinic.api.auth import Scope, access_to, acting_user, case_of, met
 from cartflow.clinic.api.common import step_out
 from cartflow.clinic.api.schemas.common import StepOut
 from cartflow.clinic.api.schemas.fields import CoiPath
-from cartflow.clinic.api.schemas.slots import BookingIn, SlotFilter, SlotIn, SlotOut
+from cartflow.clinic.api.schemas.slots import (
+    BookingIn,
+    SlotFilter,
+    SlotIn,
+    SlotOut,
+    SlotTotalOut,
+    TotalsFilter,
+)
 from cartflow.clinic.models import Slot
 from cartflow.clinic.services import manufacturing
 from cartflow.clinic.services.errors import NotFound
+from cartflow.clinic.services.slots import network_totals, slots_for_user
 from cartflow.domain.roles import Action
 
 router = Router(tags=["slots"])
@@ -37,10 +45,14 @@ def slot_out(slot: Slot) -> dict[str, Any]:
     "/slots",
     response=list[SlotOut],
     auth=access_to(Action.VIEW_SLOTS, Scope.NETWORK),
-    summary="The network's slots and how many places are taken",
+    summary="Your sites' slots (and the shared sites' of the kinds you book), places taken",
 )
 def list_slots(request: HttpRequest, filters: Query[SlotFilter]) -> Any:
-    rows = Slot.objects.select_related("site").order_by("day", "site__slug", "kind")
+    rows = (
+        slots_for_user(acting_user(request))
+        .select_related("site")
+        .order_by("day", "site__slug", "kind")
+    )
     if filters.site:
         rows = rows.filter(site__slug=filters.site)
     if filters.kind:
@@ -50,6 +62,16 @@ def list_slots(request: HttpRequest, filters: Query[SlotFilter]) -> Any:
     if filters.end:
         rows = rows.filter(day__lte=filters.end)
     return [slot_out(s) for s in rows[: filters.limit]]
+
+
+@router.get(
+    "/slots/totals",
+    response=list[SlotTotalOut],
+    auth=access_to(Action.VIEW_SLOTS, Scope.NETWORK),
+    summary="The network's places offered and taken per kind and day (no site named)",
+)
+def slot_totals(request: HttpRequest, filters: Query[TotalsFilter]) -> Any:
+    return network_totals(str(filters.kind) if filters.kind else None, filters.start, filters.end)
 
 
 @router.post(

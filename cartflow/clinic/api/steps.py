@@ -21,6 +21,7 @@ from cartflow.clinic.api.schemas.steps import (
     ApheresisIn,
     BridgingIn,
     CollectionIn,
+    DeviationReviewIn,
     FollowUpVisitIn,
     InfuseIn,
     OutOfSpecificationIn,
@@ -36,6 +37,7 @@ from cartflow.clinic.api.schemas.steps import (
 from cartflow.clinic.models import Slot, SlotKind
 from cartflow.clinic.services import (
     collection,
+    deviations,
     manufacturing,
     referral,
     treatment,
@@ -265,15 +267,15 @@ _simple(
     "/cases/{coi}/withdrawal",
     treatment.withdraw_case,
     Action.WITHDRAW_CASE,
-    "Withdraw the case",
-    ReasonIn,
+    "Withdraw the case (signed: the password entered again)",
+    SignedReasonIn,
 )
 _simple(
     "/cases/{coi}/death",
     treatment.record_death,
     Action.RECORD_DEATH,
-    "Record the patient's death",
-    ReasonIn,
+    "Record the patient's death (signed: the password entered again)",
+    SignedReasonIn,
 )
 _simple(
     "/cases/{coi}/product/expiry",
@@ -289,3 +291,13 @@ _simple(
     "Dispose of rejected, expired or unused product (signed)",
     SignedReasonIn,
 )
+
+
+@router.post(
+    "/cases/{coi}/deviations/reviews",
+    response=Created,
+    auth=access_to(Action.REVIEW_DEVIATION),
+    summary="Review deviations of the case, with a comment (signed: meaning review)",
+)
+def review_deviations(request: HttpRequest, coi: CoiPath, payload: DeviationReviewIn) -> Any:
+    return record(request, deviations.review_deviation, payload)

@@ -1,5 +1,6 @@
 """The clinic's models, split by area; import them from here."""
 
+from cartflow.clinic.models.access_log import IdentityRead
 from cartflow.clinic.models.cases import (
     CaseParticipant,
     CaseProjection,
@@ -27,6 +28,7 @@ __all__ = [
     "Event",
     "IdempotentAnswer",
     "IdentifierSequence",
+    "IdentityRead",
     "LedgerEntry",
     "LedgerHead",
     "Membership",

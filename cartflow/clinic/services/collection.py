@@ -11,7 +11,7 @@ from cartflow.clinic.models import Collection, Site, Slot, SlotKind, TherapyCase
 from cartflow.clinic.services.append import AppendResult
 from cartflow.clinic.services.cases import add_participant
 from cartflow.clinic.services.operations import Recording, perform, user_site
-from cartflow.clinic.services.slots import take_place
+from cartflow.clinic.services.slots import require_slot_of_user, take_place
 from cartflow.domain import journey
 from cartflow.domain.errors import InvalidInput
 from cartflow.domain.identifiers import parse_identifier
@@ -44,6 +44,7 @@ def schedule_apheresis(
     if slot is not None:
         if slot.kind != SlotKind.APHERESIS_CHAIR:
             raise InvalidInput("slot: an apheresis chair slot is needed")
+        require_slot_of_user(acting_user, slot)
         kwargs["chair_day"] = slot.day
     return perform(
         case, journey.ScheduleApheresis, acting_user=acting_user, side_rows=side_rows, **kwargs

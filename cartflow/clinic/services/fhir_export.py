@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from cartflow.clinic.access import may_identify
+from cartflow.clinic.access_log import identity_shown
 from cartflow.clinic.fhir.bundle import build_bundle
 from cartflow.clinic.fhir.facts import CaseFacts, case_facts
 from cartflow.clinic.models import Event, TherapyCase
@@ -33,6 +34,7 @@ def export_fhir(case: TherapyCase | str, *, reader: Any, identified: bool | None
     identity = None
     if show:
         patient = case.patient
+        identity_shown([patient])  # the access log, when a request asked for it
         identity = {
             "record_number": patient.record_number,
             "family_name": patient.family_name,

@@ -53,6 +53,14 @@ def check_key(key: str) -> str:
     return key
 
 
+def stored_answer(user: User, key: str, print_: str) -> tuple[int, Any] | None:
+    """The answer kept for ``key`` of ``user``; ``None`` if none (or expired).
+
+    The same key with another fingerprint raises :class:`InvalidInput` (``KEY_REUSED``).
+    """
+    return _stored(user, key, print_)
+
+
 def _stored(user: User, key: str, print_: str) -> tuple[int, Any] | None:
     found = IdempotentAnswer.objects.filter(user=user, key=key).first()
     if found is None:

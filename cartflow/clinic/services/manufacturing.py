@@ -12,7 +12,7 @@ from cartflow.clinic.services.append import AppendResult, resolve_case
 from cartflow.clinic.services.cases import add_participant
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.operations import Recording, perform, user_site
-from cartflow.clinic.services.slots import take_place
+from cartflow.clinic.services.slots import require_slot_of_user, take_place
 from cartflow.domain import journey
 from cartflow.domain.errors import InvalidInput
 from cartflow.domain.journey import BagSpec
@@ -37,6 +37,7 @@ def book_manufacturing_slot(
     """
     if slot.kind != SlotKind.MANUFACTURING:
         raise InvalidInput("slot: a manufacturing slot is needed")
+    require_slot_of_user(acting_user, slot)
 
     def then(result: AppendResult, command: Any, user: User) -> None:
         take_place(slot, result.case, result.head, result.now)

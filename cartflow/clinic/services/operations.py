@@ -59,6 +59,9 @@ DEFAULT_MEANINGS: dict[str, str] = {
     "OmitLymphodepletion": Meaning.EXCEPTION,
     "InfuseBag": Meaning.INFUSION,
     "DisposeProduct": Meaning.RESPONSIBILITY,
+    "WithdrawCase": Meaning.RESPONSIBILITY,
+    "RecordDeath": Meaning.RESPONSIBILITY,
+    "ReviewDeviation": Meaning.REVIEW,
 }
 
 

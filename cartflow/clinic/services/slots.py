@@ -7,16 +7,77 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.db.models import Count, Q, QuerySet, Sum
 
 from cartflow.clinic.models import Site, Slot, SlotBooking, SlotKind, TherapyCase
 from cartflow.clinic.services.append import AppendRequest, AppendResult, append
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
-from cartflow.clinic.services.errors import Conflict
+from cartflow.clinic.services.errors import Conflict, NotFound
 from cartflow.clinic.services.machine import CaseMachine
 from cartflow.clinic.services.records import write_audit
 from cartflow.domain.errors import InvalidInput
+from cartflow.domain.roles import Action, SiteKind
 
 SLOT = Slot._meta.db_table
+
+SHARED_SITE_KINDS = frozenset({SiteKind.APHERESIS_UNIT.value, SiteKind.MANUFACTURING_SITE.value})
+"""Sites whose slots serve the whole network: any center may send cells to them."""
+BOOKING_ACTIONS = {
+    SlotKind.APHERESIS_CHAIR.value: Action.SCHEDULE_APHERESIS,
+    SlotKind.MANUFACTURING.value: Action.BOOK_MANUFACTURING_SLOT,
+}
+SLOT_NOT_YOURS = "no slot {slot}: choose one of your sites' slots"
+
+
+def own_sites(user: Any) -> set[int]:
+    from cartflow.clinic import access
+
+    return {site for site, _kind, _role in access.memberships(user)}
+
+
+def bookable_kinds(user: Any) -> set[str]:
+    """The slot kinds the user may book somewhere (for a case of their sites)."""
+    from cartflow.clinic import access
+
+    return {kind for kind, action in BOOKING_ACTIONS.items() if access.can_anywhere(user, action)}
+
+
+def slots_for_user(user: Any) -> QuerySet[Slot]:
+    """The slots a user sees and may book: every slot of their own sites, and the slots of
+    the shared sites (apheresis units, manufacturing sites) of the kinds they may book.
+
+    Another treatment center's slots, and a shared site's slots to someone who may not book
+    them, are not theirs to see; the network's totals are (:func:`network_totals`).
+    """
+    shared = Q(site__kind__in=SHARED_SITE_KINDS, kind__in=bookable_kinds(user))
+    return Slot.objects.filter(Q(site_id__in=own_sites(user)) | shared)
+
+
+def require_slot_of_user(user: Any, slot: Slot) -> None:
+    """:class:`NotFound` for a slot outside :func:`slots_for_user` (answered as absent)."""
+    if user is None or not slots_for_user(user).filter(pk=slot.pk).exists():
+        raise NotFound(SLOT_NOT_YOURS.format(slot=slot.public_id))
+
+
+def network_totals(
+    kind: str | None = None, start: date | None = None, end: date | None = None
+) -> list[dict[str, Any]]:
+    """Places offered and taken per kind and day across the network, no site named."""
+    rows = Slot.objects.all()
+    if kind:
+        rows = rows.filter(kind=kind)
+    if start:
+        rows = rows.filter(day__gte=start)
+    if end:
+        rows = rows.filter(day__lte=end)
+    totals = (
+        rows.values("kind", "day")
+        .annotate(
+            capacity=Sum("capacity"), booked=Sum("booked"), sites=Count("site", distinct=True)
+        )
+        .order_by("day", "kind")
+    )
+    return [dict(row) for row in totals]
 
 
 def open_slot(

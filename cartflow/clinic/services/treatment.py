@@ -246,7 +246,7 @@ def withdraw_case(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Withdraw the case, with the reason."""
+    """Withdraw the case, with the reason (a signed event)."""
     return perform(
         case,
         journey.WithdrawCase,
@@ -265,7 +265,7 @@ def record_death(
     occurred_at: datetime | None = None,
     **recording: Unpack[Recording],
 ) -> AppendResult:
-    """Record the patient's death; the case ends."""
+    """Record the patient's death, signed; the case ends."""
     return perform(
         case,
         journey.RecordDeath,

@@ -21,23 +21,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cartflow.clinic.models import (
     AuditRow,
     CaseProjection,
-    Event,
     LedgerHead,
     Patient,
     Signature,
     TherapyCase,
 )
-from cartflow.clinic.sealing import audit_bytes, patient_identity_hash
+from cartflow.clinic.sealing import audit_bytes, audit_hash_quick, patient_identity_hash
 from cartflow.clinic.services.append import SIGNATURE_EVENT
-from cartflow.clinic.services.audit import verify_ledger
+from cartflow.clinic.services.audit import (
+    EntryHead,
+    _stream,
+    snapshot,
+    text_time,
+    time_as_text,
+    verify_ledger,
+)
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.events import Event as DomainEvent
 from cartflow.domain.hashchain import GENESIS, PREV_KEY
@@ -96,10 +101,26 @@ EVENT_COLUMNS = ("type", "actor", "site", "occurred_at", "recorded_at", "schema_
 
 
 def _same_time(column: Any, text: Any) -> bool:
-    if not isinstance(column, datetime) or not isinstance(text, str):
+    """A time column (a datetime, or SQLite's text read without the ORM) equals ``text``."""
+    if not isinstance(text, str):
         return False
     try:
-        return column == datetime.fromisoformat(text)
+        if isinstance(column, str):
+            # The stored text of a UTC time: "2026-01-02 03:04:05.678901" (SQLite), the same
+            # with "+00" (PostgreSQL).
+            if text.endswith("+00:00"):
+                bare = text[:-6].replace("T", " ", 1)
+                if column == bare or column == bare + "+00":
+                    return True
+            column = text_time(column)
+        if not isinstance(column, datetime):
+            return False
+        shown = datetime.fromisoformat(text)
+        if column.tzinfo is None:  # SQLite stores UTC without its offset
+            if text.endswith("+00:00"):
+                return bool(column == shown.replace(tzinfo=None))
+            column = column.replace(tzinfo=UTC)
+        return bool(column == shown)
     except ValueError:
         return False
 
@@ -122,58 +143,110 @@ def event_column_differences(row: dict[str, Any], entry: dict[str, Any]) -> list
     return differ
 
 
-def _events() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Each case's event rows in order, streamed (one case at a time in memory)."""
-    current = ""
-    rows: list[dict[str, Any]] = []
-    query = (
-        Event.objects.order_by("case_id", "seq")
-        .values("case__coi", "seq", "body", *EVENT_COLUMNS)
-        .iterator(chunk_size=5000)
-    )
-    for row in query:
-        if row["case__coi"] != current and rows:
-            yield current, rows
-            rows = []
-        current = row["case__coi"]
-        rows.append(row)
-    if rows:
-        yield current, rows
+class _EventChecks:
+    """The per-event checks verification adds to the chains' streamed pass.
 
+    Each event's shown columns against its bytes, and (with a machine) the case folded again,
+    compared with its cached state when the case's chain turns out intact. One case's state
+    in memory at a time.
+    """
 
-def _check_events(report: TrustReport, machine: CaseMachine | None, broken: frozenset[str]) -> None:
-    projections = {
-        coi: (step, state, version, head, active)
-        for coi, step, state, version, head, active in CaseProjection.objects.values_list(
-            "case__coi", "step", "state", "version", "head", "active"
-        )
-    }
-    events = cases = 0
-    for coi, rows in _events():
-        cases += 1
-        events += len(rows)
-        state = machine.start(coi) if machine is not None else None
-        for row in rows:
-            try:
-                entry = json.loads(bytes(row["body"]))
-            except ValueError:
-                continue  # the chain check names it
-            differ = event_column_differences(row, entry)
-            if differ:
-                report.add(
-                    "event-column",
-                    f"case {coi} event {row['seq']}",
-                    f"{', '.join(differ)} shown differ from the hashed bytes",
+    def __init__(self, report: TrustReport, machine: CaseMachine | None) -> None:
+        self.report = report
+        self.machine = machine
+        self.projections: dict[str, tuple[str, Any, int, str, bool]] = {}
+        if machine is not None:
+            self.projections = {
+                coi: (step, state, version, head, active)
+                for coi, step, state, version, head, active in (
+                    CaseProjection.objects.values_list(
+                        "case__coi", "step", "state", "version", "head", "active"
+                    ).iterator(chunk_size=5000)
                 )
-            if machine is not None and coi not in broken:
-                entry.pop(PREV_KEY, None)
-                state = fold(machine, state, DomainEvent.from_body(entry))
-        if machine is not None and coi not in broken:
+            }
+        self.coi = ""
+        self.state: Any = None
+        self.last_body = b""
+        self.fold_error: Exception | None = None
+        self.events = 0
+        self.cases = 0
+
+    def event(self, coi: str, row: tuple[Any, ...], entry: EntryHead) -> None:
+        if coi != self.coi:
+            self.coi, self.fold_error = coi, None
+            self.state = self.machine.start(coi) if self.machine is not None else None
+        differ = _column_differences(row, entry)
+        if differ:
+            self.report.add(
+                "event-column",
+                f"case {coi} event {row[1]}",
+                f"{', '.join(differ)} shown differ from the hashed bytes",
+            )
+        if self.machine is not None and self.fold_error is None:
+            try:
+                body = json.loads(row[2])
+                body.pop(PREV_KEY, None)
+                self.state = fold(self.machine, self.state, DomainEvent.from_body(body))
+            except Exception as exc:
+                # a tampered body; raised at the case's end if its chain holds after all
+                self.fold_error = exc
+        self.last_body = row[2]
+
+    def case(self, coi: str, count: int, intact: bool) -> None:
+        self.cases += 1
+        self.events += count
+        if self.machine is None or not intact or coi != self.coi:
             # A broken chain is named already; folding bytes that were tampered with would
             # only add noise (or fail on a body that is not an event at all).
-            _compare_cache(report, coi, machine, state, rows, projections.get(coi))
-    report.checked["events"] = events
-    report.checked["cases"] = cases
+            return
+        if self.fold_error is not None:
+            raise self.fold_error
+        _compare_cache(
+            self.report,
+            coi,
+            self.machine,
+            self.state,
+            count,
+            bytes(self.last_body),
+            self.projections.get(coi),
+        )
+
+
+def _column_differences(row: tuple[Any, ...], entry: EntryHead) -> list[str]:
+    """:func:`event_column_differences` for a streamed row (see ``EVENT_SCAN_COLUMNS``)."""
+    _, _, _, _, _, type_, actor, site, occurred, recorded, schema = row
+    recorded_text = entry.recorded_at or entry.occurred_at
+    if (
+        type_ == entry.type
+        and actor == entry.actor
+        and site == entry.site
+        and schema == entry.schema_version
+        and _same_time(occurred, entry.occurred_at)
+        and (
+            (recorded == occurred and recorded_text == entry.occurred_at)
+            or _same_time(recorded, recorded_text)
+        )
+    ):
+        return []
+    names = ("type", "actor", "site", "occurred_at", "recorded_at", "schema_version")
+    fields = {name: getattr(entry, name) for name in names}
+    return event_column_differences(dict(zip(names, row[5:], strict=True)), fields)
+
+
+def _check_events(report: TrustReport, machine: CaseMachine | None) -> None:
+    """The chains, the ledger and every event's columns (and replay) in one streamed pass."""
+    checks = _EventChecks(report, machine)
+    network = verify_ledger(on_event=checks.event, on_case=checks.case)
+    if network.ledger_broken_at is not None:
+        report.add(
+            "ledger-chain", f"ledger entry {network.ledger_broken_at}", network.ledger_reason
+        )
+    for case in network.broken_cases:
+        report.add("event-chain", f"case {case.coi} event {case.broken_at}", case.reason)
+    report.checked["ledger_entries"] = network.ledger_entries
+    report.network = network.to_dict()
+    report.checked["events"] = checks.events
+    report.checked["cases"] = checks.cases
 
 
 def _compare_cache(
@@ -181,15 +254,15 @@ def _compare_cache(
     coi: str,
     machine: CaseMachine,
     state: Any,
-    rows: list[dict[str, Any]],
+    count: int,
+    last_body: bytes,
     cached: tuple[str, Any, int, str, bool] | None,
 ) -> None:
-    last = rows[-1]
-    head = hashlib.sha256(bytes(last["body"])).hexdigest()
+    head = hashlib.sha256(last_body).hexdigest()
     folded = (
         machine.step(state),
         json.loads(json.dumps(machine.dump(state), default=str)),
-        len(rows),
+        count,
         head,
         machine.active(state),
     )
@@ -220,8 +293,7 @@ def _check_audit_trail(report: TrustReport) -> dict[str, str]:
     prev, expected_seq, rows = GENESIS, 1, 0
     broken = False
     identities: dict[str, str] = {}
-    query = AuditRow.objects.order_by("seq", "pk").values(
-        "pk",
+    names = (
         "seq",
         "at",
         "user_id",
@@ -235,10 +307,15 @@ def _check_audit_trail(report: TrustReport) -> dict[str, str]:
         "hash",
         "prev_hash",
     )
-    for row in query.iterator(chunk_size=5000):
+    # Streamed like the events, without the ORM's per-row model machinery.
+    selected = ", ".join(time_as_text(name) if name == "at" else name for name in names)
+    sql = f"SELECT {selected} FROM {AuditRow._meta.db_table} ORDER BY seq, id"
+    for values_row in _stream(sql):
+        row = dict(zip(names, values_row, strict=True))
+        row["at"] = text_time(row["at"])
         rows += 1
         summary = row["summary"]
-        if isinstance(summary, str):
+        if isinstance(summary, str | bytes):
             summary = json.loads(summary)
         if isinstance(summary, dict) and summary.get("identity") and summary.get("patient"):
             identities[str(summary["patient"])] = str(summary["identity"])
@@ -253,19 +330,25 @@ def _check_audit_trail(report: TrustReport) -> dict[str, str]:
             )
             broken = True
             continue
-        _, digest = audit_bytes(
-            seq=row["seq"],
-            at=row["at"],
-            user_id=row["user_id"],
-            username=row["username"],
-            operation=row["operation"],
-            case_coi=row["case_coi"],
-            request_id=row["request_id"],
-            ip=row["ip"],
-            user_agent=row["user_agent"],
-            summary=summary,
-            prev=prev,
-        )
+        values = {
+            "seq": row["seq"],
+            "at": row["at"],
+            "user_id": row["user_id"],
+            "username": row["username"],
+            "operation": row["operation"],
+            "case_coi": row["case_coi"],
+            "request_id": row["request_id"],
+            "ip": row["ip"],
+            "user_agent": row["user_agent"],
+            "summary": summary,
+            "prev": prev,
+        }
+        try:
+            digest = audit_hash_quick(**values)
+        except (TypeError, ValueError):
+            digest = ""
+        if digest != row["hash"]:  # the exact RFC 8785 bytes decide
+            _, digest = audit_bytes(**values)
         if row["prev_hash"] != prev:
             report.add("audit-chain", where, "its previous-hash differs from the row before it")
             broken = True
@@ -359,19 +442,10 @@ def _check_registers(report: TrustReport) -> None:
 def verify_everything(machine: CaseMachine | None = None, *, replay: bool = True) -> TrustReport:
     """Every check of the module's doc; ``replay=False`` skips folding the cases again."""
     report = TrustReport()
-    network = verify_ledger()
-    if network.ledger_broken_at is not None:
-        report.add(
-            "ledger-chain", f"ledger entry {network.ledger_broken_at}", network.ledger_reason
-        )
-    for case in network.broken_cases:
-        report.add("event-chain", f"case {case.coi} event {case.broken_at}", case.reason)
-    report.checked["ledger_entries"] = network.ledger_entries
-    report.network = network.to_dict()
-    broken = frozenset(case.coi for case in network.broken_cases)
-    _check_events(report, (machine or journey_machine()) if replay else None, broken)
-    _check_identities(report, _check_audit_trail(report))
-    _check_signatures(report)
-    _check_registers(report)
-    report.checked["cases_registered"] = TherapyCase.objects.count()
+    with snapshot():  # every check sees the same moment (PostgreSQL)
+        _check_events(report, (machine or journey_machine()) if replay else None)
+        _check_identities(report, _check_audit_trail(report))
+        _check_signatures(report)
+        _check_registers(report)
+        report.checked["cases_registered"] = TherapyCase.objects.count()
     return report

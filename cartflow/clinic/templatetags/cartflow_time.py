@@ -102,6 +102,10 @@ def site_time_s(value: Any, where: Any = None) -> str:
 SOURCE_REF = re.compile(r"\[([\w.-]+)\]")
 
 
+DOCUMENT = re.compile(r"(?<![\w/.-])((?:[\w-]+/)*[\w-]+\.md)\b")
+"""A document of the repository a source names (``docs/journey.md``)."""
+
+
 @register.filter
 def source_links(text: Any) -> SafeString:
     """``label [8]`` with ``[8]`` a link to the catalog's source list, where 8 is a source."""
@@ -120,7 +124,9 @@ def source_links(text: Any) -> SafeString:
 
     from cartflow.clinic.code_words import source_words
 
-    return mark_safe(SOURCE_REF.sub(link, str(escape(source_words(text)))))
+    linked = SOURCE_REF.sub(link, str(escape(source_words(text))))
+    # a document's file name is a name: shown as written, in no translation
+    return mark_safe(DOCUMENT.sub(r'<span translate="no">\1</span>', linked))
 
 
 @register.filter(name="step_words")

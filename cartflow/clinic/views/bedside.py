@@ -24,21 +24,26 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from cartflow.clinic import access, refusal_words
+from cartflow.clinic.access_log import identity_shown
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import TherapyCase
+from cartflow.clinic.refusal_words import words
 from cartflow.clinic.services import treatment
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.deviations import open_scan_deviation
 from cartflow.clinic.services.errors import ServiceError, SignatureRefused
+from cartflow.clinic.services.machine import catalog
+from cartflow.clinic.services.site_register import register_of
 from cartflow.clinic.views.common import case_roles, guarded, may, refusal
 from cartflow.clinic.worklist import step_words, waiting_words
 from cartflow.domain.errors import DomainError
-from cartflow.domain.journey import CaseState, JourneyError, ScanMismatch, Step
+from cartflow.domain.journey import CaseState, JourneyError, ScanMismatch, Step, foreseen_windows
 from cartflow.domain.journey import bedside as checks
 from cartflow.domain.roles import Action
 
@@ -69,10 +74,25 @@ def _refuse_scan(
     }
 
 
+def _deadline(state: CaseState) -> dict[str, str] | None:
+    """The time the thawed bag must be infused by, asked of the domain (the same window the
+    infusion's guard keeps), in the refusal renderer's words."""
+    register = register_of(state.site) if state.site else ()
+    for window in foreseen_windows(state, catalog(), timezone.now(), register):
+        if window.rule_id == "infusion.post_thaw":
+            return {
+                "words": words(window.rule_id, window.params),
+                "late": "true" if window.closed else "",
+            }
+    return None
+
+
 def _context(request: HttpRequest, case: TherapyCase, **more: Any) -> dict[str, Any]:
     state = case_state(case)
     thawed = state.thawed_bag
+    identity_shown([case.patient])
     return {
+        "deadline": _deadline(state),
         "case": case,
         "coi": case.coi,
         "patient": case.patient,

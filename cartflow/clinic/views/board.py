@@ -13,9 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from cartflow.clinic import access
+from cartflow.clinic.access_log import NAME, identity_shown
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.models import CaseParticipant, CaseProjection, Membership, TherapyCase
+from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.patient_access import is_patient_login
+from cartflow.clinic.vein_bar import vein_bar
 from cartflow.clinic.worklist import (
     ROLE_NAMES,
     ROLE_WORDS,
@@ -25,7 +28,7 @@ from cartflow.clinic.worklist import (
     waiting_words,
     waits_on,
 )
-from cartflow.domain.journey import CaseState, Step
+from cartflow.domain.journey import CaseState, Step, vein_to_vein
 from cartflow.domain.roles import PSEUDONYMISED_KINDS, Action, Role, can
 
 PHASES: tuple[tuple[Any, tuple[Step, ...]], ...] = (
@@ -54,17 +57,19 @@ ATTENTION = {Step.OUT_OF_SPECIFICATION, Step.QUARANTINED, Step.PRODUCT_REJECTED}
 
 
 def clocks(state: CaseState, now: datetime) -> dict[str, Any]:
-    """Days since the (latest successful) apheresis, and the vein-to-vein clock in days: from
-    that collection to the first infusion, or to now while the patient waits."""
+    """Days since the (latest successful) apheresis, and the vein-to-vein clock asked of the
+    domain (``journey.vein_to_vein``: from that collection to the first infusion, or to now
+    while the patient waits) with the product's typical time and its bar."""
+    v2v = vein_to_vein(state, catalog(), now)
     collected = state.collection.at if state.collection is not None else None
-    infused = state.first_infusion_at
-    if collected is None:
-        return {"since_apheresis": None, "vein_to_vein": None, "v2v_running": False}
-    end = infused or now
     return {
-        "since_apheresis": (now - collected).days,
-        "vein_to_vein": (end - collected).days,
-        "v2v_running": infused is None,
+        "since_apheresis": (now - collected).days if collected is not None else None,
+        "vein_to_vein": v2v.days,
+        "v2v_running": v2v.running,
+        "v2v_typical": f"{v2v.typical_days:g}" if v2v.typical_days is not None else "",
+        "v2v_source": v2v.source,
+        "v2v_over": v2v.over,
+        "v2v_bar": vein_bar(v2v),
     }
 
 
@@ -130,10 +135,11 @@ def _names(user: Any, case_ids: list[int]) -> dict[int, str]:
         return {}
     rows = (
         TherapyCase.objects.filter(pk__in=case_ids, participants__site_id__in=sites)
-        .values_list("pk", "patient__family_name", "patient__given_name")
+        .values_list("pk", "patient__family_name", "patient__given_name", "patient__public_id")
         .distinct()
     )
-    return {pk: f"{family}, {given}" for pk, family, given in rows}
+    identity_shown([public_id for *_, public_id in rows], (NAME,))
+    return {pk: f"{family}, {given}" for pk, family, given, _ in rows}
 
 
 def _roles(user: Any) -> list[dict[str, str]]:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from cartflow.clinic import access
+from cartflow.clinic.access_log import identity_shown
 from cartflow.clinic.case_banner import age_years, foreseen, infusion_day, progress
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.forms.arguments import service_arguments
@@ -32,6 +33,7 @@ from cartflow.clinic.forms.reading import FormErrors, parse
 from cartflow.clinic.kinetics_panel import kinetics_panel
 from cartflow.clinic.models import SlotBooking, SlotKind, TherapyCase
 from cartflow.clinic.queries import case_timeline, payload_of
+from cartflow.clinic.refusal_words import deviation_words
 from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.deviations import DEVIATION_OPENED
 from cartflow.clinic.services.errors import Conflict, ServiceError
@@ -208,6 +210,8 @@ def case_context(
         may(roles, Action.INFUSE_BAG) or may(roles, Action.THAW_BAG)
     )
     identify = access.may_identify(user, case)
+    if identify:
+        identity_shown([case.patient])
     may_verify = may(roles, Action.VERIFY_AUDIT)
     timeline = case_timeline(case)
     zone = case_zone(case)
@@ -229,9 +233,26 @@ def case_context(
         for s in [e["data"]]
         if s.get("meaning") == Meaning.REVIEW
     }
-    deviations = [
-        {**e, "reviewed": e["hash"] in reviewed} for e in timeline if e["type"] == DEVIATION_OPENED
-    ]
+    # A deviation is reviewed by the domain's ``ReviewDeviation`` (folded into the state, in
+    # the order of the case's deviations), or, recorded earlier, by a bare review signature.
+    opened = [e for e in timeline if e["type"] == DEVIATION_OPENED]
+    folded = list(state.deviations)
+    deviations = []
+    for number, e in enumerate(opened, 1):
+        record = folded[number - 1] if number <= len(folded) else None
+        deviations.append(
+            {
+                **e,
+                "number": number,
+                "what": deviation_words(
+                    e["data"].get("kind", ""),
+                    e["data"].get("details") or {},
+                    str(e["data"].get("summary", "")),
+                ),
+                "reviewed": e["hash"] in reviewed or bool(record and record.reviewed),
+                "review_comment": record.review_comment if record else "",
+            }
+        )
     grades = [e for e in timeline if e["type"] == CRS_GRADED]
     icans_grades = [e for e in timeline if e["type"] == ICANS_GRADED]
     infused = bool(state.infusions)
@@ -244,7 +265,7 @@ def case_context(
         "indication_name": indication_words(state.indication_id),
         "progress": progress(state, tz),
         "infusion_day": infusion_day(state, tz, today),
-        "foreseen": foreseen(state, tz, today),
+        "foreseen": foreseen(state, timezone.now()),
         "age": age_years(case.patient.birth_date, today) if identify else None,
         "weight": f"{weight:g}" if weight else "",
         "version": projection.version,
@@ -330,7 +351,15 @@ def case_step(request: HttpRequest, coi: str) -> HttpResponse:
         if isinstance(exc, access.Forbidden):
             raise
         return _answer(request, case, name, {}, refusal(exc))
-    acknowledge(request, case, _("Recorded: %(what)s") % {"what": op.title})
+    if op.signed:
+        done = _("Recorded and signed by %(name)s (meaning: %(meaning)s): %(what)s") % {
+            "name": printed_name(request.user),
+            "meaning": _(op.meaning),
+            "what": _(op.title),
+        }
+    else:
+        done = _("Recorded: %(what)s") % {"what": _(op.title)}
+    acknowledge(request, case, done)
     url = reverse("case", args=[case.coi])
     if request.htmx:
         return HttpResponseClientRedirect(url)

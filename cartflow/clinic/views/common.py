@@ -11,7 +11,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cartflow.clinic import access, refusal_words
+from cartflow.clinic import access
+from cartflow.clinic.refusal_words import (
+    DATE_PARAMS,
+    TIME_PARAMS,
+    attempted_words,
+    kind_words,
+    refusal_text,
+)
 from cartflow.clinic.services.errors import Conflict, NotFound, SignatureRefused
 from cartflow.domain.catalog import RuleKind
 from cartflow.domain.errors import DomainError
@@ -52,10 +59,6 @@ def require_anywhere(user: Any, action: Action) -> None:
         raise PermissionDenied(_("you hold no role that may do this"))
 
 
-def kind_words(kind: Any) -> str:
-    return _("label rule") if kind == RuleKind.LABEL else _("site policy")
-
-
 def _unblock(exc: JourneyError) -> str:
     if isinstance(exc, ScanMismatch):
         return _(
@@ -67,6 +70,11 @@ def _unblock(exc: JourneyError) -> str:
             "A site protocol value for the missing fact, signed by a physician or a quality "
             "reviewer, or the fact added to the product catalog."
         )
+    if exc.rule_id.startswith("deviation."):
+        return _("Review a deviation that is still open; a review is never replaced.")
+    if set(exc.params) & (DATE_PARAMS | TIME_PARAMS):
+        # The rule's own words say when it opens: the dates are in the sentence above.
+        return _("Recording it on the date the rule above names.")
     if exc.kind == RuleKind.SITE_POLICY:
         return _("Meeting the site's policy, or a change of the policy document named above.")
     return _(
@@ -81,11 +89,11 @@ def refusal(exc: Exception) -> dict[str, str]:
     if isinstance(exc, JourneyError):
         return {
             "title": _("Blocked by a rule"),
-            "rule": refusal_words.words(exc.rule_id, None, exc.rule),
+            "rule": refusal_text(exc),
             "source": exc.source,
             "kind": kind_words(exc.kind),
             "step": str(exc.state),
-            "attempted": command_words(exc.attempted),
+            "attempted": attempted_words(exc.attempted),
             "unblock": _unblock(exc),
             "rule_id": exc.rule_id,
         }
@@ -100,15 +108,6 @@ def refusal(exc: Exception) -> dict[str, str]:
     if isinstance(exc, DomainError):
         return {"title": _("Not recorded"), "rule": str(exc)}
     return {"title": _("Not recorded"), "rule": _("the input was not accepted")}
-
-
-def command_words(attempted: str) -> str:
-    """The refused command by its title on the pages (``ReleaseProduct``: "Release the
-    product"), else as it is."""
-    from cartflow.clinic.forms.operations import OPERATIONS
-
-    op = OPERATIONS.get(attempted)
-    return str(op.title) if op is not None else attempted
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

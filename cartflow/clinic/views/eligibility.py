@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from pydantic import ValidationError
 
 from cartflow.clinic import access
+from cartflow.clinic.access_log import identity_shown
 from cartflow.clinic.api.schemas.eligibility import PatientFactsIn
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.services import eligibility
@@ -95,6 +96,7 @@ def eligibility_page(request: HttpRequest, coi: str) -> HttpResponse:
         row["this_case"] = row["indication"] == state.indication_id
         row["name"] = names.get(row["indication"], row["indication"])
     results.sort(key=lambda r: (not r["this_case"], r["status"] != "eligible", r["indication"]))
+    identity_shown([case.patient])
     matching, others = group_by_diagnosis(results, facts.get("diagnosis"), facts.get("region"), on)
     context = {
         "case": case,
@@ -171,3 +173,4 @@ def _sign(request: HttpRequest, case: Any, facts: dict[str, Any]) -> dict[str, s
             raise
         return refusal(exc)
     return None
+

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from pydantic import ValidationError
 
 from cartflow.clinic import access, services
+from cartflow.clinic.access_log import identity_shown
 from cartflow.clinic.api.schemas.cases import ReferralIn
 from cartflow.clinic.api.schemas.patients import PatientIn
 from cartflow.clinic.forms.reading import local_datetime, plain_message
@@ -47,6 +48,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related("cases")
         .order_by("treating_site__name", "family_name", "given_name")[:500]
     )
+    identity_shown(patients)
     return render(
         request,
         "clinic/patients.html",
@@ -129,6 +131,7 @@ def _indications() -> list[dict[str, str]]:
 
 
 def patient_context(request: HttpRequest, patient: Any, **more: Any) -> dict[str, Any]:
+    identity_shown([patient])
     return {
         "patient": patient,
         "antigen_tests": AntigenTest.objects.filter(patient=patient).order_by("tested_on", "pk"),

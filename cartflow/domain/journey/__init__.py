@@ -46,6 +46,7 @@ from cartflow.domain.journey.commands import (
     ReleaseProduct,
     ReprintLabel,
     ResolveToxicity,
+    ReviewDeviation,
     ScheduleApheresis,
     ShipProduct,
     Signature,
@@ -66,8 +67,15 @@ from cartflow.domain.journey.errors import (
     JourneyError,
     ScanMismatch,
 )
+from cartflow.domain.journey.foresight import (
+    ForeseenBlock,
+    ForeseenWindow,
+    foreseen_refusals,
+    foreseen_windows,
+)
 from cartflow.domain.journey.state import CaseState
 from cartflow.domain.journey.steps import COMMAND_STEPS, TERMINAL, TRANSITIONS, Step
+from cartflow.domain.journey.vein_to_vein import VeinToVein, vein_to_vein
 
 __all__ = [
     "ALL_COMMANDS",
@@ -92,6 +100,8 @@ __all__ = [
     "DuplicateObservation",
     "ExpireProduct",
     "FactMissing",
+    "ForeseenBlock",
+    "ForeseenWindow",
     "GradeCrs",
     "GradeIcans",
     "InfuseBag",
@@ -120,6 +130,7 @@ __all__ = [
     "ReleaseProduct",
     "ReprintLabel",
     "ResolveToxicity",
+    "ReviewDeviation",
     "ScanMismatch",
     "ScheduleApheresis",
     "ShipProduct",
@@ -132,9 +143,13 @@ __all__ = [
     "Step",
     "StopLymphodepletion",
     "ThawBag",
+    "VeinToVein",
     "VoidLabels",
     "WithdrawCase",
     "apply",
     "decide",
+    "foreseen_refusals",
+    "foreseen_windows",
     "replay",
+    "vein_to_vein",
 ]

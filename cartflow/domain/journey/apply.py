@@ -410,11 +410,18 @@ def _follow_up_completed(s: CaseState, e: Event, p: P.FollowUpCompleted) -> Case
     )
 
 
+def _signed_if(s: CaseState, e: Event, signature: P.SignedBy | None) -> CaseState:
+    """Version 1 of a withdrawal or a death carried no signature; version 2 does."""
+    return s if signature is None else _signed(s, e, signature)[0]
+
+
 def _withdrawn(s: CaseState, e: Event, p: P.CaseWithdrawn) -> CaseState:
+    s = _signed_if(s, e, p.signature)
     return dataclasses.replace(s, step=Step.WITHDRAWN, reason=p.reason)
 
 
 def _deceased(s: CaseState, e: Event, p: P.CaseDeceased) -> CaseState:
+    s = _signed_if(s, e, p.signature)
     return dataclasses.replace(s, step=Step.DECEASED, reason=p.reason)
 
 
@@ -480,6 +487,20 @@ def _deviation_opened(s: CaseState, e: Event, p: P.DeviationOpened) -> CaseState
     return dataclasses.replace(s, deviations=(*s.deviations, deviation))
 
 
+def _deviation_reviewed(s: CaseState, e: Event, p: P.DeviationReviewed) -> CaseState:
+    s, sig = _signed(s, e, p.signature)
+    deviations = list(s.deviations)
+    for number in p.numbers:
+        if 1 <= number <= len(deviations) and not deviations[number - 1].reviewed:
+            deviations[number - 1] = dataclasses.replace(
+                deviations[number - 1],
+                reviewed_by=sig.signer_id,
+                reviewed_at=e.occurred_at,
+                review_comment=p.comment,
+            )
+    return dataclasses.replace(s, deviations=tuple(deviations))
+
+
 HANDLERS: dict[str, Handler] = {
     T.CASE_REFERRED: _referred,
     T.ANTIGEN_TESTED: _antigen,
@@ -524,6 +545,7 @@ HANDLERS: dict[str, Handler] = {
     T.KINETICS_MEASURED: _measured,
     T.MARROW_BLASTS_RECORDED: _marrow_blasts,
     T.DEVIATION_OPENED: _deviation_opened,
+    T.DEVIATION_REVIEWED: _deviation_reviewed,
     T.SLOT_BOOKED: _slot_booked,
     T.LABEL_PRINTED: labels.fold_printed,
     T.LABEL_APPLIED: labels.fold_applied,

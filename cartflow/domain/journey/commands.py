@@ -336,12 +336,19 @@ class CompleteFollowUp(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class WithdrawCase(Command):
+    """The case ends before its course is complete, with the reason; the physician or the
+    coordinator signs it (meaning: responsibility)."""
+
     reason: str
+    signature: Signature
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecordDeath(Command):
+    """The patient died: the cause or circumstances as reason; a physician signs it."""
+
     reason: str
+    signature: Signature
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -407,6 +414,16 @@ class OpenDeviation(Command):
     kind: str
     summary: str
     details: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewDeviation(Command):
+    """Quality reviews deviations of the case (``numbers``: their 1-based order on the case,
+    as ``CaseState.deviations`` lists them), with a comment, signed (meaning: review)."""
+
+    numbers: tuple[int, ...]
+    comment: str
+    signature: Signature
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -553,6 +570,7 @@ ALL_COMMANDS: tuple[type[Command], ...] = (
     GradeIcans,
     RecordKineticsMeasurement,
     OpenDeviation,
+    ReviewDeviation,
     PrintLabels,
     ApplyLabels,
     ReprintLabel,
@@ -572,6 +590,7 @@ OBSERVATIONS: frozenset[type[Command]] = frozenset(
         RecordKineticsMeasurement,
         RecordMarrowBlasts,
         OpenDeviation,
+        ReviewDeviation,
         RecordResponseAssessment,
         ResolveToxicity,
     }

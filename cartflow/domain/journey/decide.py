@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from cartflow.domain.catalog import (
@@ -56,6 +56,7 @@ from cartflow.domain.journey.state import Bag, CaseState
 from cartflow.domain.journey.steps import COMMAND_STEPS, Step
 from cartflow.domain.journey.time_windows import (
     add_years,
+    day_window,
     local_date,
     local_days_between,
     minutes_between,
@@ -623,23 +624,40 @@ def _start_ld(d: _Decision, c: C.StartLymphodepletion) -> list[Event]:
         if limit_fact is not None:
             limit = int(limit_fact.value)
             if days <= limit:
-                raise d.ctx.refuse_by(
+                error = d.ctx.refuse_by(
                     limit_fact,
                     f"lymphodepletion is repeated only when infusion is delayed more than "
                     f"{limit} days after it ended; it ended {days} day(s) ago",
                 )
+                error.rule_id = "ld.repeat_too_soon"
+                error.params = _repeat_params(d, ended, limit, days)
+                raise error
         else:
             window = d.fact(FactName.INFUSION_WINDOW_DAYS)
             limit = int(window.value[1])
             if days <= limit:
-                raise d.ctx.refuse(
+                error = d.ctx.refuse(
                     f"the label gives no repeat limit; lymphodepletion is repeated only once the "
                     f"infusion window ({limit} days after it ended) has passed; it ended {days} "
                     "day(s) ago",
                     f"{window.source} (infusion window); repeat rule: cartflow journey policy",
                 )
+                error.rule_id = "ld.repeat_too_soon"
+                error.params = _repeat_params(d, ended, limit, days)
+                raise error
         started = dataclasses.replace(started, days_since_last_ld=days)
     return [d.event(started)]
+
+
+def _repeat_params(d: _Decision, ended: datetime, limit: int, days: int) -> dict[str, Any]:
+    ended_on = local_date(ended, d.ctx.zone)
+    earliest = ended_on + timedelta(days=limit + 1)
+    return {
+        "after_days": limit,
+        "day": days,
+        "ld_ended": ended_on.isoformat(),
+        "earliest": earliest.isoformat(),
+    }
 
 
 def _ld_day(d: _Decision) -> tuple[int, int | None]:
@@ -659,6 +677,10 @@ def _complete_ld(d: _Decision, c: C.CompleteLymphodepletion) -> list[Event]:
             LD_SCHEDULE_SOURCE,
         )
         error.rule_id = "ld.complete_before_last_day"
+        course = d.ctx.state.ld_course
+        assert course is not None
+        last_day = local_date(course.started_at, d.ctx.zone) + timedelta(days=scheduled - 1)
+        error.params = {"scheduled_days": scheduled, "day": today, "last_day": last_day.isoformat()}
         raise error
     return [d.event(P.LdCompleted(today))]
 
@@ -698,14 +720,42 @@ def _check_wbc_fresh(d: _Decision, limit: ResolvedFact, measured_at: Any) -> Non
         raise InvalidInput("the white-cell count cannot be measured after the decision")
     days = local_days_between(measured_at, d.ctx.at, d.ctx.zone)
     if days > OMISSION_WBC_WITHIN_DAYS:
-        raise d.ctx.refuse_by(
+        error = d.ctx.refuse_by(
             limit,
             f"lymphodepletion may be omitted only with a white-cell count from within "
             f"{OMISSION_WBC_WITHIN_DAYS} days before infusion; this one is {days} days old",
         )
+        error.rule_id = "ld_omission.count_too_old"
+        measured_on = local_date(measured_at, d.ctx.zone)
+        error.params = {
+            "within_days": OMISSION_WBC_WITHIN_DAYS,
+            "age_days": days,
+            "measured_on": measured_on.isoformat(),
+            "latest": (measured_on + timedelta(days=OMISSION_WBC_WITHIN_DAYS)).isoformat(),
+        }
+        raise error
 
 
 # --- thaw and infusion -----------------------------------------------------------------------
+
+
+def infusion_window(
+    ended: datetime, window: ResolvedFact, at: datetime, zone: Any
+) -> dict[str, Any]:
+    """The label's infusion window after lymphodepletion ended, as the rule's parameters
+    (``min_days``, ``max_days``, ``day``, ``ld_ended``, ``earliest``, ``latest``)."""
+    low, high = int(window.value[0]), int(window.value[1])
+    params = day_window(ended, low, high, at, zone)
+    params["ld_ended"] = params.pop("start")
+    return params
+
+
+def monitoring_window(
+    infused: datetime, minimum: ResolvedFact, at: datetime, zone: Any
+) -> dict[str, Any]:
+    """The label's monitoring period after the infusion (``days``, ``day``, ``earliest``)."""
+    params = day_window(infused, int(minimum.value), None, at, zone)
+    return {"days": params["min_days"], "day": params["day"], "earliest": params["earliest"]}
 
 
 def _check_ld_for_infusion(d: _Decision) -> P.LdCheck:
@@ -719,16 +769,21 @@ def _check_ld_for_infusion(d: _Decision) -> P.LdCheck:
         return P.LdCheck(omitted=True, days_since_ld=None)
     ended = state.ld_completed_at
     if ended is None:
-        raise d.ctx.refuse("infusion needs lymphodepletion completed (or a signed omission)")
+        error = d.ctx.refuse("infusion needs lymphodepletion completed (or a signed omission)")
+        error.rule_id = "infusion.needs_lymphodepletion"
+        raise error
     window = d.fact(FactName.INFUSION_WINDOW_DAYS)
-    low, high = int(window.value[0]), int(window.value[1])
-    days = local_days_between(ended, d.ctx.at, d.ctx.zone)
+    params = infusion_window(ended, window, d.ctx.at, d.ctx.zone)
+    low, high, days = params["min_days"], params["max_days"], params["day"]
     if not low <= days <= high:
-        raise d.ctx.refuse_by(
+        error = d.ctx.refuse_by(
             window,
             f"infusion must be {low} to {high} days after lymphodepletion ends (site calendar "
             f"days); today is day {days}",
         )
+        error.rule_id = "infusion.too_early" if days < low else "infusion.too_late"
+        error.params = params
+        raise error
     return P.LdCheck(omitted=False, days_since_ld=days)
 
 
@@ -795,6 +850,14 @@ def _infuse(d: _Decision, c: C.InfuseBag) -> list[Event]:
             f"{minutes:.0f} minutes have passed",
         )
         error.rule_id = "infusion.post_thaw_window"
+        error.params = {
+            "minutes": float(limit.value),
+            "elapsed": round(minutes),
+            # In the site's time: the pages show it as the ward's clock reads.
+            "deadline": (thaw.at + timedelta(minutes=float(limit.value)))
+            .astimezone(d.ctx.zone)
+            .isoformat(timespec="minutes"),
+        }
         raise error
     ld = _check_ld_for_infusion(d) if bag.part == 1 else None
     day = _check_split_day(d, bag)
@@ -861,13 +924,17 @@ def _follow_up_until(d: _Decision) -> date:
 def _complete_monitoring(d: _Decision, c: C.CompleteMonitoring) -> list[Event]:
     state = d.ctx.state
     last = state.infusions[-1].at
-    days = local_days_between(last, d.ctx.at, d.ctx.zone)
     limit = d.fact(FactName.MONITORING_DAYS)
-    if days < int(limit.value):
-        raise d.ctx.refuse_by(
+    params = monitoring_window(last, limit, d.ctx.at, d.ctx.zone)
+    days = params["day"]
+    if days < params["days"]:
+        error = d.ctx.refuse_by(
             limit,
             f"monitoring lasts at least {int(limit.value)} days after infusion; it is day {days}",
         )
+        error.rule_id = "monitoring.minimum_days"
+        error.params = params
+        raise error
     return [d.event(P.MonitoringCompleted(days, _follow_up_until(d)))]
 
 
@@ -878,21 +945,35 @@ def _visit(d: _Decision, c: C.RecordFollowUpVisit) -> list[Event]:
 def _complete_follow_up(d: _Decision, c: C.CompleteFollowUp) -> list[Event]:
     until = d.ctx.state.follow_up_until or _follow_up_until(d)
     if d.ctx.on < until:
-        raise d.ctx.refuse(
+        error = d.ctx.refuse(
             f"long-term follow-up of an infused patient lasts {FOLLOW_UP_YEARS} years, until "
             f"{until.isoformat()}; it closes earlier only by death or withdrawal with a reason",
             FOLLOW_UP_SOURCE,
         )
+        error.rule_id = "follow_up.until"
+        error.params = {"years": FOLLOW_UP_YEARS, "until": until.isoformat()}
+        raise error
     return [d.event(P.FollowUpCompleted(until))]
 
 
+WITHDRAWAL_SIGNERS: Final = (Role.PHYSICIAN, Role.COORDINATOR)
+DEATH_SIGNERS: Final = (Role.PHYSICIAN,)
+
+
 def _withdraw(d: _Decision, c: C.WithdrawCase) -> list[Event]:
-    withdrawn = P.CaseWithdrawn(require_text("reason", c.reason), bool(d.ctx.state.infusions))
+    require_signature(d.ctx, c.signature, WITHDRAWAL_SIGNERS, "withdrawing a case")
+    withdrawn = P.CaseWithdrawn(
+        require_text("reason", c.reason),
+        bool(d.ctx.state.infusions),
+        P.SignedBy.of(c.signature),
+    )
     return [d.event(withdrawn)]
 
 
 def _death(d: _Decision, c: C.RecordDeath) -> list[Event]:
-    return [d.event(P.CaseDeceased(require_text("reason", c.reason)))]
+    require_signature(d.ctx, c.signature, DEATH_SIGNERS, "recording a death")
+    deceased = P.CaseDeceased(require_text("reason", c.reason), P.SignedBy.of(c.signature))
+    return [d.event(deceased)]
 
 
 def _expire(d: _Decision, c: C.ExpireProduct) -> list[Event]:
@@ -953,6 +1034,7 @@ HANDLERS: dict[type[C.Command], Handler] = {
     C.RecordKineticsMeasurement: _measurement,
     C.RecordMarrowBlasts: _marrow_blasts,
     C.OpenDeviation: _deviation,
+    C.ReviewDeviation: lambda d, c: [observations.review_deviation(d.ctx, c, d.event)],
     C.PrintLabels: lambda d, c: [labels.print_labels(d.ctx, c, d.event)],
     C.ApplyLabels: lambda d, c: [labels.apply_labels(d.ctx, c, d.event)],
     C.ReprintLabel: lambda d, c: [labels.reprint_label(d.ctx, c, d.event)],

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from cartflow.domain.catalog import RuleKind
 from cartflow.domain.errors import DomainError, IdentityMismatch, NotInCatalog
 
@@ -23,6 +26,7 @@ class JourneyError(DomainError):
         source: str,
         kind: RuleKind,
         rule_id: str = "",
+        params: Mapping[str, Any] | None = None,
     ) -> None:
         self.state = state
         self.attempted = attempted
@@ -32,6 +36,9 @@ class JourneyError(DomainError):
         # A stable name for the rule (``bedside.wristband``), so the pages, the API and the
         # tests can tell refusals apart without parsing their words.
         self.rule_id = rule_id
+        # The numbers and dates the rule knows (``{"earliest": "2026-12-02", ...}``), so the
+        # interface can word the refusal in the reader's language (clinic/refusal_words.py).
+        self.params: dict[str, Any] = dict(params or {})
         kind_text = "label rule" if kind is RuleKind.LABEL else "site policy"
         DomainError.__init__(
             self,
@@ -89,5 +96,7 @@ class FactMissing(JourneyError):
             str(error),
             "product catalog (cartflow/data/products.json)",
             RuleKind.LABEL,
+            "catalog.fact_missing",
+            {"what": error.what},
         )
         self.what = error.what

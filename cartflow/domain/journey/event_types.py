@@ -50,6 +50,7 @@ ICANS_GRADED: Final = "toxicity.icans_graded"
 KINETICS_MEASURED: Final = "kinetics.measured"
 MARROW_BLASTS_RECORDED: Final = "marrow.blasts_recorded"
 DEVIATION_OPENED: Final = "deviation.opened"
+DEVIATION_REVIEWED: Final = "deviation.reviewed"
 SLOT_BOOKED: Final = "slot.booked"
 OFF_LABEL_ELIGIBILITY: Final = "exception.off_label_eligibility"
 LABEL_PRINTED: Final = "label.printed"
@@ -71,6 +72,7 @@ OBSERVATION_TYPES: Final = frozenset(
         KINETICS_MEASURED,
         MARROW_BLASTS_RECORDED,
         DEVIATION_OPENED,
+        DEVIATION_REVIEWED,
         SLOT_BOOKED,
         RESPONSE_ASSESSED,
         TOXICITY_RESOLVED,
@@ -120,14 +122,15 @@ CURRENT_VERSION: Final[dict[str, int]] = {
     KINETICS_MEASURED: 1,
     MARROW_BLASTS_RECORDED: 1,
     DEVIATION_OPENED: 1,
+    DEVIATION_REVIEWED: 1,
     SLOT_BOOKED: 1,  # the clinic wrote the same fields before booking was a command
     OFF_LABEL_ELIGIBILITY: 1,
     MONITORING_STARTED: 1,
     MONITORING_COMPLETED: 1,
     FOLLOW_UP_VISIT: 1,
     FOLLOW_UP_COMPLETED: 1,
-    CASE_WITHDRAWN: 1,
-    CASE_DECEASED: 1,
+    CASE_WITHDRAWN: 2,  # v1: the reason alone; v2: signed (signature)
+    CASE_DECEASED: 2,  # v1: the reason alone; v2: signed (signature)
     PRODUCT_EXPIRED: 1,
     PRODUCT_DISPOSED: 1,
     LABEL_PRINTED: 1,

@@ -22,10 +22,11 @@ from cartflow.domain.events import Event
 from cartflow.domain.journey import commands as C
 from cartflow.domain.journey import payloads as P
 from cartflow.domain.journey.errors import DuplicateObservation, JourneyError
-from cartflow.domain.journey.guards import POLICY, Context, require_text
+from cartflow.domain.journey.guards import POLICY, Context, require_signature, require_text
 from cartflow.domain.journey.payloads import Payload
 from cartflow.domain.journey.state import CaseState
 from cartflow.domain.journey.steps import TERMINAL
+from cartflow.domain.roles import Role
 
 EventMaker = Callable[[Payload], Event]
 
@@ -262,6 +263,50 @@ def deviation(ctx: Context, c: C.OpenDeviation, event: EventMaker) -> Event:
         raise InvalidInput(f"summary: say what happened in 1 to {SUMMARY_MAX} characters")
     details = {str(k): str(v) for k, v in c.details}
     return event(P.DeviationOpened(c.kind, summary, details))
+
+
+COMMENT_MAX: Final = 1000
+REVIEW_SOURCE: Final = (
+    "deviation review: quality reviews each deviation once, with a comment and a signature "
+    "(docs/journey.md, Observations)"
+)
+
+
+def review_deviation(ctx: Context, c: C.ReviewDeviation, event: EventMaker) -> Event:
+    """Quality reviews deviations of this case, each once (``deviation.already_reviewed``);
+    a number that names no deviation is refused (``deviation.unknown``)."""
+    require_signature(ctx, c.signature, (Role.QUALITY,), "a deviation review")
+    comment = require_text("comment", c.comment)
+    if len(comment) > COMMENT_MAX:
+        raise InvalidInput(f"comment: say what was found in 1 to {COMMENT_MAX} characters")
+    numbers = sorted({int(n) for n in c.numbers})
+    if not numbers:
+        raise InvalidInput("numbers: name the deviations reviewed")
+    deviations = ctx.state.deviations
+    for number in numbers:
+        if not 1 <= number <= len(deviations):
+            error = JourneyError(
+                ctx.step,
+                ctx.attempted,
+                f"this case has no deviation number {number} (it has {len(deviations)})",
+                REVIEW_SOURCE,
+                RuleKind.SITE_POLICY,
+                "deviation.unknown",
+            )
+            error.params = {"number": number, "count": len(deviations)}
+            raise error
+        if deviations[number - 1].reviewed:
+            error = JourneyError(
+                ctx.step,
+                ctx.attempted,
+                f"deviation number {number} was already reviewed; a review is never replaced",
+                REVIEW_SOURCE,
+                RuleKind.SITE_POLICY,
+                "deviation.already_reviewed",
+            )
+            error.params = {"number": number}
+            raise error
+    return event(P.DeviationReviewed(tuple(numbers), comment, P.SignedBy.of(c.signature)))
 
 
 def last_grade(state: CaseState) -> tuple[int | None, int | None]:

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from cartflow.domain.catalog import ResolvedFact, RuleKind, is_unknown_marker
 from cartflow.domain.journey.errors import JourneyError
 from cartflow.domain.journey.guards import Context, kind_of
 from cartflow.domain.journey.state import Bag, MarrowBlastCount, ToxicityGrade
-from cartflow.domain.journey.time_windows import local_days_between
+from cartflow.domain.journey.time_windows import local_date, local_days_between
 
 BLAST_PERCENT_RANGE: Final = (0.0, 100.0)
 
@@ -129,12 +129,23 @@ def check_later_part(ctx: Context, dose: ResolvedFact, bag: Bag, day: int) -> No
             if postponed
             else f"Day {bag.day} (±{bag.tolerance_days})"
         )
-        raise _refuse(
+        error = _refuse(
             ctx,
             dose,
             f"part {bag.part} of the split dose is given on {allowed}; today is Day {day}",
             "split_dose.day",
         )
+        if not postponed:
+            # The day's date too, so the pages can say when (clinic/refusal_words.py).
+            on = local_date(first, ctx.zone) + timedelta(days=bag.day - 1)
+            error.params = {
+                "part": bag.part,
+                "label_day": bag.day,
+                "tolerance_days": bag.tolerance_days,
+                "day": day,
+                "on": on.isoformat(),
+            }
+        raise error
 
 
 def marrow_rule(dose: ResolvedFact) -> tuple[float, int] | None:

@@ -210,6 +210,14 @@ class Deviation:
     at: datetime
     actor: str
     details: dict[str, str] = field(default_factory=dict)
+    # Filled by the review (``deviation.reviewed``): who reviewed it, when, and their comment.
+    reviewed_by: str = ""
+    reviewed_at: datetime | None = None
+    review_comment: str = ""
+
+    @property
+    def reviewed(self) -> bool:
+        return self.reviewed_at is not None
 
 
 _WAITING: dict[Step, str] = {

@@ -8,7 +8,8 @@ Minute limits (the post-thaw limit) are elapsed time, measured by :func:`minutes
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cartflow.domain.errors import InvalidInput
@@ -48,3 +49,22 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
+
+
+def day_window(
+    start: datetime, low: int, high: int | None, at: datetime, tz: ZoneInfo
+) -> dict[str, Any]:
+    """A window of site calendar days after ``start`` (day 0), as the rule's parameters: the
+    day ``at`` falls on, the start's date, and the first and last days allowed (ISO dates).
+    A guard checks ``min_days <= day <= max_days``; the pages show the dates."""
+    start_on = local_date(start, tz)
+    found: dict[str, Any] = {
+        "min_days": low,
+        "day": local_days_between(start, at, tz),
+        "start": start_on.isoformat(),
+        "earliest": (start_on + timedelta(days=low)).isoformat(),
+    }
+    if high is not None:
+        found["max_days"] = high
+        found["latest"] = (start_on + timedelta(days=high)).isoformat()
+    return found

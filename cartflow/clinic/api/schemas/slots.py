@@ -38,3 +38,17 @@ class SlotFilter(Schema):
 
 class BookingIn(StepIn):
     slot_id: uuid.UUID
+
+
+class SlotTotalOut(Schema):
+    kind: str
+    day: date
+    capacity: int
+    booked: int
+    sites: int
+
+
+class TotalsFilter(Schema):
+    kind: SlotKind | None = None
+    start: Day | None = Field(None, description="first day (inclusive)")
+    end: Day | None = Field(None, description="last day (inclusive)")

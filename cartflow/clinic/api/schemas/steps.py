@@ -120,3 +120,14 @@ class ReasonIn(StepIn):
 
 class SignedReasonIn(SignedStepIn):
     reason: Text
+
+
+class DeviationReviewIn(SignedStepIn):
+    numbers: list[Annotated[int, Field(ge=1, le=10_000)]] = Field(
+        min_length=1,
+        max_length=50,
+        description="the deviations reviewed, by their number on the case (1 = the first)",
+    )
+    comment: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+    ] = Field(description="what the reviewer found and what was done")

@@ -14,7 +14,13 @@ from typing import Final
 
 from cartflow.domain.events import Event
 from cartflow.domain.journey.payloads.base import LegacyPayload, Payload
-from cartflow.domain.journey.payloads.case import CaseDeceased, CaseWithdrawn, SiteProtocolRecorded
+from cartflow.domain.journey.payloads.case import (
+    CaseDeceased,
+    CaseDeceasedV1,
+    CaseWithdrawn,
+    CaseWithdrawnV1,
+    SiteProtocolRecorded,
+)
 from cartflow.domain.journey.payloads.collection import (
     ApheresisScheduled,
     BridgingGiven,
@@ -63,6 +69,7 @@ from cartflow.domain.journey.payloads.lymphodepletion import (
 from cartflow.domain.journey.payloads.observations import (
     CrsGraded,
     DeviationOpened,
+    DeviationReviewed,
     IcansGraded,
     KineticsMeasured,
     MarrowBlastsRecorded,
@@ -144,6 +151,7 @@ _CURRENT: Final[tuple[type[Payload], ...]] = (
     KineticsMeasured,
     MarrowBlastsRecorded,
     DeviationOpened,
+    DeviationReviewed,
     ResponseAssessed,
     ToxicityResolved,
     PlanAccepted,
@@ -161,7 +169,14 @@ PAYLOADS: Final[Mapping[str, type[Payload]]] = {p.TYPE: p for p in _CURRENT}
 
 LEGACY: Final[Mapping[tuple[str, int], type[LegacyPayload]]] = {
     (p.TYPE, p.VERSION): p
-    for p in (CaseReferredV1, LdStartedV1, ProductInfusedV1, BedsideVerifiedV1)
+    for p in (
+        CaseReferredV1,
+        LdStartedV1,
+        ProductInfusedV1,
+        BedsideVerifiedV1,
+        CaseWithdrawnV1,
+        CaseDeceasedV1,
+    )
 }
 """The older versions still read: (event type, version) to the payload as it was stored."""
 
@@ -199,13 +214,16 @@ __all__ = [
     "BedsideVerifiedV1",
     "BridgingGiven",
     "CaseDeceased",
+    "CaseDeceasedV1",
     "CaseReferred",
     "CaseReferredV1",
     "CaseWithdrawn",
+    "CaseWithdrawnV1",
     "CollectionFailed",
     "CollectionRecorded",
     "CrsGraded",
     "DeviationOpened",
+    "DeviationReviewed",
     "EligibilitySigned",
     "FludarabineModified",
     "FollowUpCompleted",

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from cartflow.domain.journey import event_types as T
 from cartflow.domain.journey.payloads import fields as F
-from cartflow.domain.journey.payloads.fields import Data
+from cartflow.domain.journey.payloads.fields import Data, SignedBy
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +160,33 @@ class DeviationOpened:
             raise F.MalformedData("field 'details' is not an object")
         details = {str(k): str(v) for k, v in raw.items()}
         return cls(F.text(d, "kind"), F.text(d, "summary"), details)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviationReviewed:
+    """Quality reviewed deviations of the case (``numbers``: their 1-based order on the case),
+    with a comment, signed (meaning: review)."""
+
+    TYPE: ClassVar[str] = T.DEVIATION_REVIEWED
+    VERSION: ClassVar[int] = 1
+
+    numbers: tuple[int, ...]
+    comment: str
+    signature: SignedBy
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "numbers": list(self.numbers),
+            "comment": self.comment,
+            "signature": self.signature.to_data(),
+        }
+
+    @classmethod
+    def from_data(cls, d: Data) -> DeviationReviewed:
+        raw = F.items(d, "numbers")
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in raw):
+            raise F.MalformedData("field 'numbers' is not a list of numbers")
+        return cls(tuple(raw), F.text(d, "comment"), F.signature(d))
 
 
 @dataclass(frozen=True, slots=True)

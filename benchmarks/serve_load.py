@@ -1,0 +1,225 @@
+"""Load on `cartflow serve`: board reads and API appends at 1, 8, 32 and 128 clients.
+
+For each database (SQLite in a temporary data folder; PostgreSQL in the database
+``cartflow_bench_trust`` on ``DATABASE_URL``'s server, created afresh and dropped after) the
+demo network is seeded, `cartflow serve --workers W --threads T` started, and at each level
+of concurrency ``--seconds`` of load is run by that many client threads, each with one
+kept-alive connection, half of them reading the journey board (a signed-in coordinator's
+session, ``GET /board/``) and half appending shipper temperatures through the API (the
+courier's token, each write with its own ``Idempotency-Key``; a single client alternates).
+Each level reports its requests, errors (any answer but 200/201, and any connection error),
+throughput, p50 and p99 latency for reads and writes; on PostgreSQL the most connections to
+the database seen during the level (pg_stat_activity, sampled every 0.2 s) and the count 3 s
+after it, beside the bound the server states (workers x threads), and the count once the
+server has stopped.
+
+It checks: 0 errors at every level; throughput at 128 clients at least that at 8; the
+connections never above the bound. It exits 1 when a check fails.
+
+Run: ``.venv/bin/python benchmarks/serve_load.py [--seconds 10] [--only sqlite|postgres]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from serving import (
+    TEMPERATURE,
+    Client,
+    Server,
+    drop,
+    login,
+    postgres_connections,
+    prepare,
+    writable_cases,
+)
+
+LEVELS = (1, 8, 32, 128)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run_level(
+    server: Server, token: str, session: str, cois: list[str], clients: int, seconds: float
+) -> dict[str, Any]:
+    stop = threading.Event()
+    reads: list[float] = []
+    writes: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        reader = Client(server.port, session=session)
+        writer = Client(server.port, token=token)
+        turn = index
+        while not stop.is_set():
+            write = (turn % 2 == 1) if clients > 1 else (turn % 2 == 0)
+            turn += 1 if clients == 1 else 0
+            started = time.perf_counter()
+            try:
+                if write:
+                    coi = cois[(index + len(writes)) % len(cois)]
+                    status, body = writer.post_json(
+                        TEMPERATURE.format(coi=coi),
+                        {"celsius": -150, "location": "load"},
+                        key=str(uuid.uuid4()),
+                    )
+                    ok = status == 201
+                else:
+                    status, body = reader.get("/board/")
+                    ok = status == 200
+            except OSError as exc:
+                ok, status, body = False, 0, str(exc).encode()
+            elapsed = time.perf_counter() - started
+            with lock:
+                if ok:
+                    (writes if write else reads).append(elapsed)
+                else:
+                    errors.append(f"{'POST' if write else 'GET'} {status} {body[:160]!r}")
+        reader.close()
+        writer.close()
+
+    connections: list[int] = []
+
+    def watch() -> None:
+        while not stop.is_set():
+            connections.append(postgres_connections(server.site.database))
+            time.sleep(0.2)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    watcher = threading.Thread(target=watch) if server.site.database else None
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    if watcher:
+        watcher.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if watcher:
+        watcher.join()
+    after = None
+    if server.site.database:
+        time.sleep(3)
+        after = postgres_connections(server.site.database)
+    done = len(reads) + len(writes)
+    return {
+        "clients": clients,
+        "requests": done,
+        "errors": len(errors),
+        "error_samples": sorted(set(errors))[:5],
+        "per_s": round(done / elapsed, 1),
+        "read_p50_ms": round(_percentile(reads, 0.5) * 1000, 1),
+        "read_p99_ms": round(_percentile(reads, 0.99) * 1000, 1),
+        "write_p50_ms": round(_percentile(writes, 0.5) * 1000, 1),
+        "write_p99_ms": round(_percentile(writes, 0.99) * 1000, 1),
+        "reads": len(reads),
+        "writes": len(writes),
+        "connections_max": max(connections) if connections else None,
+        "connections_after": after,
+    }
+
+
+def measure(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
+    site = prepare(vendor)
+    server = Server(site, args.workers, args.threads)
+    try:
+        server.start()
+        session = login(server.port, "coordinator")
+        cois = writable_cases(site, server.port)
+        levels = [
+            run_level(server, site.token, session, cois, clients, args.seconds)
+            for clients in args.levels
+        ]
+        verified = site.run("audit", "verify", "--json")
+    finally:
+        server.stop()
+        stopped = None
+        if site.database:
+            time.sleep(1)
+            stopped = postgres_connections(site.database)
+        drop(site)
+    return {
+        "database": vendor,
+        "workers": args.workers,
+        "threads": args.threads,
+        "connection_bound": server.bound if vendor == "postgres" else None,
+        "levels": levels,
+        "connections_after_stop": stopped,
+        "verified": json.loads(verified)["ok"],
+    }
+
+
+def checks(result: dict[str, Any]) -> list[str]:
+    failed = []
+    by = {level["clients"]: level for level in result["levels"]}
+    for level in result["levels"]:
+        if level["errors"]:
+            failed.append(f"{result['database']}: {level['errors']} errors at {level['clients']}")
+        bound = result["connection_bound"]
+        if bound is not None and (
+            (level["connections_max"] or 0) > bound or (level["connections_after"] or 0) > bound
+        ):
+            failed.append(f"{result['database']}: connections above {bound}")
+    if 8 in by and 128 in by and by[128]["per_s"] < by[8]["per_s"]:
+        failed.append(f"{result['database']}: throughput at 128 below that at 8")
+    if result["connections_after_stop"]:
+        failed.append(f"{result['database']}: connections left after the server stopped")
+    if not result["verified"]:
+        failed.append(f"{result['database']}: audit verify after the load is not intact")
+    return failed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--levels", type=int, nargs="+", default=list(LEVELS))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--only", choices=["sqlite", "postgres"])
+    args = parser.parse_args()
+    results = [measure(v, args) for v in ("sqlite", "postgres") if args.only in (None, v)]
+    failed: list[str] = []
+    for r in results:
+        bound = f", pool bound {r['connection_bound']}" if r["connection_bound"] else ""
+        if r["connections_after_stop"] is not None:
+            bound += f", {r['connections_after_stop']} connections once the server stopped"
+        print(f"{r['database']}: {r['workers']} workers x {r['threads']} threads{bound}")
+        print(
+            f"  {'clients':>7} {'req':>6} {'err':>4} {'req/s':>7} {'read p50':>9} "
+            f"{'read p99':>9} {'write p50':>10} {'write p99':>10} {'conn max':>9} {'after':>6}"
+        )
+        for level in r["levels"]:
+            print(
+                f"  {level['clients']:>7} {level['requests']:>6} {level['errors']:>4} "
+                f"{level['per_s']:>7} {level['read_p50_ms']:>9} {level['read_p99_ms']:>9} "
+                f"{level['write_p50_ms']:>10} {level['write_p99_ms']:>10} "
+                f"{level['connections_max']!s:>9} {level['connections_after']!s:>6}"
+            )
+            for sample in level["error_samples"]:
+                print(f"      error: {sample}")
+        failed.extend(checks(r))
+    print(json.dumps(results))
+    for line in failed:
+        print("FAILED:", line)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
