@@ -17,6 +17,7 @@ from cartflow.clinic.api.schemas import custody as custody_schemas
 from cartflow.clinic.api.schemas import eligibility as eligibility_schemas
 from cartflow.clinic.api.schemas import exceptions as exceptions_schemas
 from cartflow.clinic.api.schemas import kinetics as kinetics_schemas
+from cartflow.clinic.api.schemas import marrow as marrow_schemas
 from cartflow.clinic.api.schemas import steps as steps_schemas
 from cartflow.clinic.api.schemas import toxicity as toxicity_schemas
 from cartflow.clinic.api.schemas.common import StepIn
@@ -47,6 +48,7 @@ from cartflow.clinic.services import (
     eligibility,
     kinetics,
     manufacturing,
+    marrow,
     referral,
     toxicity,
     treatment,
@@ -297,6 +299,27 @@ OPERATIONS: dict[str, Operation] = {
             StepIn,
             custody.confirm_product_availability,
             button="Confirm availability",
+        ),
+        Operation(
+            "RecordMarrowBlasts",
+            "Record the bone-marrow blast count (it chooses the split-dose regimen)",
+            Action.RECORD_MARROW_BLASTS,
+            marrow_schemas.MarrowBlastsIn,
+            marrow.record_marrow_blasts,
+            (
+                Field("blast_percent", "Blasts (% of nucleated marrow cells)", "number"),
+                Field(
+                    "sampled_at",
+                    "Sample taken at",
+                    "datetime",
+                    required=False,
+                    help="within the label's days before lymphodepletion starts; now if empty",
+                ),
+            ),
+            button="Record the count",
+            kind="other",
+            clinical_time=False,
+            drop=("occurred_at",),
         ),
         Operation(
             "StartLymphodepletion",
