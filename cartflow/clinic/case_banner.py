@@ -104,18 +104,9 @@ def age_years(birth: date, on: date) -> int:
 
 
 def _fact(state: CaseState, name: str, on: date) -> Any:
-    from cartflow.clinic.services.machine import catalog
-    from cartflow.clinic.services.site_register import case_site_values
-    from cartflow.domain.errors import DomainError
+    from cartflow.clinic.services.site_register import case_fact
 
-    try:
-        return (
-            catalog()
-            .indication(state.indication_id)
-            .resolve(name, on, state.region or None, case_site_values(state, on))
-        )
-    except DomainError:
-        return None
+    return case_fact(state, name, on)
 
 
 def foreseen(state: CaseState, now: datetime) -> list[dict[str, str]]:

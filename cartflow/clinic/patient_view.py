@@ -19,10 +19,8 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cartflow.clinic.services.machine import catalog
-from cartflow.clinic.services.site_register import case_site_values
+from cartflow.clinic.services.site_register import case_fact
 from cartflow.domain.catalog import FactName
-from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import Step
 from cartflow.domain.journey.plans import dates_in_force
 from cartflow.domain.journey.steps import INFUSED_STEPS
@@ -146,13 +144,8 @@ def _day(moment: datetime | None, zone: ZoneInfo) -> date | None:
 
 
 def _fact_days(state: Any, name: str, on: date) -> int | None:
-    try:
-        resolved = (
-            catalog()
-            .indication(state.indication_id)
-            .resolve(name, on, state.region or None, case_site_values(state, on))
-        )
-    except DomainError:
+    resolved = case_fact(state, name, on)
+    if resolved is None:
         return None
     value = resolved.value
     return int(value) if isinstance(value, int | float) else None

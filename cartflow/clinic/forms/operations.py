@@ -19,6 +19,7 @@ from cartflow.clinic.api.schemas import custody as custody_schemas
 from cartflow.clinic.api.schemas import eligibility as eligibility_schemas
 from cartflow.clinic.api.schemas import exceptions as exceptions_schemas
 from cartflow.clinic.api.schemas import kinetics as kinetics_schemas
+from cartflow.clinic.api.schemas import marrow as marrow_schemas
 from cartflow.clinic.api.schemas import records_out as records_out_schemas
 from cartflow.clinic.api.schemas import steps as steps_schemas
 from cartflow.clinic.api.schemas import toxicity as toxicity_schemas
@@ -51,6 +52,7 @@ from cartflow.clinic.services import (
     eligibility,
     kinetics,
     manufacturing,
+    marrow,
     observations,
     referral,
     toxicity,
@@ -323,6 +325,28 @@ OPERATIONS: dict[str, Operation] = {
             StepIn,
             custody.confirm_product_availability,
             button=_("Confirm availability"),
+        ),
+        Operation(
+            "RecordMarrowBlasts",
+            _("Record the bone-marrow blast count (it chooses the split-dose regimen)"),
+            Action.RECORD_MARROW_BLASTS,
+            marrow_schemas.MarrowBlastsIn,
+            marrow.record_marrow_blasts,
+            (
+                # xgettext:no-python-format
+                Field("blast_percent", _("Blasts (% of nucleated marrow cells)"), "number"),
+                Field(
+                    "sampled_at",
+                    _("Sample taken at"),
+                    "datetime",
+                    required=False,
+                    help=_("within the label's days before lymphodepletion starts; now if empty"),
+                ),
+            ),
+            button=_("Record the count"),
+            kind="other",
+            clinical_time=False,
+            drop=("occurred_at",),
         ),
         Operation(
             "StartLymphodepletion",

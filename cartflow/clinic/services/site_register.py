@@ -34,7 +34,8 @@ from cartflow.clinic.services.errors import Conflict, NotFound
 from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.records import write_audit
 from cartflow.clinic.services.signatures import Meaning, signature_intent
-from cartflow.domain.errors import InvalidInput
+from cartflow.domain.catalog import ResolvedFact
+from cartflow.domain.errors import DomainError, InvalidInput
 from cartflow.domain.hashchain import GENESIS, PREV_KEY, canonical_bytes, link
 from cartflow.domain.roles import Action, Role, can
 from cartflow.domain.site_register import (
@@ -208,6 +209,20 @@ def case_site_values(state: Any, on: date) -> tuple[Any, ...]:
     own = tuple(getattr(state, "site_values", ()) or ())
     site = getattr(state, "site", "")
     return site_values(site, on, own) if site else own
+
+
+def case_fact(state: Any, name: str, on: date) -> ResolvedFact | None:
+    """The fact ``name`` as a decision on ``on`` at the case's site reads it (the label's, or
+    the site's signed value where the label does not give it); ``None`` when neither does."""
+    try:
+        resolved: ResolvedFact = (
+            catalog()
+            .indication(state.indication_id)
+            .resolve(name, on, state.region or None, case_site_values(state, on))
+        )
+    except DomainError:
+        return None
+    return resolved
 
 
 def sign_entry(

@@ -38,6 +38,7 @@ from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.deviations import DEVIATION_OPENED
 from cartflow.clinic.services.errors import Conflict, ServiceError
 from cartflow.clinic.services.signatures import Meaning, printed_name
+from cartflow.clinic.services.site_register import case_fact
 from cartflow.clinic.services.toxicity import CRS_GRADED, ICANS_GRADED
 from cartflow.clinic.templatetags.cartflow_time import case_zone, zone_label
 from cartflow.clinic.timeline_words import event_title, shown, site_facts
@@ -52,8 +53,9 @@ from cartflow.clinic.worklist import (
     waiting_words,
     waits_on,
 )
+from cartflow.domain.catalog import FactName
 from cartflow.domain.errors import DomainError
-from cartflow.domain.journey import CaseState, Step
+from cartflow.domain.journey import CaseState, Step, split_dose
 from cartflow.domain.journey.event_types import TEMPERATURE_RECORDED
 from cartflow.domain.journey.outcomes import Syndrome, open_episode
 from cartflow.domain.journey.payloads import TemperatureRecorded
@@ -118,6 +120,10 @@ def available_operations(case: TherapyCase, state: CaseState) -> list[Operation]
     # the syndrome's last resolution): the journey refuses it otherwise
     if not any(open_episode(state, syndrome) for syndrome in Syndrome):
         names.discard("ResolveToxicity")
+    if "RecordMarrowBlasts" in names:
+        today = timezone.localdate()
+        if not split_dose.wants_marrow_count(state, case_fact(state, FactName.DOSE, today)):
+            names.discard("RecordMarrowBlasts")
     return [OPERATIONS[name] for name in MAIN_ORDER if name in names]
 
 

@@ -21,7 +21,8 @@ from typing import Any, Final
 from cartflow.domain.catalog import ResolvedFact, RuleKind, is_unknown_marker
 from cartflow.domain.journey.errors import JourneyError
 from cartflow.domain.journey.guards import Context, kind_of
-from cartflow.domain.journey.state import Bag, MarrowBlastCount, ToxicityGrade
+from cartflow.domain.journey.state import Bag, CaseState, MarrowBlastCount, ToxicityGrade
+from cartflow.domain.journey.steps import Step
 from cartflow.domain.journey.time_windows import local_date, local_days_between
 
 BLAST_PERCENT_RANGE: Final = (0.0, 100.0)
@@ -154,6 +155,37 @@ def marrow_rule(dose: ResolvedFact) -> tuple[float, int] | None:
     if not isinstance(raw, Mapping):
         return None
     return float(raw["cutoff_percent"]), int(raw["assessed_within_days_before_ld"])
+
+
+MARROW_COUNT_STEPS: Final = frozenset(
+    {
+        Step.ELIGIBLE,
+        Step.SCREENED,
+        Step.APHERESIS_SCHEDULED,
+        Step.COLLECTED,
+        Step.BRIDGING,
+        Step.MANUFACTURING,
+        Step.OUT_OF_SPECIFICATION,
+        Step.RELEASED,
+        Step.SHIPPED,
+        Step.QUARANTINED,
+        Step.RECEIVED,
+        Step.AVAILABLE,
+        Step.LYMPHODEPLETED,  # before a repeat course
+    }
+)
+"""Steps in which a lymphodepletion course (its first or a repeat) is still ahead."""
+
+
+def wants_marrow_count(state: CaseState, dose: ResolvedFact | None) -> bool:
+    """Whether a page offers the marrow count: the case's dose regimen depends on one and a
+    lymphodepletion course is still ahead (the command itself is accepted in any open step)."""
+    return (
+        dose is not None
+        and marrow_rule(dose) is not None
+        and state.step in MARROW_COUNT_STEPS
+        and not state.infusions
+    )
 
 
 def check_marrow_before_ld(ctx: Context, dose: ResolvedFact) -> MarrowRegimen | None:
