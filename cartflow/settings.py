@@ -134,7 +134,10 @@ TEMPLATES = [
                 "cartflow.clinic.views.common.navigation",
             ],
             # {% form_once %}: a page form's one-time token (cartflow.clinic.form_once).
-            "builtins": ["cartflow.clinic.templatetags.cartflow_forms"],
+            "builtins": [
+                "cartflow.clinic.templatetags.cartflow_forms",
+                "cartflow.clinic.templatetags.cartflow_words",
+            ],
         },
     },
 ]

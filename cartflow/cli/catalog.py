@@ -6,8 +6,7 @@ import argparse
 from typing import Any
 
 from cartflow.catalog_file import load_catalog
-from cartflow.cli.common import add_json_flag, domain_errors_as_cli, emit
-from cartflow.cli.eligibility import parse_on
+from cartflow.cli.common import add_json_flag, domain_errors_as_cli, emit, parse_on
 from cartflow.domain.catalog import Catalog
 from cartflow.domain.catalog_summary import approval_rows, markdown_table, unknown_counts
 

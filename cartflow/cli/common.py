@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from cartflow.domain.errors import DomainError
@@ -48,3 +49,27 @@ def domain_errors_as_cli(func: Callable[[argparse.Namespace], int | None]) -> Ca
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
     return wrapper
+
+
+def parse_on(text: str | None) -> date:
+    """The decision date: ``--on YYYY-MM-DD``, or today (the clock is read here, at the edge)."""
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"--on must be a date YYYY-MM-DD; got {text!r}") from None
+
+
+def site_values_for(slug: str, on: Any) -> tuple[Any, ...]:
+    """The register values of the site ``slug`` in force on ``on`` (reads the database)."""
+    from cartflow.cli.django_setup import setup_django
+
+    setup_django()
+    from cartflow.clinic.services import site_register
+    from cartflow.clinic.services.errors import ServiceError
+
+    try:
+        return site_register.site_values(site_register.get_site(slug), on)
+    except ServiceError as exc:
+        raise CliError(str(exc)) from exc

@@ -8,8 +8,13 @@ import math
 from typing import Any
 
 from cartflow.catalog_file import load_catalog
-from cartflow.cli.common import CliError, add_json_flag, domain_errors_as_cli, emit
-from cartflow.cli.eligibility import parse_on
+from cartflow.cli.common import (
+    add_json_flag,
+    domain_errors_as_cli,
+    emit,
+    parse_on,
+    site_values_for,
+)
 from cartflow.domain.catalog import REGIONS
 from cartflow.domain.dosing import dose_for, lymphodepletion_plan
 from cartflow.domain.renal import RENAL_UNITS
@@ -56,20 +61,6 @@ def _site_values(args: argparse.Namespace, on: Any) -> tuple[Any, ...]:
     if not getattr(args, "site", None):
         return ()
     return site_values_for(str(args.site), on)
-
-
-def site_values_for(slug: str, on: Any) -> tuple[Any, ...]:
-    """The register values of the site ``slug`` in force on ``on`` (reads the database)."""
-    from cartflow.cli.django_setup import setup_django
-
-    setup_django()
-    from cartflow.clinic.services import site_register
-    from cartflow.clinic.services.errors import ServiceError
-
-    try:
-        return site_register.site_values(site_register.get_site(slug), on)
-    except ServiceError as exc:
-        raise CliError(str(exc)) from exc
 
 
 def _cells(value: int | None) -> str:

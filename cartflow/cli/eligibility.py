@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from typing import Any
 
 from cartflow.catalog_file import load_catalog
-from cartflow.cli.common import CliError, add_json_flag, domain_errors_as_cli, emit
+from cartflow.cli.common import (
+    CliError,
+    add_json_flag,
+    domain_errors_as_cli,
+    emit,
+    parse_on,
+    site_values_for,
+)
 from cartflow.domain.eligibility import evaluate
 from cartflow.domain.patient_facts import KEYS, parse_patient_json
-
-
-def parse_on(text: str | None) -> date:
-    """The decision date: ``--on YYYY-MM-DD``, or today (the clock is read here, at the edge)."""
-    if text is None:
-        return date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"--on must be a date YYYY-MM-DD; got {text!r}") from None
 
 
 def _read_patient(path: str | None) -> str:
@@ -59,7 +55,6 @@ def run_eligibility(args: argparse.Namespace) -> int:
     catalog = load_catalog()
     values: tuple[Any, ...] = ()
     if args.site:
-        from cartflow.cli.dosing import site_values_for
 
         values = site_values_for(args.site, on)
     results = evaluate(patient, catalog, on, values)

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cartflow.catalog_file import load_catalog
-from cartflow.cli.common import CliError, add_json_flag, domain_errors_as_cli, emit
-from cartflow.cli.eligibility import parse_on
+from cartflow.cli.common import CliError, add_json_flag, domain_errors_as_cli, emit, parse_on
 from cartflow.domain.errors import InvalidInput
 from cartflow.scheduling.network import Network
 from cartflow.scheduling.network_plan import OBJECTIVES, plan_network

@@ -116,7 +116,7 @@ def foreseen(state: CaseState, now: datetime) -> list[dict[str, str]]:
     the words of the one refusal renderer."""
     from cartflow.clinic.refusal_words import attempted_words, kind_words, refusal_text, words
     from cartflow.clinic.services.machine import catalog
-    from cartflow.clinic.services.site_register import register_of
+    from cartflow.clinic.services.register_chain import register_of
     from cartflow.domain.journey import foreseen_refusals, foreseen_windows
 
     try:

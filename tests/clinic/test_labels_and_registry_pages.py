@@ -317,7 +317,7 @@ def test_the_release_form_records_the_lot_expiry_in_the_site_s_time(seeded: Any)
     from django.utils import timezone
 
     from cartflow.clinic.services.machine import catalog
-    from cartflow.clinic.templatetags.cartflow_time import case_zone
+    from cartflow.clinic.site_zones import case_zone
     from cartflow.domain.catalog import FactName
     from cartflow.domain.journey.guards import dose_range
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from cartflow.clinic.api.schemas import steps as steps_schemas
 from cartflow.clinic.forms.fields import Field, Operation
 from cartflow.clinic.models import TherapyCase
-from cartflow.clinic.templatetags.cartflow_time import case_zone
+from cartflow.clinic.site_zones import case_zone
 
 
 class FormErrors(Exception):

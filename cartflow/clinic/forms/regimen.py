@@ -14,7 +14,7 @@ from cartflow.clinic.case_state import case_state
 from cartflow.clinic.code_words import catalog_text, code_words, source_words
 from cartflow.clinic.forms.fields import Field
 from cartflow.clinic.models import TherapyCase
-from cartflow.clinic.services.site_register import register_of
+from cartflow.clinic.services.register_chain import register_of
 from cartflow.domain.catalog import Catalog, FactStatus
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey.errors import FactMissing

@@ -75,8 +75,9 @@ class JourneyMachine:
 
     def decide(self, state: Any, command: Any, now: datetime) -> Sequence[Event]:
         # The site's register of signed protocol values is read afresh for every decision,
-        # so a value signed today is used by the next command at that site.
-        from cartflow.clinic.services.site_register import register_of
+        # so a value signed today is used by the next command at that site. Imported here:
+        # the register's rows are models, and the store's own tests run this module bare.
+        from cartflow.clinic.services.register_chain import register_of
 
         register = register_of(state.site) if getattr(state, "site", "") else ()
         return list(self.journey.decide(state, command, catalog(), now, register))

@@ -33,10 +33,19 @@ from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import Conflict, NotFound
 from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.records import write_audit
+from cartflow.clinic.services.register_chain import (
+    REGISTER_BROKEN,
+    ChainProblem,
+    RegisterBroken,
+    check_chain,
+    entries_of,
+    register_of,
+    register_rows,
+)
 from cartflow.clinic.services.signatures import Meaning, signature_intent
 from cartflow.domain.catalog import ResolvedFact
 from cartflow.domain.errors import DomainError, InvalidInput
-from cartflow.domain.hashchain import GENESIS, PREV_KEY, canonical_bytes, link
+from cartflow.domain.hashchain import GENESIS, canonical_bytes, link
 from cartflow.domain.roles import Action, Role, can
 from cartflow.domain.site_register import (
     ENTRY_TYPE,
@@ -50,14 +59,6 @@ from cartflow.domain.site_register import (
 
 OPERATION = "sign_site_register"
 SCHEMA_VERSION = 1
-REGISTER_BROKEN = (
-    "the register of signed protocol values of {site} does not verify ({reason}): nothing is "
-    "decided on it; ask an auditor to run `cartflow audit verify`"
-)
-
-
-class RegisterBroken(Conflict):
-    """The site's register does not verify: no decision is taken on it."""
 
 
 def get_site(slug: str) -> Site:
@@ -110,91 +111,6 @@ def entry_bytes(
     }
     raw = canonical_bytes(link(body, prev))
     return raw, hashlib.sha256(raw).hexdigest()
-
-
-@dataclass(frozen=True)
-class ChainProblem:
-    site: str
-    seq: int
-    reason: str
-
-
-def _rows(site_id: int) -> list[SiteRegisterEntry]:
-    return list(SiteRegisterEntry.objects.filter(site_id=site_id).order_by("seq"))
-
-
-COLUMNS = ("indication", "fact", "document_ref", "signer_role", "signer_name", "meaning")
-
-
-def check_chain(site: Site, rows: Sequence[SiteRegisterEntry]) -> ChainProblem | None:
-    """The first broken entry of the site's register chain (links, positions, the columns shown
-    against the hashed bytes), or ``None``."""
-    prev = GENESIS
-    for index, row in enumerate(rows, start=1):
-        raw = bytes(row.body)
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = {}
-        data = body.get("data") or {}
-        signature = body.get("signature") or {}
-        if (
-            hashlib.sha256(raw).hexdigest() != row.hash
-            or row.prev_hash != prev
-            or body.get(PREV_KEY) != prev
-            or body.get("site") != site.slug
-            or body.get("seq") != row.seq
-            or row.seq != index
-        ):
-            return ChainProblem(
-                site.slug,
-                row.seq,
-                "the entry does not hash to its recorded hash or does not follow the entry "
-                "before it (edited, removed or moved)",
-            )
-        shown = {
-            "indication": data.get("indication"),
-            "fact": data.get("fact"),
-            "document_ref": data.get("document_ref"),
-            "signer_role": data.get("signer_role"),
-            "signer_name": signature.get("signer"),
-            "meaning": signature.get("meaning"),
-        }
-        differ = [name for name in COLUMNS if getattr(row, name) != shown[name]]
-        if row.effective_from.isoformat() != data.get("effective_from"):
-            differ.append("effective_from")
-        to = row.effective_to.isoformat() if row.effective_to else None
-        if to != data.get("effective_to"):
-            differ.append("effective_to")
-        if differ:
-            return ChainProblem(
-                site.slug, row.seq, f"{', '.join(differ)} shown differ from the hashed bytes"
-            )
-        prev = row.hash
-    return None
-
-
-def _entries(rows: Sequence[SiteRegisterEntry]) -> tuple[RegisterEntry, ...]:
-    return tuple(
-        RegisterEntry.from_data(json.loads(bytes(row.body))["data"], row.seq) for row in rows
-    )
-
-
-def register_of(site: Site | str) -> tuple[RegisterEntry, ...]:
-    """Every entry of the site's register, read from its hashed bytes after checking them;
-    :class:`RegisterBroken` when the chain does not verify; empty for an unknown site."""
-    if isinstance(site, str):
-        found = Site.objects.filter(slug=site).first()
-        if found is None:
-            return ()
-        site = found
-    rows = _rows(site.pk)
-    problem = check_chain(site, rows)
-    if problem is not None:
-        raise RegisterBroken(
-            REGISTER_BROKEN.format(site=site.slug, reason=f"entry {problem.seq}: {problem.reason}")
-        )
-    return _entries(rows)
 
 
 def site_values(site: Site | str, on: date, case_values: Sequence[Any] = ()) -> tuple[Any, ...]:
@@ -270,7 +186,7 @@ def sign_entry(
     try:
         with transaction.atomic():
             LedgerHead.objects.select_for_update().get(pk=1)
-            rows = _rows(site.pk)
+            rows = register_rows(site.pk)
             problem = check_chain(site, rows)
             if problem is not None:
                 raise RegisterBroken(
@@ -353,7 +269,7 @@ def verify_registers() -> tuple[int, int, list[ChainProblem]]:
     sites = entries = 0
     seen: set[str] = set()
     for site in Site.objects.filter(register_entries__isnull=False).distinct().order_by("pk"):
-        rows = _rows(site.pk)
+        rows = register_rows(site.pk)
         sites += 1
         entries += len(rows)
         seen.add(site.slug)
@@ -419,13 +335,13 @@ class ProductRegister:
 def overview(site: Site, on: date) -> list[ProductRegister]:
     """Per product approved in the site's region: each indication's unknown facts and the
     site's signed values (in force on ``on``, superseded, or not yet in force)."""
-    rows = _rows(site.pk)
+    rows = register_rows(site.pk)
     problem = check_chain(site, rows)
     if problem is not None:
         raise RegisterBroken(
             REGISTER_BROKEN.format(site=site.slug, reason=f"entry {problem.seq}: {problem.reason}")
         )
-    entries = _entries(rows)
+    entries = entries_of(rows)
     signatures = {
         row.seq: json.loads(bytes(row.body)).get("signature", {}).get("signed_at", "")
         for row in rows

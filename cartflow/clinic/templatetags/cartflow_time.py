@@ -3,8 +3,8 @@
 A ward works in its site's local time: every clinical and recording time a page shows goes
 through :func:`local_time` (as the template filters ``site_time`` and ``site_time_s``, after
 ``{% load cartflow_time %}``), and a form's ``datetime-local`` value is read in the same zone
-(:func:`case_zone`, used by ``cartflow.clinic.forms.reading.parse``), so what a page shows
-and what it reads agree. Stored times stay in UTC.
+(``site_zones.case_zone``, used by ``cartflow.clinic.forms.reading.parse``), so what a page
+shows and what it reads agree. Stored times stay in UTC.
 """
 
 from __future__ import annotations
@@ -19,28 +19,9 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from cartflow.clinic.site_zones import DEFAULT_ZONE, zone_name
+
 register = template.Library()
-
-DEFAULT_ZONE = "UTC"
-
-
-def zone_name(where: Any) -> str:
-    """The IANA zone of ``where``: a zone name, a site, a case (its treating site) or None."""
-    if where is None or where == "":
-        return DEFAULT_ZONE
-    if isinstance(where, str):
-        return where
-    if hasattr(where, "time_zone"):
-        return str(where.time_zone or DEFAULT_ZONE)
-    site = getattr(where, "treating_site", None)
-    if site is not None:
-        return str(site.time_zone or DEFAULT_ZONE)
-    return DEFAULT_ZONE
-
-
-def case_zone(case: Any) -> str:
-    """The time zone a case's times are shown and read in: its treating site's."""
-    return zone_name(case)
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo:
@@ -156,10 +137,3 @@ def meaning_words(meaning: Any) -> str:
     from cartflow.clinic.code_words import code_words
 
     return code_words(meaning)
-
-
-@register.filter(name="prose")
-def prose_filter(text: Any) -> str:
-    from cartflow.clinic.timeline_words import prose
-
-    return prose(text)

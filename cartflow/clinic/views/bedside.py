@@ -39,7 +39,7 @@ from cartflow.clinic.services.context import RequestMeta
 from cartflow.clinic.services.deviations import open_scan_deviation
 from cartflow.clinic.services.errors import ServiceError, SignatureRefused
 from cartflow.clinic.services.machine import catalog
-from cartflow.clinic.services.site_register import register_of
+from cartflow.clinic.services.register_chain import register_of
 from cartflow.clinic.views.common import case_roles, guarded, may, refusal
 from cartflow.clinic.worklist import step_words, waiting_words
 from cartflow.domain.errors import DomainError

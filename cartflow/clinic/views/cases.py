@@ -40,7 +40,8 @@ from cartflow.clinic.services.errors import Conflict, ServiceError
 from cartflow.clinic.services.signatures import Meaning, printed_name
 from cartflow.clinic.services.site_register import case_fact
 from cartflow.clinic.services.toxicity import CRS_GRADED, ICANS_GRADED
-from cartflow.clinic.templatetags.cartflow_time import case_zone, zone_label
+from cartflow.clinic.site_zones import case_zone
+from cartflow.clinic.templatetags.cartflow_time import zone_label
 from cartflow.clinic.timeline_words import event_title, shown, site_facts
 from cartflow.clinic.toxicity_chart import toxicity_chart
 from cartflow.clinic.views.common import acknowledge, case_roles, guarded, may, refusal
