@@ -3,10 +3,11 @@
 For each database (SQLite in a temporary data folder; PostgreSQL in the database
 ``cartflow_bench_trust`` on ``DATABASE_URL``'s server, created afresh and dropped after) the
 demo network is seeded, `cartflow serve --workers W --threads T` started, and at each level
-of concurrency ``--seconds`` of load is run by that many client threads, each with one
-kept-alive connection, half of them reading the journey board (a signed-in coordinator's
-session, ``GET /board/``) and half appending shipper temperatures through the API (the
-courier's token, each write with its own ``Idempotency-Key``; a single client alternates).
+of concurrency ``--seconds`` of load is run by that many client threads, each with
+kept-alive connections, each reading the journey board (a signed-in coordinator's session,
+``GET /board/``) and appending a shipper temperature through the API (the courier's token,
+each write with its own ``Idempotency-Key``) in turn, so every level does the same mix of
+work (``--mix read`` or ``--mix write`` sends one kind only).
 Each level reports its requests, errors (any answer but 200/201, and any connection error),
 throughput, p50 and p99 latency for reads and writes; on PostgreSQL the most connections to
 the database seen during the level (pg_stat_activity, sampled every 0.2 s) and the count 3 s
@@ -54,7 +55,13 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run_level(
-    server: Server, token: str, session: str, cois: list[str], clients: int, seconds: float
+    server: Server,
+    token: str,
+    session: str,
+    cois: list[str],
+    clients: int,
+    seconds: float,
+    mix: str = "both",
 ) -> dict[str, Any]:
     stop = threading.Event()
     reads: list[float] = []
@@ -67,8 +74,12 @@ def run_level(
         writer = Client(server.port, token=token)
         turn = index
         while not stop.is_set():
-            write = (turn % 2 == 1) if clients > 1 else (turn % 2 == 0)
-            turn += 1 if clients == 1 else 0
+            # Every client alternates a board read and an append, so the mix of work is the
+            # same at every level: with fixed readers and writers, the cheap appends of a few
+            # clients come round more often than the board reads, and requests per second
+            # would compare different work at 8 clients and at 128.
+            write = mix == "write" or (mix == "both" and turn % 2 == 1)
+            turn += 1
             started = time.perf_counter()
             try:
                 if write:
@@ -144,7 +155,7 @@ def measure(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
         session = login(server.port, "coordinator")
         cois = writable_cases(site, server.port)
         levels = [
-            run_level(server, site.token, session, cois, clients, args.seconds)
+            run_level(server, site.token, session, cois, clients, args.seconds, args.mix)
             for clients in args.levels
         ]
         verified = site.run("audit", "verify", "--json")
@@ -193,6 +204,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument(
+        "--mix",
+        choices=["both", "read", "write"],
+        default="both",
+        help="what each client sends: board reads and appends in turn (default), or one kind",
+    )
     args = parser.parse_args()
     results = [measure(v, args) for v in ("sqlite", "postgres") if args.only in (None, v)]
     failed: list[str] = []

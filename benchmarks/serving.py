@@ -161,6 +161,19 @@ class Client:
         self.connection: http.client.HTTPConnection | None = None
 
     def _request(self, method: str, path: str, body: bytes | None, headers: dict[str, str]):
+        reused = self.connection is not None
+        try:
+            return self._send(method, path, body, headers)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # A kept-alive connection the server closed while it sat idle (past gunicorn's
+            # keep-alive): sent again once on a fresh connection, as HTTP clients do. An
+            # append carries its Idempotency-Key, so one the server did receive is answered
+            # again, never recorded twice.
+            if not reused:
+                raise
+            return self._send(method, path, body, headers)
+
+    def _send(self, method: str, path: str, body: bytes | None, headers: dict[str, str]):
         if self.connection is None:
             self.connection = http.client.HTTPConnection(HOST, self.port, timeout=self.timeout)
         all_headers = dict(headers)
