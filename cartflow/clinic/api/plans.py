@@ -28,22 +28,10 @@ from cartflow.clinic.api.schemas.plans import (
 )
 from cartflow.clinic.case_state import case_state
 from cartflow.clinic.services import plans
+from cartflow.domain.journey.plans import LEGS
 from cartflow.domain.roles import Action
 
 router = Router(tags=["plans"])
-
-
-ACCEPTED_LEGS = (
-    "apheresis_on",
-    "manufacturing_start_on",
-    "release_on",
-    "shipment_on",
-    "arrival_on",
-    "ld_start_on",
-    "ld_end_on",
-    "infusion_on",
-    "monitoring_until",
-)
 
 
 def plan_out(case: Any) -> dict[str, Any]:
@@ -56,7 +44,7 @@ def plan_out(case: Any) -> dict[str, Any]:
             "status": p.status,
             "centre": p.centre,
             "manufacturing_site": p.manufacturing_site,
-            "legs": [{"leg": k.removesuffix("_on"), "on": getattr(p, k)} for k in ACCEPTED_LEGS],
+            "legs": [{"leg": k.removesuffix("_on"), "on": getattr(p, k)} for k in LEGS],
             "reason": p.reason,
         }
     proposal = plans.propose(case) if plans.is_plannable(state.step) else None

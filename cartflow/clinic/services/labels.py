@@ -18,9 +18,8 @@ from cartflow.clinic.labels.content import LabelContent, iso_date
 from cartflow.clinic.models import Event, Membership, Site, TherapyCase
 from cartflow.clinic.services.append import Appended, AppendResult, resolve_case
 from cartflow.clinic.services.audit import replay
-from cartflow.clinic.services.machine import catalog
 from cartflow.clinic.services.operations import Recording, perform
-from cartflow.clinic.services.site_register import case_site_values
+from cartflow.clinic.services.site_register import case_fact
 from cartflow.domain import journey
 from cartflow.domain.catalog import FactName
 from cartflow.domain.errors import InvalidInput
@@ -59,20 +58,13 @@ def _printing_site(user: User, case: TherapyCase, kind: LabelKind) -> Site:
 
 
 def _storage(state: CaseState) -> float | None:
-    try:
-        fact = (
-            catalog()
-            .indication(state.indication_id)
-            .resolve(
-                FactName.STORAGE_MAX_CELSIUS,
-                local_date(_now(state), site_zone(state.site_timezone)),
-                state.region or None,
-                case_site_values(state, local_date(_now(state), site_zone(state.site_timezone))),
-            )
-        )
-        return float(fact.value)
-    except Exception:  # an unknown fact prints "as the product's documentation states"
-        return None
+    """The storage limit in force on the case's last clinical day; ``None`` when neither the
+    label nor the site gives one (the label then says "as the product's documentation
+    states")."""
+    fact = case_fact(
+        state, FactName.STORAGE_MAX_CELSIUS, local_date(_now(state), site_zone(state.site_timezone))
+    )
+    return None if fact is None else float(fact.value)
 
 
 def _now(state: CaseState) -> Any:

@@ -31,6 +31,7 @@ from cartflow.clinic.views.common import (
 )
 from cartflow.domain.errors import DomainError
 from cartflow.domain.journey import JourneyError
+from cartflow.domain.journey.plans import LEGS
 from cartflow.domain.roles import Action
 
 PLAN_ACTIONS = (
@@ -46,18 +47,6 @@ STATUS_WORDS = {
     "declined": gettext_lazy("declined by the manufacturing site: re-plan the case"),
     "released": gettext_lazy("released"),
 }
-
-ACCEPTED_LEGS = (
-    "apheresis_on",
-    "manufacturing_start_on",
-    "release_on",
-    "shipment_on",
-    "arrival_on",
-    "ld_start_on",
-    "ld_end_on",
-    "infusion_on",
-    "monitoring_until",
-)
 
 
 FACT_WORDS = {
@@ -118,7 +107,7 @@ def _context(request: HttpRequest, case: Any) -> dict[str, Any]:
     accepted = state.plan
     accepted_legs = []
     if accepted is not None:
-        accepted_legs = [(leg_words(k), getattr(accepted, k)) for k in ACCEPTED_LEGS]
+        accepted_legs = [(leg_words(k), getattr(accepted, k)) for k in LEGS]
     holds = accepted is not None and accepted.holds_capacity
     from cartflow.clinic.patient_view import product_name
 
@@ -137,7 +126,7 @@ def _context(request: HttpRequest, case: Any) -> dict[str, Any]:
         "accepted": accepted,
         "accepted_status": STATUS_WORDS.get(accepted.status, "") if accepted else "",
         "accepted_legs": accepted_legs,
-        "accepted_chart": timeline_chart({k: getattr(accepted, k) for k in ACCEPTED_LEGS}, today)
+        "accepted_chart": timeline_chart({k: getattr(accepted, k) for k in LEGS}, today)
         if accepted is not None and holds
         else "",
         "may_accept": may(roles, Action.ACCEPT_PLAN) and not holds,

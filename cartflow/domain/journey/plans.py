@@ -47,17 +47,8 @@ MANUFACTURING_UNUSED: Final = frozenset(
 )
 """Steps in which a plan's manufacturing slot has not been used: releasing gives it back."""
 
-LEGS: Final = (
-    "apheresis_on",
-    "manufacturing_start_on",
-    "release_on",
-    "shipment_on",
-    "arrival_on",
-    "ld_start_on",
-    "ld_end_on",
-    "infusion_on",
-    "monitoring_until",
-)
+LEGS: Final = P.PlanAccepted.LEGS
+"""The plan's legs in the order they follow one another (the accepted plan's dates)."""
 
 
 def refuse(ctx: Context, rule: str, rule_id: str, source: str = PLAN_SOURCE) -> JourneyError:
