@@ -2,28 +2,38 @@
 
 For each database (SQLite in a temporary data folder; PostgreSQL in the database
 ``cartflow_bench_trust`` on ``DATABASE_URL``'s server, created afresh and dropped after) the
-demo network is seeded, `cartflow serve --workers W --threads T` started, and at each level
-of concurrency ``--seconds`` of load is run by that many client threads, each with
-kept-alive connections, each reading the journey board (a signed-in coordinator's session,
-``GET /board/``) and appending a shipper temperature through the API (the courier's token,
-each write with its own ``Idempotency-Key``) in turn, so every level does the same mix of
-work (``--mix read`` or ``--mix write`` sends one kind only).
+demo network is seeded and kept (a copy of the file; a template database). Each level of
+concurrency then starts from that same database, with `cartflow serve --workers W --threads
+T` started afresh and warmed by a few reads: an append reads its whole case, so a level run
+after others would otherwise find longer cases and do more work per request. ``--seconds``
+of load is run by that many client threads, each with kept-alive connections, each reading
+the journey board (a signed-in coordinator's session, ``GET /board/``) and appending a
+shipper temperature through the API (the courier's token, each write with its own
+``Idempotency-Key``) in turn, so every level does the same mix of work (``--mix read`` or
+``--mix write`` sends one kind only). The levels are run ``--rounds`` times, interleaved
+(8, 128, 8, 128, ...), so a busy moment of a shared machine falls on every level alike, and
+each level reports its round of median throughput beside every round's.
+
 Each level reports its requests, errors (any answer but 200/201, and any connection error),
-throughput, p50 and p99 latency for reads and writes; on PostgreSQL the most connections to
-the database seen during the level (pg_stat_activity, sampled every 0.2 s) and the count 3 s
-after it, beside the bound the server states (workers x threads), and the count once the
-server has stopped.
+throughput, p50 and p99 latency for reads and writes, the server's CPU time per request (its
+processes' user and system time; a rise with the clients would be overhead of concurrency,
+not work) and the client's own; on PostgreSQL the most connections to the database seen
+during the level (pg_stat_activity, sampled every 0.2 s) and the count 3 s after it, beside
+the bound the server states (workers x threads), and the count once the server has stopped.
 
-It checks: 0 errors at every level; throughput at 128 clients at least that at 8; the
-connections never above the bound. It exits 1 when a check fails.
+It checks: 0 errors at every level; median throughput at 128 clients at least that at 8;
+the connections never above the bound; `audit verify` intact after every level. It exits 1
+when a check fails.
 
-Run: ``.venv/bin/python benchmarks/serve_load.py [--seconds 10] [--only sqlite|postgres]``.
+Run: ``.venv/bin/python benchmarks/serve_load.py [--seconds 10] [--rounds 3]
+[--only sqlite|postgres]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import threading
 import time
@@ -41,6 +51,8 @@ from serving import (
     login,
     postgres_connections,
     prepare,
+    restore,
+    snapshot,
     writable_cases,
 )
 
@@ -52,6 +64,11 @@ def _percentile(values: list[float], q: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_level(
@@ -113,6 +130,7 @@ def run_level(
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     watcher = threading.Thread(target=watch) if server.site.database else None
+    server_cpu, client_cpu = server.cpu_seconds(), _own_cpu_seconds()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -123,6 +141,7 @@ def run_level(
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    server_cpu, client_cpu = server.cpu_seconds() - server_cpu, _own_cpu_seconds() - client_cpu
     if watcher:
         watcher.join()
     after = None
@@ -142,29 +161,69 @@ def run_level(
         "write_p99_ms": round(_percentile(writes, 0.99) * 1000, 1),
         "reads": len(reads),
         "writes": len(writes),
+        "server_cpu_ms_per_request": round(server_cpu * 1000 / max(done, 1), 1),
+        "client_cpu_ms_per_request": round(client_cpu * 1000 / max(done, 1), 1),
         "connections_max": max(connections) if connections else None,
         "connections_after": after,
     }
 
 
+def warm_up(server: Server, session: str, requests: int) -> None:
+    """A few board reads before the clock starts, each on a new connection so that every
+    worker is likely to get some: a worker's first requests load what it keeps (the catalog,
+    the templates), which no level should pay for."""
+    for _ in range(requests):
+        client = Client(server.port, session=session)
+        client.get("/board/")
+        client.close()
+
+
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The level's round of median throughput, with every round's throughput and errors."""
+    ordered = sorted(rounds, key=lambda level: level["per_s"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["per_s_rounds"] = [level["per_s"] for level in rounds]
+    chosen["errors"] = sum(level["errors"] for level in rounds)
+    chosen["error_samples"] = sorted({e for level in rounds for e in level["error_samples"]})[:5]
+    seen = [level["connections_max"] for level in rounds if level["connections_max"] is not None]
+    chosen["connections_max"] = max(seen) if seen else None
+    return chosen
+
+
 def measure(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
     site = prepare(vendor)
     server = Server(site, args.workers, args.threads)
+    rounds: dict[int, list[dict[str, Any]]] = {}
+    levels: list[dict[str, Any]] = []
+    verified = []
+    stopped = None
     try:
         server.start()
         session = login(server.port, "coordinator")
         cois = writable_cases(site, server.port)
-        levels = [
-            run_level(server, site.token, session, cois, clients, args.seconds, args.mix)
-            for clients in args.levels
-        ]
-        verified = site.run("audit", "verify", "--json")
+        server.stop()
+        # Every level starts from this same database: appends lengthen the cases they write
+        # to, and an append reads its whole case, so a level run after others would
+        # otherwise do more work per request than the first.
+        snapshot(site)
+        # Rounds interleave the levels (8, 128, 8, 128, ...), so a busy moment of a shared
+        # machine falls on every level alike; each level reports its median round.
+        for _ in range(args.rounds):
+            for clients in args.levels:
+                restore(site)
+                server.start()
+                warm_up(server, session, 2 * args.workers * args.threads)
+                rounds.setdefault(clients, []).append(
+                    run_level(server, site.token, session, cois, clients, args.seconds, args.mix)
+                )
+                server.stop()
+                if site.database:
+                    time.sleep(1)
+                    stopped = max(stopped or 0, postgres_connections(site.database))
+                verified.append(json.loads(site.run("audit", "verify", "--json"))["ok"])
+        levels = [median_round(rounds[clients]) for clients in args.levels]
     finally:
         server.stop()
-        stopped = None
-        if site.database:
-            time.sleep(1)
-            stopped = postgres_connections(site.database)
         drop(site)
     return {
         "database": vendor,
@@ -173,7 +232,7 @@ def measure(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
         "connection_bound": server.bound if vendor == "postgres" else None,
         "levels": levels,
         "connections_after_stop": stopped,
-        "verified": json.loads(verified)["ok"],
+        "verified": all(verified),
     }
 
 
@@ -200,6 +259,9 @@ def checks(result: dict[str, Any]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs of every level, interleaved (median)"
+    )
     parser.add_argument("--levels", type=int, nargs="+", default=list(LEVELS))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
@@ -220,15 +282,18 @@ def main() -> None:
         print(f"{r['database']}: {r['workers']} workers x {r['threads']} threads{bound}")
         print(
             f"  {'clients':>7} {'req':>6} {'err':>4} {'req/s':>7} {'read p50':>9} "
-            f"{'read p99':>9} {'write p50':>10} {'write p99':>10} {'conn max':>9} {'after':>6}"
+            f"{'read p99':>9} {'write p50':>10} {'write p99':>10} {'cpu/req':>8} {'client':>7} "
+            f"{'conn max':>9} {'after':>6}"
         )
         for level in r["levels"]:
             print(
                 f"  {level['clients']:>7} {level['requests']:>6} {level['errors']:>4} "
                 f"{level['per_s']:>7} {level['read_p50_ms']:>9} {level['read_p99_ms']:>9} "
                 f"{level['write_p50_ms']:>10} {level['write_p99_ms']:>10} "
+                f"{level['server_cpu_ms_per_request']:>8} {level['client_cpu_ms_per_request']:>7} "
                 f"{level['connections_max']!s:>9} {level['connections_after']!s:>6}"
             )
+            print(f"          req/s of each round: {level['per_s_rounds']}")
             for sample in level["error_samples"]:
                 print(f"      error: {sample}")
         failed.extend(checks(r))

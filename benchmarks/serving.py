@@ -10,6 +10,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -86,9 +87,45 @@ def prepare(vendor: str) -> Site:
     return site
 
 
+SNAPSHOT_SUFFIX = "_snapshot"
+
+
+def _sqlite_files(site: Site) -> list[Path]:
+    database = Path(site.env["CARTFLOW_DATA"]) / "cartflow.sqlite3"
+    return [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))]
+
+
+def snapshot(site: Site) -> None:
+    """Keep the database as it is now (the server stopped), for :func:`restore`."""
+    if site.database:
+        copy = site.database + SNAPSHOT_SUFFIX
+        _postgres(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        _postgres(f'CREATE DATABASE "{copy}" TEMPLATE "{site.database}"')
+        return
+    for path in _sqlite_files(site):
+        if path.exists():
+            shutil.copyfile(path, path.with_name(path.name + SNAPSHOT_SUFFIX))
+
+
+def restore(site: Site) -> None:
+    """The database back as :func:`snapshot` kept it (the server stopped)."""
+    if site.database:
+        copy = site.database + SNAPSHOT_SUFFIX
+        _postgres(f'DROP DATABASE IF EXISTS "{site.database}" WITH (FORCE)')
+        _postgres(f'CREATE DATABASE "{site.database}" TEMPLATE "{copy}"')
+        return
+    for path in _sqlite_files(site):
+        kept = path.with_name(path.name + SNAPSHOT_SUFFIX)
+        if kept.exists():
+            shutil.copyfile(kept, path)
+        else:
+            path.unlink(missing_ok=True)
+
+
 def drop(site: Site) -> None:
     if site.database:
-        _postgres(f'DROP DATABASE IF EXISTS "{site.database}" WITH (FORCE)')
+        for name in (site.database, site.database + SNAPSHOT_SUFFIX):
+            _postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class Server:
@@ -146,6 +183,21 @@ class Server:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill9()
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU of the server's processes (master and workers) so far."""
+        assert self.process is not None
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a process that ended while the folder was read
+            # after the name: state, ppid, pgrp, ..., utime (12th), stime (13th)
+            if int(fields[2]) == self.process.pid:
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
 
     @property
     def bound(self) -> int:

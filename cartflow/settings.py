@@ -170,7 +170,8 @@ def _databases() -> dict[str, Any]:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite, whose writers queue for the write lock (cartflow.db.sqlite).
+            "ENGINE": "cartflow.db.sqlite",
             "NAME": str(DATA_DIR / "cartflow.sqlite3"),
             "OPTIONS": {
                 # SQLite ignores SELECT ... FOR UPDATE: a write transaction takes the database's

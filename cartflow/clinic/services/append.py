@@ -27,7 +27,9 @@ from cartflow.clinic.models import Event as EventRecord
 from cartflow.clinic.sealing import audit_bytes
 from cartflow.clinic.services import store
 from cartflow.clinic.services.context import NO_REQUEST, Actor, RequestMeta
+from cartflow.clinic.services.entry_head import entry_head
 from cartflow.clinic.services.errors import Conflict, NotFound
+from cartflow.clinic.services.folded_states import FOLDED, Folded
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.errors import InvalidInput
 from cartflow.domain.events import Event
@@ -141,30 +143,47 @@ class RecordBroken(Conflict):
 
 
 def replay_chain(
-    coi: str, rows: Sequence[tuple[int, bytes, str, str]], machine: CaseMachine
+    coi: str,
+    rows: Sequence[tuple[int, bytes, str, str]],
+    machine: CaseMachine,
+    start: Folded | None = None,
 ) -> tuple[Any, int, str]:
     """The state folded from the case's stored bytes, its version and head; each link checked.
 
     Every row must hash to its hash column, name the row before it and sit at its own
-    position in its own case; otherwise :class:`RecordBroken`.
+    position in its own case; otherwise :class:`RecordBroken`. With ``start`` (the state this
+    process folded before, :mod:`folded_states`) whose last event is still stored with the
+    hash it remembers, every row is checked the same way but only those after it are folded.
     """
-    state = machine.start(coi)
+    resume = (
+        start is not None
+        and 0 < start.version <= len(rows)
+        and rows[start.version - 1][2] == start.head
+    )
+    folded_to = start.version if start is not None and resume else 0
+    state = start.state if start is not None and resume else machine.start(coi)
     prev = GENESIS
     for index, (seq, body, digest, prev_hash) in enumerate(rows, start=1):
-        try:
-            entry = json.loads(body)
-        except ValueError:
-            entry = {}
+        entry: dict[str, Any] = {}
+        if index > folded_to:
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                parsed = None
+            entry = parsed if isinstance(parsed, dict) else {}
+            stated = (entry.get(PREV_KEY), entry.get("case"), entry.get("seq"))
+        else:
+            head = entry_head(body)  # what the check reads, without building the data
+            stated = (head.prev, head.case, head.seq) if head is not None else (None,) * 3
         if (
             hashlib.sha256(body).hexdigest() != digest
             or prev_hash != prev
-            or entry.get(PREV_KEY) != prev
-            or entry.get("case") != coi
-            or entry.get("seq") != seq
+            or stated != (prev, coi, seq)
             or seq != index
         ):
             raise RecordBroken(CONFLICT_BROKEN.format(coi=coi, reason=f"event {seq}"))
-        state = fold(machine, state, Event.from_body(entry))
+        if index > folded_to:
+            state = fold(machine, state, Event.from_body(entry))
         prev = digest
     return state, len(rows), prev
 
@@ -260,9 +279,12 @@ def append_in_transaction(request: AppendRequest) -> AppendResult:
     # Decided on the stored bytes, verified, never on the projection: the projection is a
     # cache that nothing protects, and a state edited there must not steer a decision.
     chain = store.case_chain(case.pk, case.coi)
-    before, version, head = replay_chain(case.coi, chain.rows, machine)
+    before, version, head = replay_chain(
+        case.coi, chain.rows, machine, FOLDED.get(case.coi, machine)
+    )
     if (head, version) != (chain.ledger_head or (GENESIS, 0)):
         raise RecordBroken(CONFLICT_BROKEN.format(coi=case.coi, reason=LEDGER_DIFFERS))
+    FOLDED.put(case.coi, Folded(machine, version, head, before))
     expected_version = request.expected_version
     if expected_version is not None and expected_version != version:
         raise Conflict(

@@ -36,13 +36,13 @@ from cartflow.clinic.models import (
 from cartflow.clinic.sealing import audit_bytes, audit_hash_quick, patient_identity_hash
 from cartflow.clinic.services.append import SIGNATURE_EVENT
 from cartflow.clinic.services.audit import (
-    EntryHead,
     _stream,
     snapshot,
     text_time,
     time_as_text,
     verify_ledger,
 )
+from cartflow.clinic.services.entry_head import EntryHead
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.events import Event as DomainEvent
 from cartflow.domain.hashchain import GENESIS, PREV_KEY

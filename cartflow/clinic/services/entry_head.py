@@ -1,0 +1,39 @@
+"""The top-level fields of an event's stored bytes, decoded without building its data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class EntryHead(msgspec.Struct):
+    """The top-level fields of an event's stored bytes that the chain checks compare.
+
+    Decoded by msgspec, which validates the whole document but builds only these fields (the
+    event's ``data`` is skipped): a tenth of the cost of ``json.loads`` on a typical event.
+    """
+
+    prev: Any = None
+    case: Any = None
+    seq: Any = None
+    type: Any = None
+    actor: Any = None
+    site: Any = ""
+    occurred_at: Any = None
+    recorded_at: Any = None
+    schema_version: Any = 1
+
+
+HEAD_DECODER = msgspec.json.Decoder(EntryHead)
+
+NOT_AN_ENTRY = (msgspec.DecodeError, msgspec.ValidationError)
+"""What decoding raises on bytes that are not JSON, or JSON that is not an object."""
+
+
+def entry_head(data: bytes) -> EntryHead | None:
+    """The fields :class:`EntryHead` names, or ``None`` when the bytes are not a JSON object."""
+    try:
+        return HEAD_DECODER.decode(data)
+    except NOT_AN_ENTRY:
+        return None
