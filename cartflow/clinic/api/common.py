@@ -4,6 +4,7 @@ and ``record`` (one journey operation from a request). Schemas live in ``api/sch
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 
 from django.db.models import Prefetch
@@ -13,7 +14,7 @@ from ninja import Schema, Status
 from cartflow.clinic.api.auth import acting_user, case_of, meta
 from cartflow.clinic.models import Event, Signature, TherapyCase
 from cartflow.clinic.services import idempotency
-from cartflow.clinic.services.append import AppendResult
+from cartflow.clinic.services.append import Appended, AppendResult
 from cartflow.clinic.services.context import current_request
 
 
@@ -53,19 +54,38 @@ def events_with_signatures(case: TherapyCase) -> Any:
 
 
 def step_out(result: AppendResult) -> dict[str, Any]:
-    """The answer to a recorded step: the case's new step and the events stored, signed."""
-    ids = [appended.id for appended in result.events]
-    events = (
-        Event.objects.filter(pk__in=ids)
-        .prefetch_related(Prefetch("signatures", queryset=Signature.objects.order_by("signed_at")))
-        .order_by("seq")
-    )
+    """The answer to a recorded step: the case's new step and the events stored, signed.
+
+    Built from the rows the append wrote, not read back: it is built inside the write's
+    transaction (an ``Idempotency-Key`` stores it there), which holds the network's write
+    lock, so every query saved is time every other writer does not wait.
+    """
     return {
         "coi": result.case.coi,
         "step": result.step,
         "version": result.version,
         "head": result.head,
-        "events": [event_out(e) for e in events],
+        "events": [_appended_out(appended, result.signature) for appended in result.events],
+    }
+
+
+def _appended_out(appended: Appended, signature: Signature | None) -> dict[str, Any]:
+    row = appended.row
+    if row is None:  # pragma: no cover - every append keeps its rows
+        return event_out(Event.objects.get(pk=appended.id))
+    signed = signature is not None and signature.event_id == appended.id
+    return {
+        "seq": row.seq,
+        "type": row.type,
+        # as the database gives them back: in UTC
+        "occurred_at": row.occurred_at.astimezone(UTC),
+        "recorded_at": row.recorded_at.astimezone(UTC),
+        "actor": row.actor,
+        "site": row.site,
+        "hash": row.hash,
+        "prev_hash": row.prev_hash,
+        "data": json.loads(row.body).get("data") or {},
+        "signatures": [signature_out(signature)] if signed and signature is not None else [],
     }
 
 

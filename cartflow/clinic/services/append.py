@@ -88,12 +88,14 @@ class SignatureIntent:
 
 @dataclass(frozen=True)
 class Appended:
-    """One stored event: its row id, position, type and hash."""
+    """One stored event: its row id, position, type and hash, and the row as written (so an
+    answer can be built without reading it back)."""
 
     id: int
     seq: int
     type: str
     hash: str
+    row: store.EventRow | None = None
 
 
 @dataclass
@@ -402,7 +404,10 @@ def append_in_transaction(request: AppendRequest) -> AppendResult:
         step,
         version,
         prev,
-        [Appended(i, row.seq, row.type, row.hash) for i, row in zip(ids, rows, strict=True)],
+        [
+            Appended(i, row.seq, row.type, row.hash, row)
+            for i, row in zip(ids, rows, strict=True)
+        ],
         now,
     )
     if signature is not None and signed is not None:
