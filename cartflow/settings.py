@@ -254,6 +254,9 @@ LOGGING: dict[str, Any] = {
 # together with an address after CARTFLOW_LOGIN_FAILURES failures, for CARTFLOW_LOCKOUT_MINUTES;
 # per user name alone, only a growing delay.
 INSTALLED_APPS += ["axes"]
+# An optional second factor at signing: TOTP keys (cartflow.clinic.services.second_factor).
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp"]
+OTP_TOTP_ISSUER = "cartflow"
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
 AUTHENTICATION_BACKENDS = [
     "cartflow.clinic.services.authentication.ThrottledBackend",
@@ -330,6 +333,8 @@ LOGGING["handlers"]["console"]["filters"] = ["one_line_refusals"]
 # the answer and outside the form's transaction below; on SQLite by one writer thread per
 # process, so that page views never wait on the database's write lock (the tests write at once).
 MIDDLEWARE += ["cartflow.clinic.access_log.IdentityReadMiddleware"]
+# The request known to the services it calls (a signature's address, an authenticator code).
+MIDDLEWARE += ["cartflow.clinic.request_context.CurrentRequestMiddleware"]
 CARTFLOW_ACCESS_LOG_BACKGROUND = env_bool("CARTFLOW_ACCESS_LOG_BACKGROUND", not TESTING)
 
 # A page form sent twice (a double click, a reload) is answered once and writes once: the

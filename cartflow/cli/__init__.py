@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "cartflow.cli.audit",
     "cartflow.cli.token",
     "cartflow.cli.unlock",
+    "cartflow.cli.otp",
     "cartflow.cli.site",
     "cartflow.cli.register",
     "cartflow.cli.manage",

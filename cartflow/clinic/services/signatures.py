@@ -3,7 +3,9 @@
 21 CFR 11.200 asks for two components (user name and password) at each signing outside one
 continuous controlled session; the signer gives the password again every time here, which is
 the stricter reading. :func:`reauthenticate` is the one place that checks it, so single
-sign-on can replace the password later without touching the operations that sign.
+sign-on can replace the password later without touching the operations that sign. A user
+enrolled for a second factor gives an authenticator app's code as well
+(:mod:`cartflow.clinic.services.second_factor`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 
 from cartflow.clinic.models import Event, Signature
+from cartflow.clinic.services import second_factor
 from cartflow.clinic.services.append import (
     SIGNATURE_EVENT,
     AppendRequest,
@@ -66,7 +69,8 @@ def reauthenticate(user: User, password: str, request: Any = None) -> str:
         )
     if checked is None or checked.pk != user.pk or not checked.is_active:
         raise SignatureRefused(_("the password is not correct: nothing was signed"))
-    return METHOD_PASSWORD
+    # An enrolled user's authenticator code too (services/second_factor.py).
+    return second_factor.check_code(user, request) or METHOD_PASSWORD
 
 
 def signature_intent(
@@ -102,8 +106,9 @@ def witness_intent(
         raise SignatureRefused(
             _("the second person's user name and password did not match: nothing was recorded")
         )
+    method = second_factor.check_code(checked, request, second_person=True) or METHOD_PASSWORD
     return checked, SignatureIntent(
-        signer=checked, signer_name=printed_name(checked), meaning=meaning, method=METHOD_PASSWORD
+        signer=checked, signer_name=printed_name(checked), meaning=meaning, method=method
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -19,6 +20,7 @@ from cartflow.clinic.refusal_words import (
     kind_words,
     refusal_text,
 )
+from cartflow.clinic.services import second_factor
 from cartflow.clinic.services.errors import Conflict, NotFound, SignatureRefused
 from cartflow.domain.catalog import RuleKind
 from cartflow.domain.errors import DomainError
@@ -125,6 +127,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_capacity": access.can_anywhere(user, Action.VIEW_CAPACITY),
         # Physicians and quality reviewers sign their sites' protocol values.
         "nav_register": bool(roles & {Role.PHYSICIAN, Role.QUALITY}),
+        # A signing form asks for an authenticator code too (services/second_factor.py);
+        # looked up only by a page that shows a signing form.
+        "signs_with_code": SimpleLazyObject(lambda: second_factor.needs_code(user)),
     }
 
 
