@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,12 @@ def _race(path: Path, engine: str) -> dict[str, Any]:
 def test_django_s_own_backend_gives_up_while_cartflow_s_waits_its_turn(
     tmp_path: Path, django_db_blocker: Any
 ) -> None:
-    with django_db_blocker.unblock():  # databases of the test's own, not the test database
-        plain = _race(tmp_path / "plain.sqlite3", "django.db.backends.sqlite3")
-        queued = _race(tmp_path / "queued.sqlite3", "cartflow.db.sqlite")
+    # Databases of the test's own, not the test database; each race in a thread of its own,
+    # where no event loop runs (a browser test earlier in the session leaves one in this one).
+    with django_db_blocker.unblock(), ThreadPoolExecutor(max_workers=1) as pool:
+        plain = pool.submit(_race, tmp_path / "plain.sqlite3", "django.db.backends.sqlite3")
+        queued = pool.submit(_race, tmp_path / "queued.sqlite3", "cartflow.db.sqlite")
+        plain, queued = plain.result(timeout=60), queued.result(timeout=60)
     assert "locked" in plain.get("error", "")
 
     assert "error" not in queued, queued
