@@ -71,9 +71,7 @@ def step_out(result: AppendResult) -> dict[str, Any]:
 
 def _appended_out(appended: Appended, signature: Signature | None) -> dict[str, Any]:
     row = appended.row
-    if row is None:  # pragma: no cover - every append keeps its rows
-        return event_out(Event.objects.get(pk=appended.id))
-    signed = signature is not None and signature.event_id == appended.id
+    signatures = [signature] if signature is not None and signature.event_id == appended.id else []
     return {
         "seq": row.seq,
         "type": row.type,
@@ -85,7 +83,7 @@ def _appended_out(appended: Appended, signature: Signature | None) -> dict[str, 
         "hash": row.hash,
         "prev_hash": row.prev_hash,
         "data": json.loads(row.body).get("data") or {},
-        "signatures": [signature_out(signature)] if signed and signature is not None else [],
+        "signatures": [signature_out(s) for s in signatures],
     }
 
 

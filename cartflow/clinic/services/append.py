@@ -95,7 +95,7 @@ class Appended:
     seq: int
     type: str
     hash: str
-    row: store.EventRow | None = None
+    row: store.EventRow
 
 
 @dataclass
