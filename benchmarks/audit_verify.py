@@ -14,7 +14,11 @@ the same process and interleaved over ``--rounds`` rounds, it times:
   cursor (for information: the part of verification that is only reading);
 - ``verify``: ``verify_everything(replay=False)``: every check ``cartflow audit verify``
   performs except the replay (every case's chain and the ledger, streamed once; each event's
-  shown columns; the audit trail's chain; identities; signatures);
+  shown columns; the audit trail's chain; identities; signatures); on PostgreSQL the events
+  and the ledger through the database's screen (``services/chain_screen.py``), on SQLite
+  row by row in Python;
+- ``verify_other``: the same the other way (row by row on PostgreSQL, screened on SQLite),
+  for comparison;
 - ``verify_replay``: ``verify_everything(machine)``: the same with every case folded again
   and compared with its cached state; the replay's own cost is the difference.
 
@@ -170,6 +174,11 @@ def measure(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
     def verify() -> None:
         reports["verify"] = verify_everything(replay=False)
 
+    def verify_other() -> None:
+        # the other way of the two (row by row on PostgreSQL, screened on SQLite)
+        screened = connection.vendor != "postgresql"
+        reports["verify_other"] = verify_everything(replay=False, screened=screened)
+
     def verify_replay() -> None:
         reports["verify_replay"] = verify_everything(machine)
 
@@ -178,6 +187,7 @@ def measure(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
         "sha256": sha256_memory,
         "sha256_streamed": sha256_streamed,
         "verify": verify,
+        "verify_other": verify_other,
         "verify_replay": verify_replay,
     }
     for _ in range(args.rounds):  # interleaved: each round sees the same load on all four
@@ -188,7 +198,7 @@ def measure(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
     rates = {name: events / statistics.median(seconds) for name, seconds in timed.items()}
     verify_s = statistics.median(timed["verify"])
     replay_s = statistics.median(timed["verify_replay"]) - verify_s
-    for name in ("verify", "verify_replay"):
+    for name in ("verify", "verify_other", "verify_replay"):
         if not reports[name].ok:
             raise SystemExit(f"{vendor}: the built network does not verify: {reports[name]}")
     return {
@@ -203,6 +213,8 @@ def measure(vendor: str, args: argparse.Namespace) -> dict[str, Any]:
         "sha256_per_s": round(rates["sha256"]),
         "sha256_streamed_per_s": round(rates["sha256_streamed"]),
         "verify_per_s": round(rates["verify"]),
+        "verify_screened": vendor == "postgres",
+        "verify_other_way_per_s": round(rates["verify_other"]),
         "verify_with_replay_per_s": round(rates["verify_replay"]),
         "replay_alone_per_s": round(events / replay_s) if replay_s > 0 else None,
         "ratio_verify_to_sha256": round(rates["verify"] / rates["sha256"], 3),
@@ -263,6 +275,8 @@ def main() -> None:
             f"  verify (no replay)     {r['verify_per_s']:>10} events/s"
             f"   ratio to sha256 {r['ratio_verify_to_sha256']}"
             f" (to streamed sha256 {r['ratio_verify_to_sha256_streamed']})\n"
+            f"  verify, the other way  {r['verify_other_way_per_s']:>10} events/s"
+            f"   ({'row by row' if r['verify_screened'] else 'screened'})\n"
             f"  verify with replay     {r['verify_with_replay_per_s']:>10} events/s\n"
             f"  replay alone           {r['replay_alone_per_s']:>10} events/s\n"
             f"  peak memory            {r['peak_rss_mb']:>10} MB"

@@ -56,7 +56,7 @@ def audit_bytes(
 def audit_hash_quick(
     *,
     seq: int,
-    at: datetime,
+    at: str,
     user_id: int | None,
     username: str,
     operation: str,
@@ -67,7 +67,8 @@ def audit_hash_quick(
     summary: Any,
     prev: str,
 ) -> str:
-    """The hash :func:`audit_bytes` gives, for a row as the database gives it back, fast.
+    """The hash :func:`audit_bytes` gives, for a row as the database gives it back, fast;
+    ``at`` is the text ``isoformat()`` writes of its time (which the database can write).
 
     Python's C JSON encoder with sorted keys, no spaces and UTF-8 writes RFC 8785's bytes for
     everything an audit row holds except numbers with a fraction or an exponent and keys
@@ -77,7 +78,7 @@ def audit_hash_quick(
     """
     body = {
         "seq": seq,
-        "at": _iso(at),
+        "at": at,
         "user_id": user_id,
         "username": username,
         "operation": operation,

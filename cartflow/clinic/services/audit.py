@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, TypeAlias
 
 from django.contrib.auth.models import User
@@ -21,6 +23,7 @@ from django.utils import timezone
 
 from cartflow.clinic.models import CaseProjection, Event, LedgerEntry, LedgerHead, TherapyCase
 from cartflow.clinic.services.append import resolve_case
+from cartflow.clinic.services.chain_screen import iso_text, screen_cases, screen_ledger
 from cartflow.clinic.services.entry_head import HEAD_DECODER, NOT_AN_ENTRY, EntryHead
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.events import Event as DomainEvent
@@ -193,7 +196,6 @@ def _scan_ledger(
 
     Fills ``last`` with each case's last recorded head and event count (from the bytes).
     """
-    head = LedgerHead.objects.filter(pk=1).first()
     sha256, loads = hashlib.sha256, json.loads
     prev = GENESIS
     broken_at: int | None = None
@@ -232,14 +234,22 @@ def _scan_ledger(
             prev = digest
         last[str(entry.get("case"))] = (str(entry.get("head")), int(entry.get("version", 0)))
     entries = index + 1
-    if broken_at is None and head is not None:
-        if entries != head.seq:
-            broken_at = min(entries, head.seq)
-            reason = f"ledger: the chain holds {entries} entries, the ledger recorded {head.seq}"
-        elif head.seq and prev != head.hash:
-            broken_at = entries
-            reason = "ledger: the last entry's hash differs from the head recorded in the ledger"
+    if broken_at is None:
+        return _ledger_end(entries, prev)
     return entries, broken_at, reason
+
+
+def _ledger_end(entries: int, last_hash: str) -> tuple[int, int | None, str]:
+    """An intact ledger's entries and last hash against the head row (a cut ledger)."""
+    head = LedgerHead.objects.filter(pk=1).first()
+    if head is not None:
+        if entries != head.seq:
+            reason = f"ledger: the chain holds {entries} entries, the ledger recorded {head.seq}"
+            return entries, min(entries, head.seq), reason
+        if head.seq and last_hash != head.hash:
+            reason = "ledger: the last entry's hash differs from the head recorded in the ledger"
+            return entries, entries, reason
+    return entries, None, ""
 
 
 NOT_JSON = "the stored bytes are not JSON (the event was overwritten)"
@@ -282,56 +292,42 @@ def _case_report(
 
 
 def verify_ledger(
-    on_event: EventVisitor | None = None, on_case: CaseVisitor | None = None
+    on_event: EventVisitor | None = None,
+    on_case: CaseVisitor | None = None,
+    *,
+    screened: bool = False,
 ) -> NetworkReport:
     """Check the ledger's own chain, its head row, and every case against its last entry.
 
     One streamed pass over the ledger, then one over every event in (case, position) order:
     each row's bytes hashed once and parsed once, never a whole case list or the whole log in
     memory. ``on_event`` and ``on_case`` let :mod:`verification` check more in the same pass.
+
+    The ledger passes :mod:`chain_screen`'s screen first, and is checked entry by entry
+    only when an entry is suspect. ``screened``: the events' pass is the screen's too, which
+    compares each row in the database and parses nothing; only the cases it finds suspect
+    are read and checked here row by row (and only their rows reach ``on_event``). The
+    verdicts are the same (``tests/trust/test_chain_screen.py``).
     """
     with snapshot():
-        return _verify_ledger(on_event, on_case)
+        return _verify_ledger(on_event, on_case, screened)
 
 
-def _verify_ledger(on_event: EventVisitor | None, on_case: CaseVisitor | None) -> NetworkReport:
-    last: dict[str, tuple[str, int]] = {}
-    ledger_entries, broken_at, reason = _scan_ledger(last)
+CaseRows: TypeAlias = tuple[int, str, "tuple[int, str] | None", "int | None"]
+"""A case's rows checked: how many, the last one's hash, the first row that contradicts its
+own bytes (and why), the first row that does not link to the one before it."""
 
-    broken_cases: list[CaseReport] = []
-    seen: set[str] = set()
+
+def _check_rows(
+    coi: str, rows: Iterable[tuple[Any, ...]], on_event: EventVisitor | None
+) -> CaseRows:
+    """One case's stored rows (``_event_sql``'s columns), in position order, checked."""
     sha256, decode = hashlib.sha256, HEAD_DECODER.decode
-    current: str | None = None
     count = 0
     prev = GENESIS
     row_bad: tuple[int, str] | None = None
     link_bad: int | None = None
-
-    def finish() -> None:
-        if current is None:
-            return
-        report = _case_report(current, count, row_bad, link_bad, prev, last.get(current))
-        if not report.ok:
-            broken_cases.append(report)
-        if on_case is not None:
-            on_case(current, count, report.ok)
-
-    columns = [f"e.{name.strip()}" for name in EVENT_SCAN_COLUMNS.split(",")]
-    # The stored text of the times, not the drivers' converters (Django's PostgreSQL one
-    # parses in Python): verification compares it with the bytes' text first and parses only
-    # when the two are written differently.
-    columns = [time_as_text(c) if c.endswith("_at") else c for c in columns]
-    sql = (
-        f"SELECT c.coi, {', '.join(columns)} "
-        f"FROM {Event._meta.db_table} e JOIN {TherapyCase._meta.db_table} c "
-        f"ON c.id = e.case_id ORDER BY e.case_id, e.seq"
-    )
-    for row in _stream(sql):
-        coi = row[0]
-        if coi != current:
-            finish()
-            current, count, prev, row_bad, link_bad = coi, 0, GENESIS, None, None
-            seen.add(coi)
+    for row in rows:
         seq, body, digest, prev_hash = row[1], row[2], row[3], row[4]
         data = body if type(body) is bytes else bytes(body)
         count += 1
@@ -355,7 +351,67 @@ def _verify_ledger(on_event: EventVisitor | None, on_case: CaseVisitor | None) -
             prev = digest
         if on_event is not None:
             on_event(coi, row, entry)
-    finish()
+    return count, prev, row_bad, link_bad
+
+
+def _event_sql(one_case: bool = False) -> str:
+    """Every event row (or one case's, ``%s`` its identifier) as the checks read it."""
+    columns = [f"e.{name.strip()}" for name in EVENT_SCAN_COLUMNS.split(",")]
+    # The times as the text isoformat() writes, not the drivers' converters (Django's
+    # PostgreSQL one parses in Python): verification compares it with the bytes' text and
+    # parses only when the two are written differently.
+    columns = [iso_text(c) if c.endswith("_at") else c for c in columns]
+    where = "WHERE c.coi = %s " if one_case else ""
+    return (
+        f"SELECT c.coi, {', '.join(columns)} "
+        f"FROM {Event._meta.db_table} e JOIN {TherapyCase._meta.db_table} c "
+        f"ON c.id = e.case_id {where}ORDER BY e.case_id, e.seq"
+    )
+
+
+def _case_rows(coi: str) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(_event_sql(one_case=True), [coi])
+        return list(cursor.fetchall())
+
+
+def _checked_cases(
+    on_event: EventVisitor | None, screened: bool
+) -> Iterator[tuple[str, CaseRows]]:
+    """Every case that has events, with its rows checked (or screened as sound)."""
+    if screened:
+        for screen in screen_cases():
+            if screen.suspect:
+                yield screen.coi, _check_rows(screen.coi, _case_rows(screen.coi), on_event)
+            else:
+                yield screen.coi, (screen.events, screen.head, None, None)
+        return
+    for coi, rows in groupby(_stream(_event_sql()), key=itemgetter(0)):
+        yield coi, _check_rows(coi, rows, on_event)
+
+
+def _verify_ledger(
+    on_event: EventVisitor | None, on_case: CaseVisitor | None, screened: bool = False
+) -> NetworkReport:
+    last: dict[str, tuple[str, int]] = {}
+    # The ledger's screen pays on both databases (its bytes hold nothing but its columns);
+    # a suspect entry sends the whole ledger to the entry-by-entry check, which names it.
+    screened_ledger = screen_ledger(last)
+    if screened_ledger is None:
+        last.clear()
+        ledger_entries, broken_at, reason = _scan_ledger(last)
+    else:
+        ledger_entries, broken_at, reason = _ledger_end(*screened_ledger)
+
+    broken_cases: list[CaseReport] = []
+    seen: set[str] = set()
+    for coi, (count, head, row_bad, link_bad) in _checked_cases(on_event, screened):
+        seen.add(coi)
+        report = _case_report(coi, count, row_bad, link_bad, head, last.get(coi))
+        if not report.ok:
+            broken_cases.append(report)
+        if on_case is not None:
+            on_case(coi, count, report.ok)
     for coi in sorted(set(last) - seen):
         broken_cases.append(
             CaseReport.broken(

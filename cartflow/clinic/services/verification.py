@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import connection
+
 from cartflow.clinic.models import (
     AuditRow,
     CaseProjection,
@@ -42,6 +44,7 @@ from cartflow.clinic.services.audit import (
     time_as_text,
     verify_ledger,
 )
+from cartflow.clinic.services.chain_screen import iso_text
 from cartflow.clinic.services.entry_head import EntryHead
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.events import Event as DomainEvent
@@ -216,6 +219,17 @@ def _column_differences(row: tuple[Any, ...], entry: EntryHead) -> list[str]:
     """:func:`event_column_differences` for a streamed row (see ``EVENT_SCAN_COLUMNS``)."""
     _, _, _, _, _, type_, actor, site, occurred, recorded, schema = row
     recorded_text = entry.recorded_at or entry.occurred_at
+    # The times come as the text isoformat() writes (``audit.iso_text``): equal text is the
+    # common case, and any other spelling of the same moment is compared as a time below.
+    if (
+        occurred == entry.occurred_at
+        and recorded == recorded_text
+        and type_ == entry.type
+        and actor == entry.actor
+        and site == entry.site
+        and schema == entry.schema_version
+    ):
+        return []
     if (
         type_ == entry.type
         and actor == entry.actor
@@ -233,10 +247,10 @@ def _column_differences(row: tuple[Any, ...], entry: EntryHead) -> list[str]:
     return event_column_differences(dict(zip(names, row[5:], strict=True)), fields)
 
 
-def _check_events(report: TrustReport, machine: CaseMachine | None) -> None:
+def _check_events(report: TrustReport, machine: CaseMachine | None, screened: bool) -> None:
     """The chains, the ledger and every event's columns (and replay) in one streamed pass."""
     checks = _EventChecks(report, machine)
-    network = verify_ledger(on_event=checks.event, on_case=checks.case)
+    network = verify_ledger(on_event=checks.event, on_case=checks.case, screened=screened)
     if network.ledger_broken_at is not None:
         report.add(
             "ledger-chain", f"ledger entry {network.ledger_broken_at}", network.ledger_reason
@@ -287,42 +301,54 @@ def _compare_cache(
         )
 
 
+AUDIT_COLUMNS = (
+    "seq",
+    "at",
+    "user_id",
+    "username",
+    "operation",
+    "case_coi",
+    "request_id",
+    "ip",
+    "user_agent",
+    "summary",
+    "hash",
+    "prev_hash",
+)
+
+
+def _audit_sql() -> str:
+    # Streamed like the events, without the ORM's per-row model machinery; the time both as
+    # its stored text and as the text ``isoformat()`` writes of it, and the summary as JSON
+    # text (PostgreSQL's driver would parse it in Python otherwise).
+    selected = [
+        f"{time_as_text('at')}, {iso_text('at')}" if name == "at" else name
+        for name in AUDIT_COLUMNS
+    ]
+    if connection.vendor == "postgresql":
+        selected[AUDIT_COLUMNS.index("summary")] = "summary::text"
+    return f"SELECT {', '.join(selected)} FROM {AuditRow._meta.db_table} ORDER BY seq, id"
+
+
 def _check_audit_trail(report: TrustReport) -> dict[str, str]:
     """The audit chain; returns the identity hash each patient's last audit row recorded."""
     head = LedgerHead.objects.filter(pk=1).first()
     prev, expected_seq, rows = GENESIS, 1, 0
     broken = False
     identities: dict[str, str] = {}
-    names = (
-        "seq",
-        "at",
-        "user_id",
-        "username",
-        "operation",
-        "case_coi",
-        "request_id",
-        "ip",
-        "user_agent",
-        "summary",
-        "hash",
-        "prev_hash",
-    )
-    # Streamed like the events, without the ORM's per-row model machinery.
-    selected = ", ".join(time_as_text(name) if name == "at" else name for name in names)
-    sql = f"SELECT {selected} FROM {AuditRow._meta.db_table} ORDER BY seq, id"
-    for values_row in _stream(sql):
-        row = dict(zip(names, values_row, strict=True))
-        row["at"] = text_time(row["at"])
+    loads = json.loads
+    for values_row in _stream(_audit_sql()):
+        (seq, at_text, at_iso, user_id, username, operation, case_coi, request_id, ip,
+         user_agent, summary, digest_recorded, prev_hash) = values_row
         rows += 1
-        summary = row["summary"]
         if isinstance(summary, str | bytes):
-            summary = json.loads(summary)
+            summary = loads(summary)
         if isinstance(summary, dict) and summary.get("identity") and summary.get("patient"):
             identities[str(summary["patient"])] = str(summary["identity"])
         if broken:
             continue
-        where = f"audit row {row['seq'] if row['seq'] is not None else '(unnumbered)'}"
-        if row["seq"] != expected_seq:
+        where = f"audit row {seq if seq is not None else '(unnumbered)'}"
+        if seq != expected_seq:
             report.add(
                 "audit-chain",
                 where,
@@ -331,28 +357,27 @@ def _check_audit_trail(report: TrustReport) -> dict[str, str]:
             broken = True
             continue
         values = {
-            "seq": row["seq"],
-            "at": row["at"],
-            "user_id": row["user_id"],
-            "username": row["username"],
-            "operation": row["operation"],
-            "case_coi": row["case_coi"],
-            "request_id": row["request_id"],
-            "ip": row["ip"],
-            "user_agent": row["user_agent"],
+            "seq": seq,
+            "user_id": user_id,
+            "username": username,
+            "operation": operation,
+            "case_coi": case_coi,
+            "request_id": request_id,
+            "ip": ip,
+            "user_agent": user_agent,
             "summary": summary,
             "prev": prev,
         }
         try:
-            digest = audit_hash_quick(**values)
+            digest = audit_hash_quick(at=at_iso, **values)
         except (TypeError, ValueError):
             digest = ""
-        if digest != row["hash"]:  # the exact RFC 8785 bytes decide
-            _, digest = audit_bytes(**values)
-        if row["prev_hash"] != prev:
+        if digest != digest_recorded:  # the exact RFC 8785 bytes decide
+            _, digest = audit_bytes(at=text_time(at_text), **values)
+        if prev_hash != prev:
             report.add("audit-chain", where, "its previous-hash differs from the row before it")
             broken = True
-        elif digest != row["hash"]:
+        elif digest != digest_recorded:
             report.add(
                 "audit-chain",
                 where,
@@ -360,7 +385,7 @@ def _check_audit_trail(report: TrustReport) -> dict[str, str]:
                 "recorded hash (edited)",
             )
             broken = True
-        prev = row["hash"]
+        prev = digest_recorded
         expected_seq += 1
     if (
         not broken
@@ -439,11 +464,26 @@ def _check_registers(report: TrustReport) -> None:
     report.checked["register_entries"] = entries
 
 
-def verify_everything(machine: CaseMachine | None = None, *, replay: bool = True) -> TrustReport:
-    """Every check of the module's doc; ``replay=False`` skips folding the cases again."""
+def verify_everything(
+    machine: CaseMachine | None = None, *, replay: bool = True, screened: bool | None = None
+) -> TrustReport:
+    """Every check of the module's doc; ``replay=False`` skips folding the cases again.
+
+    Without the replay no event's bytes need parsing, and on PostgreSQL the events are
+    screened by the database (:mod:`chain_screen`: it computes SHA-256 and compares the
+    columns itself and sends back a row per case), the suspect cases checked in full; the
+    findings are the same. On SQLite that screen is slower than the checks it replaces
+    (measured: `benchmarks/audit_verify.py`; Python must still hash every row there), so it
+    is used only when ``screened`` asks for it.
+    """
     report = TrustReport()
+    if screened is None:
+        screened = not replay and connection.vendor == "postgresql"
+    if screened and replay:
+        # the screen reads no event of a sound case, and the replay must fold every one
+        raise ValueError("verify_everything: the screen and the replay exclude each other")
     with snapshot():  # every check sees the same moment (PostgreSQL)
-        _check_events(report, (machine or journey_machine()) if replay else None)
+        _check_events(report, (machine or journey_machine()) if replay else None, screened)
         _check_identities(report, _check_audit_trail(report))
         _check_signatures(report)
         _check_registers(report)
