@@ -22,6 +22,7 @@ from django.db import OperationalError, connection
 from cartflow.cli import main as cli
 from cartflow.clinic import services
 from cartflow.clinic.models import AuditRow, CaseProjection, Event, Patient, TherapyCase
+from cartflow.clinic.services.append import RecordBroken
 from cartflow.clinic.services.audit import repair_projection
 from cartflow.clinic.services.verification import KINDS, verify_everything
 from tests.clinic.conftest import DB
@@ -168,6 +169,26 @@ def test_an_edited_cache_is_named_and_rebuild_says_what_it_repaired(
 def test_an_edited_event_body_is_named_as_a_broken_chain(signed: TherapyCase) -> None:
     _sql("UPDATE clinic_event SET body = %s WHERE case_id = %s AND seq = 1", [b"{}", signed.pk])
     assert "event-chain" in _kinds()
+
+
+@pytest.mark.skipif(DB == "postgres", reason="a bytea column holds nothing but bytes")
+@pytest.mark.parametrize("replay", [True, False])
+@pytest.mark.parametrize("table", ["clinic_event", "clinic_ledgerentry"])
+def test_a_body_overwritten_with_text_is_named_not_a_crash(
+    signed: TherapyCase, physician: Any, table: str, replay: bool
+) -> None:
+    # SQLite keeps the type an UPDATE gives: the same characters, stored as text
+    first = f"(SELECT MIN(id) FROM {table})"
+    _sql(f"UPDATE {table} SET body = CAST(body AS TEXT) WHERE id = {first}", [])
+    report = verify_everything(TOY if replay else None, replay=replay)
+    kind = "event-chain" if table == "clinic_event" else "ledger-chain"
+    assert kind in {f.kind for f in report.findings}
+    assert verify_everything(replay=False, screened=True).to_dict()["findings"] == (
+        verify_everything(replay=False, screened=False).to_dict()["findings"]
+    )
+    if table == "clinic_event":  # and the next write is refused as on any broken record
+        with pytest.raises(RecordBroken):
+            services.append(signed, AddNote("after"), acting_user=physician, machine=TOY)
 
 
 def test_the_cli_exits_0_intact_1_broken_and_3_when_it_cannot_check(

@@ -22,16 +22,22 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cartflow.clinic.models import CaseProjection, Event, LedgerEntry, LedgerHead, TherapyCase
-from cartflow.clinic.services.append import resolve_case
+from cartflow.clinic.services.append import CONFLICT_BROKEN, RecordBroken, resolve_case
 from cartflow.clinic.services.chain_screen import iso_text, screen_cases, screen_ledger
-from cartflow.clinic.services.entry_head import HEAD_DECODER, NOT_AN_ENTRY, EntryHead
+from cartflow.clinic.services.entry_head import (
+    HEAD_DECODER,
+    NOT_AN_ENTRY,
+    NOT_BYTES,
+    EntryHead,
+    stored_bytes,
+)
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.events import Event as DomainEvent
 from cartflow.domain.hashchain import GENESIS, PREV_KEY, ChainReport, verify_chain
 
 StoredRow: TypeAlias = tuple[int, bytes | memoryview, str, str]
 """An event row as read for verification: seq, body, hash, previous hash. PostgreSQL answers
-a binary column as a memoryview, SQLite as bytes; the checks read ``bytes(body)``."""
+a binary column as a memoryview, SQLite as bytes; the checks read ``stored_bytes(body)``."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,9 @@ def _rows_as_entries(
     """The parsed bodies, and the first row whose columns contradict its own bytes."""
     entries: list[dict[str, Any]] = []
     for index, (seq, body, digest, prev_hash) in enumerate(rows):
-        data = bytes(body)
+        data = stored_bytes(body)
+        if data is None:
+            return entries, index, NOT_BYTES
         try:
             entry = json.loads(data)
         except ValueError:
@@ -206,14 +214,15 @@ def _scan_ledger(
         f"FROM {LedgerEntry._meta.db_table} ORDER BY seq"
     )
     for index, (seq, coi, case_head, version, body, digest, prev_hash) in enumerate(_stream(sql)):
-        data = bytes(body)
+        data = stored_bytes(body)
         try:
-            entry = loads(data)
+            entry = loads(data) if data is not None else {}
         except ValueError:
             entry = {}
         if broken_at is None:
             consistent = (
-                sha256(data).hexdigest() == digest
+                data is not None
+                and sha256(data).hexdigest() == digest
                 and entry.get(PREV_KEY) == prev_hash
                 and entry.get("seq") == seq == index + 1
                 and entry.get("case") == coi
@@ -329,15 +338,15 @@ def _check_rows(
     link_bad: int | None = None
     for row in rows:
         seq, body, digest, prev_hash = row[1], row[2], row[3], row[4]
-        data = body if type(body) is bytes else bytes(body)
+        data = body if type(body) is bytes else stored_bytes(body)
         count += 1
         try:
-            entry = decode(data)
+            entry = decode(data) if data is not None else None
         except NOT_AN_ENTRY:
             entry = None
-        if entry is None:
+        if entry is None or data is None:
             if row_bad is None:
-                row_bad = (count - 1, NOT_JSON)
+                row_bad = (count - 1, NOT_JSON if data is not None else NOT_BYTES)
             continue
         if row_bad is None:
             if sha256(data).hexdigest() != digest:
@@ -434,7 +443,10 @@ def replay(case: TherapyCase | str, machine: CaseMachine | None = None) -> Any:
     case = resolve_case(case)
     state = machine.start(case.coi)
     for body in Event.objects.filter(case=case).order_by("seq").values_list("body", flat=True):
-        state = fold(machine, state, DomainEvent.from_body(json.loads(bytes(body))))
+        data = stored_bytes(body)
+        if data is None:
+            raise RecordBroken(CONFLICT_BROKEN.format(coi=case.coi, reason=NOT_BYTES))
+        state = fold(machine, state, DomainEvent.from_body(json.loads(data)))
     return state
 
 

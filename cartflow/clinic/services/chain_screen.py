@@ -144,7 +144,7 @@ def _screened_here(cursor: object) -> Iterator[CaseScreen]:
     suspect = False
     while rows := fetch(STREAM_CHUNK):
         for body, digest, shape, last_of, position in rows:
-            if not shape or sha256(body).hexdigest() != digest:
+            if not shape or type(body) is not bytes or sha256(body).hexdigest() != digest:
                 suspect = True
             if last_of is not None:
                 yield CaseScreen(last_of, position, digest, suspect)
@@ -207,7 +207,9 @@ def screen_ledger(last: dict[str, tuple[str, int]]) -> tuple[int, str] | None:
                     digest, shape, coi, case_head, version = row
                 else:
                     body, digest, shape, coi, case_head, version = row
-                    shape = shape and sha256(body).hexdigest() == digest
+                    shape = (
+                        shape and type(body) is bytes and sha256(body).hexdigest() == digest
+                    )
                 if not shape:
                     return None
                 last[coi] = (case_head, version)

@@ -37,3 +37,17 @@ def entry_head(data: bytes) -> EntryHead | None:
         return HEAD_DECODER.decode(data)
     except NOT_AN_ENTRY:
         return None
+
+
+NOT_BYTES = "the stored value is not bytes (the event was overwritten)"
+
+
+def stored_bytes(value: object) -> bytes | None:
+    """A stored body as bytes (PostgreSQL answers a memoryview, SQLite bytes), or ``None``
+    for any other value: SQLite keeps whatever type a hand-written UPDATE gave the column,
+    and text there is an overwritten event, not bytes to guess an encoding for."""
+    if type(value) is bytes:
+        return value
+    if isinstance(value, memoryview | bytearray):
+        return bytes(value)
+    return None

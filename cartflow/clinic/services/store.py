@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection
 
 from cartflow.clinic.models import AuditRow, CaseProjection, Event, LedgerEntry, LedgerHead
+from cartflow.clinic.services.entry_head import stored_bytes
 
 EVENT = Event._meta.db_table
 PROJECTION = CaseProjection._meta.db_table
@@ -172,7 +173,13 @@ def case_chain(case_id: int, coi: str) -> Chain:
         cursor.execute(sql, [coi, case_id])
         found = cursor.fetchall()
     ledger_head = (str(found[0][0]), int(found[0][1])) if found and found[0][0] else None
-    rows = [(int(r[2]), bytes(r[3]), str(r[4]), str(r[5])) for r in found if r[2] is not None]
+    # A body that is not bytes (text written over it by hand, on SQLite) is read as no bytes
+    # at all: its hash then differs, and the append refuses the broken record.
+    rows = [
+        (int(r[2]), stored_bytes(r[3]) or b"", str(r[4]), str(r[5]))
+        for r in found
+        if r[2] is not None
+    ]
     return Chain(rows, ledger_head)
 
 
