@@ -83,6 +83,10 @@ def _human_network(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+SHOWN_PER_KIND = 20
+"""Findings printed of each kind; the JSON answer holds them all."""
+
+
 def _human_findings(report: dict[str, Any]) -> str:
     if report["ok"]:
         counts = ", ".join(
@@ -94,7 +98,19 @@ def _human_findings(report: dict[str, Any]) -> str:
     lines.append(
         f"BROKEN: {len(report['findings'])} finding(s) of kind {', '.join(report['kinds'])}"
     )
-    lines.extend(f"  [{f['kind']}] {f['where']}: {f['detail']}" for f in report["findings"])
+    # Kind by kind, the chains first; a few of each, so that one broken chain is not lost
+    # below thousands of caches that differ because of it (--json lists every finding).
+    from cartflow.clinic.services.verification import KINDS  # Django is set up by now
+
+    order = {kind: index for index, kind in enumerate(KINDS)}
+    for kind in sorted(report["kinds"], key=lambda kind: order.get(kind, len(order))):
+        of_kind = [f for f in report["findings"] if f["kind"] == kind]
+        lines.extend(f"  [{kind}] {f['where']}: {f['detail']}" for f in of_kind[:SHOWN_PER_KIND])
+        if len(of_kind) > SHOWN_PER_KIND:
+            lines.append(
+                f"  [{kind}] ... and {len(of_kind) - SHOWN_PER_KIND} more "
+                "(`cartflow audit verify --json` lists every finding)"
+            )
     return "\n".join(lines)
 
 

@@ -241,3 +241,26 @@ def test_verify_runs_on_a_read_only_copy(tmp_path: Path) -> None:
     finally:
         for path in [copy, *copy.iterdir()]:
             path.chmod(stat.S_IRWXU)
+
+
+def test_the_cli_prints_a_few_findings_of_each_kind_the_chains_first() -> None:
+    from cartflow.cli.audit import SHOWN_PER_KIND, _human_findings
+
+    findings = [
+        {"kind": "cache", "where": f"case C{n}", "detail": "differs"} for n in range(45)
+    ] + [{"kind": "event-chain", "where": "case C7 event 3", "detail": "edited"}]
+    text = _human_findings(
+        {
+            "ok": False,
+            "ledger": {"entries": 9, "broken_at": None, "reason": ""},
+            "cases_checked": 45,
+            "broken_cases": [],
+            "kinds": ["cache", "event-chain"],
+            "findings": findings,
+        }
+    )
+    lines = text.splitlines()
+    assert lines[0] == "BROKEN: 46 finding(s) of kind cache, event-chain"
+    assert lines[1] == "  [event-chain] case C7 event 3: edited"
+    assert sum(line.startswith("  [cache] case") for line in lines) == SHOWN_PER_KIND
+    assert lines[-1].startswith(f"  [cache] ... and {45 - SHOWN_PER_KIND} more")
