@@ -12,7 +12,6 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, TypeAlias
@@ -33,11 +32,7 @@ from cartflow.clinic.services.entry_head import (
 )
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.events import Event as DomainEvent
-from cartflow.domain.hashchain import GENESIS, PREV_KEY, ChainReport, verify_chain
-
-StoredRow: TypeAlias = tuple[int, bytes | memoryview, str, str]
-"""An event row as read for verification: seq, body, hash, previous hash. PostgreSQL answers
-a binary column as a memoryview, SQLite as bytes; the checks read ``stored_bytes(body)``."""
+from cartflow.domain.hashchain import GENESIS, PREV_KEY, ChainReport
 
 
 @dataclass(frozen=True)
@@ -78,69 +73,18 @@ class NetworkReport:
         }
 
 
-def _rows_as_entries(
-    coi: str, rows: Iterable[StoredRow]
-) -> tuple[list[dict[str, Any]], int | None, str]:
-    """The parsed bodies, and the first row whose columns contradict its own bytes."""
-    entries: list[dict[str, Any]] = []
-    for index, (seq, body, digest, prev_hash) in enumerate(rows):
-        data = stored_bytes(body)
-        if data is None:
-            return entries, index, NOT_BYTES
-        try:
-            entry = json.loads(data)
-        except ValueError:
-            return entries, index, "the stored bytes are not JSON (the event was overwritten)"
-        entries.append(entry)
-        if hashlib.sha256(data).hexdigest() != digest:
-            return entries, index, "the event's bytes do not hash to its recorded hash (edited)"
-        if entry.get(PREV_KEY) != prev_hash:
-            return entries, index, "the event's previous-hash column differs from its bytes"
-        if entry.get("case") != coi or entry.get("seq") != seq or seq != index + 1:
-            return (
-                entries,
-                index,
-                (
-                    "the event is out of place: its bytes name another case or position "
-                    "(moved, reordered, or an event before it was removed)"
-                ),
-            )
-    return entries, None, ""
-
-
 def _last_ledger_entry(coi: str) -> LedgerEntry | None:
     return LedgerEntry.objects.filter(case_coi=coi).order_by("-seq").first()
 
 
 def verify_case(case: TherapyCase | str) -> CaseReport:
-    """Check every link of the case's chain against its bytes and the ledger."""
+    """Check every link of the case's chain against its bytes and the ledger (the checks of
+    :func:`verify_ledger`, for one case)."""
     coi = case.coi if isinstance(case, TherapyCase) else case
-    rows = list(
-        Event.objects.filter(case__coi=coi)
-        .order_by("seq")
-        .values_list("seq", "body", "hash", "prev_hash")
-    )
+    count, head, row_bad, link_bad = _check_rows(coi, _case_rows(coi), None)
     ledger = _last_ledger_entry(coi)
-    return _verify_rows(coi, rows, ledger)
-
-
-def _verify_rows(
-    coi: str, rows: list[StoredRow], ledger: LedgerEntry | None
-) -> CaseReport:
-    entries, bad, reason = _rows_as_entries(coi, rows)
-    if bad is not None:
-        return CaseReport.broken(coi, len(rows), bad, reason)
-    if ledger is None and rows:
-        return CaseReport.broken(
-            coi, len(rows), 0, "the case has events but no ledger entry records them"
-        )
-    report = verify_chain(
-        entries,
-        start=GENESIS,
-        expected_head=ledger.case_head if ledger else None,
-        expected_length=ledger.case_version if ledger else None,
-    )
-    return CaseReport(**vars(report), coi=coi)
+    recorded = (ledger.case_head, ledger.case_version) if ledger is not None else None
+    return _case_report(coi, count, row_bad, link_bad, head, recorded)
 
 
 EventVisitor = Callable[[str, tuple[Any, ...], EntryHead], None]
@@ -170,20 +114,6 @@ def snapshot() -> Iterator[None]:
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         yield
-
-
-def time_as_text(column: str) -> str:
-    """A time column read as its text (SQLite: as stored, UTC without offset; PostgreSQL: in
-    the session's zone, UTC, with ``+00``)."""
-    return f"{column}::text" if connection.vendor == "postgresql" else f"{column} || ''"
-
-
-def text_time(text: str) -> datetime:
-    """The aware time of :func:`time_as_text`'s text."""
-    if text.endswith(("+00", "-00")) or text[-3:-2] in ("+", "-"):
-        text += ":00"  # PostgreSQL writes a whole-hour offset without its minutes
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _stream(sql: str) -> Iterator[tuple[Any, ...]]:
@@ -338,7 +268,7 @@ def _check_rows(
     link_bad: int | None = None
     for row in rows:
         seq, body, digest, prev_hash = row[1], row[2], row[3], row[4]
-        data = body if type(body) is bytes else stored_bytes(body)
+        data = stored_bytes(body)
         count += 1
         try:
             entry = decode(data) if data is not None else None

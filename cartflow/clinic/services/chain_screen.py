@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -137,10 +138,10 @@ def screen_cases() -> Iterator[CaseScreen]:
             yield from _screened_here(cursor)
 
 
-def _screened_here(cursor: object) -> Iterator[CaseScreen]:
+def _screened_here(cursor: Any) -> Iterator[CaseScreen]:
     """SQLite: every row's bytes hashed here; the rows come in (case, position) order."""
     sha256 = hashlib.sha256
-    fetch = cursor.fetchmany  # type: ignore[attr-defined]
+    fetch = cursor.fetchmany
     suspect = False
     while rows := fetch(STREAM_CHUNK):
         for body, digest, shape, last_of, position in rows:
@@ -151,11 +152,11 @@ def _screened_here(cursor: object) -> Iterator[CaseScreen]:
                 suspect = False
 
 
-def _screened_by_the_database(cursor: object) -> Iterator[CaseScreen]:
+def _screened_by_the_database(cursor: Any) -> Iterator[CaseScreen]:
     """PostgreSQL: only suspect rows and each case's last row come back."""
     suspects: set[str] = set()
     ends: list[tuple[str, int, str]] = []
-    fetch = cursor.fetchmany  # type: ignore[attr-defined]
+    fetch = cursor.fetchmany
     while rows := fetch(STREAM_CHUNK):
         for digest, coi, position, shape, last in rows:
             if not shape:

@@ -40,8 +40,6 @@ from cartflow.clinic.services.append import SIGNATURE_EVENT
 from cartflow.clinic.services.audit import (
     _stream,
     snapshot,
-    text_time,
-    time_as_text,
     verify_ledger,
 )
 from cartflow.clinic.services.chain_screen import iso_text
@@ -100,30 +98,18 @@ class TrustReport:
         }
 
 
-EVENT_COLUMNS = ("type", "actor", "site", "occurred_at", "recorded_at", "schema_version")
+def text_time(text: str) -> datetime:
+    """The aware time of a time's ISO text (UTC when it names no offset)."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _same_time(column: Any, text: Any) -> bool:
-    """A time column (a datetime, or SQLite's text read without the ORM) equals ``text``."""
-    if not isinstance(text, str):
+    """A time column, read as text (``chain_screen.iso_text``), is the moment ``text`` names."""
+    if not isinstance(column, str) or not isinstance(text, str):
         return False
     try:
-        if isinstance(column, str):
-            # The stored text of a UTC time: "2026-01-02 03:04:05.678901" (SQLite), the same
-            # with "+00" (PostgreSQL).
-            if text.endswith("+00:00"):
-                bare = text[:-6].replace("T", " ", 1)
-                if column == bare or column == bare + "+00":
-                    return True
-            column = text_time(column)
-        if not isinstance(column, datetime):
-            return False
-        shown = datetime.fromisoformat(text)
-        if column.tzinfo is None:  # SQLite stores UTC without its offset
-            if text.endswith("+00:00"):
-                return bool(column == shown.replace(tzinfo=None))
-            column = column.replace(tzinfo=UTC)
-        return bool(column == shown)
+        return text_time(column) == text_time(text)
     except ValueError:
         return False
 
@@ -219,8 +205,8 @@ def _column_differences(row: tuple[Any, ...], entry: EntryHead) -> list[str]:
     """:func:`event_column_differences` for a streamed row (see ``EVENT_SCAN_COLUMNS``)."""
     _, _, _, _, _, type_, actor, site, occurred, recorded, schema = row
     recorded_text = entry.recorded_at or entry.occurred_at
-    # The times come as the text isoformat() writes (``audit.iso_text``): equal text is the
-    # common case, and any other spelling of the same moment is compared as a time below.
+    # The times come as the text isoformat() writes (``chain_screen.iso_text``): equal text
+    # is the common case; any other spelling of the same moment is compared as a time.
     if (
         occurred == entry.occurred_at
         and recorded == recorded_text
@@ -228,18 +214,6 @@ def _column_differences(row: tuple[Any, ...], entry: EntryHead) -> list[str]:
         and actor == entry.actor
         and site == entry.site
         and schema == entry.schema_version
-    ):
-        return []
-    if (
-        type_ == entry.type
-        and actor == entry.actor
-        and site == entry.site
-        and schema == entry.schema_version
-        and _same_time(occurred, entry.occurred_at)
-        and (
-            (recorded == occurred and recorded_text == entry.occurred_at)
-            or _same_time(recorded, recorded_text)
-        )
     ):
         return []
     names = ("type", "actor", "site", "occurred_at", "recorded_at", "schema_version")
@@ -318,13 +292,10 @@ AUDIT_COLUMNS = (
 
 
 def _audit_sql() -> str:
-    # Streamed like the events, without the ORM's per-row model machinery; the time both as
-    # its stored text and as the text ``isoformat()`` writes of it, and the summary as JSON
-    # text (PostgreSQL's driver would parse it in Python otherwise).
-    selected = [
-        f"{time_as_text('at')}, {iso_text('at')}" if name == "at" else name
-        for name in AUDIT_COLUMNS
-    ]
+    # Streamed like the events, without the ORM's per-row model machinery; the time as the
+    # text ``isoformat()`` writes of it, and the summary as JSON text (PostgreSQL's driver
+    # would parse it in Python otherwise).
+    selected = [iso_text("at") if name == "at" else name for name in AUDIT_COLUMNS]
     if connection.vendor == "postgresql":
         selected[AUDIT_COLUMNS.index("summary")] = "summary::text"
     return f"SELECT {', '.join(selected)} FROM {AuditRow._meta.db_table} ORDER BY seq, id"
@@ -338,8 +309,8 @@ def _check_audit_trail(report: TrustReport) -> dict[str, str]:
     identities: dict[str, str] = {}
     loads = json.loads
     for values_row in _stream(_audit_sql()):
-        (seq, at_text, at_iso, user_id, username, operation, case_coi, request_id, ip,
-         user_agent, summary, digest_recorded, prev_hash) = values_row
+        seq, at_iso, user_id, username, operation, case_coi = values_row[:6]
+        request_id, ip, user_agent, summary, digest_recorded, prev_hash = values_row[6:]
         rows += 1
         if isinstance(summary, str | bytes):
             summary = loads(summary)
@@ -373,7 +344,7 @@ def _check_audit_trail(report: TrustReport) -> dict[str, str]:
         except (TypeError, ValueError):
             digest = ""
         if digest != digest_recorded:  # the exact RFC 8785 bytes decide
-            _, digest = audit_bytes(at=text_time(at_text), **values)
+            _, digest = audit_bytes(at=text_time(at_iso), **values)
         if prev_hash != prev:
             report.add("audit-chain", where, "its previous-hash differs from the row before it")
             broken = True
