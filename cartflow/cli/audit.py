@@ -44,6 +44,13 @@ def register(subparsers: Any) -> None:
     verify.add_argument(
         "--no-replay", action="store_true", help="skip folding each case again through apply"
     )
+    verify.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="processes to check in, at most 8 (default: one per core from 20,000 events on; "
+        "1: this process only)",
+    )
     add_json_flag(verify)
     verify.set_defaults(handler=_verify)
 
@@ -51,6 +58,18 @@ def register(subparsers: Any) -> None:
     rebuild.add_argument("--case", metavar="COI", help="only this case (any written form)")
     add_json_flag(rebuild)
     rebuild.set_defaults(handler=_rebuild)
+
+
+def _workers(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of processes, 1 or more, got {text!r}"
+        )
+    return count
 
 
 def _coi(text: str) -> str:
@@ -144,7 +163,7 @@ def _verify_checked(args: argparse.Namespace) -> int:
         case_report = verify_case(coi).to_dict()
         emit(args, case_report, _human_case)
         return INTACT_STATUS if case_report["ok"] else BROKEN_STATUS
-    report = verify_everything(replay=not args.no_replay).to_dict()
+    report = verify_everything(replay=not args.no_replay, workers=args.workers).to_dict()
     emit(args, report, _human_findings)
     return INTACT_STATUS if report["ok"] else BROKEN_STATUS
 

@@ -11,6 +11,8 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+import msgspec
+
 from cartflow.domain.hashchain import canonical_bytes, link
 
 
@@ -70,11 +72,12 @@ def audit_hash_quick(
     """The hash :func:`audit_bytes` gives, for a row as the database gives it back, fast;
     ``at`` is the text ``isoformat()`` writes of its time (which the database can write).
 
-    Python's C JSON encoder with sorted keys, no spaces and UTF-8 writes RFC 8785's bytes for
-    everything an audit row holds except numbers with a fraction or an exponent and keys
-    beyond the Basic Multilingual Plane. A verifier may trust a match: equal SHA-256 digests
-    mean equal bytes, and bytes that parse to the same JSON values are the same row. On a
-    mismatch it must ask :func:`audit_bytes` (the exact form) before calling the row edited.
+    msgspec's encoder with sorted keys (Python's C JSON encoder where msgspec refuses a value,
+    such as a lone surrogate) writes RFC 8785's bytes for everything an audit row holds except
+    numbers with a fraction or an exponent and keys beyond the Basic Multilingual Plane. A
+    verifier may trust a match: equal SHA-256 digests mean equal bytes, and bytes that parse
+    to the same JSON values are the same row. On a mismatch it must ask :func:`audit_bytes`
+    (the exact form) before calling the row edited.
     """
     body = {
         "seq": seq,
@@ -89,11 +92,15 @@ def audit_hash_quick(
         "summary": summary if isinstance(summary, dict) else (summary or {}),
         "prev": prev,
     }
-    data = _QUICK.encode(body).encode("utf-8", "surrogatepass")
+    try:
+        data = _QUICK.encode(body)
+    except msgspec.EncodeError:
+        data = _SLOW.encode(body).encode("utf-8", "surrogatepass")
     return hashlib.sha256(data).hexdigest()
 
 
-_QUICK = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_QUICK = msgspec.json.Encoder(order="sorted")
+_SLOW = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def identity_hash(

@@ -197,13 +197,13 @@ def test_the_cli_exits_0_intact_1_broken_and_3_when_it_cannot_check(
     import cartflow.clinic.services.verification as verification
 
     real = verification.verify_everything
-    monkeypatch.setattr(verification, "verify_everything", lambda replay: real(TOY))
+    monkeypatch.setattr(verification, "verify_everything", lambda **options: real(TOY))
     assert cli(["audit", "verify"]) == 0
     _sql("UPDATE clinic_event SET actor = 'x' WHERE case_id = %s AND seq = 2", [signed.pk])
     assert cli(["audit", "verify"]) == 1
     assert "[event-column]" in capsys.readouterr().out
 
-    def unreadable(replay: bool) -> Any:
+    def unreadable(**options: Any) -> Any:
         raise OperationalError("disk I/O error")
 
     monkeypatch.setattr(verification, "verify_everything", unreadable)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -25,14 +25,16 @@ from cartflow.clinic.services.append import CONFLICT_BROKEN, RecordBroken, resol
 from cartflow.clinic.services.chain_screen import iso_text, screen_cases, screen_ledger
 from cartflow.clinic.services.entry_head import (
     HEAD_DECODER,
+    LEDGER_DECODER,
     NOT_AN_ENTRY,
     NOT_BYTES,
     EntryHead,
+    LedgerBody,
     stored_bytes,
 )
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.events import Event as DomainEvent
-from cartflow.domain.hashchain import GENESIS, PREV_KEY, ChainReport
+from cartflow.domain.hashchain import GENESIS, ChainReport
 
 
 @dataclass(frozen=True)
@@ -81,33 +83,54 @@ def verify_case(case: TherapyCase | str) -> CaseReport:
     """Check every link of the case's chain against its bytes and the ledger (the checks of
     :func:`verify_ledger`, for one case)."""
     coi = case.coi if isinstance(case, TherapyCase) else case
-    count, head, row_bad, link_bad = _check_rows(coi, _case_rows(coi), None)
+    count, head, row_bad, link_bad = _check_rows(coi, _case_rows(coi))
     ledger = _last_ledger_entry(coi)
     recorded = (ledger.case_head, ledger.case_version) if ledger is not None else None
     return _case_report(coi, count, row_bad, link_bad, head, recorded)
 
 
 EventVisitor = Callable[[str, tuple[Any, ...], EntryHead], None]
-"""Called with each event row (coi, seq, body, hash, prev_hash, type, actor, site,
-occurred_at, recorded_at, schema_version) whose bytes parse, and their top-level fields."""
+"""Called with an event row (case row id, seq, body, hash, prev_hash, type, actor, site,
+occurred_at, recorded_at, schema_version: ``EVENT_SCAN_COLUMNS``) whose bytes parse, its
+case's identifier first and the bytes' top-level fields last."""
 CaseVisitor = Callable[[str, int, bool], None]
 """Called at the end of each case's rows: its identifier, event count, and whether its chain
 is intact (links and the ledger's end)."""
 
 EVENT_SCAN_COLUMNS = (
-    "seq, body, hash, prev_hash, type, actor, site, occurred_at, recorded_at, schema_version"
+    "case_id, seq, body, hash, prev_hash, type, actor, site, occurred_at, recorded_at, "
+    "schema_version"
 )
 SCAN_CHUNK = 5000
 
 
 @contextmanager
 def snapshot() -> Iterator[None]:
-    """On PostgreSQL, one read-only REPEATABLE READ transaction: every pass of a verification
-    sees the same moment (an append between the ledger's pass and the events' would otherwise
-    look like a cut chain), and a streaming cursor need not be held past a commit (outside a
-    transaction it is declared WITH HOLD, which makes the server copy the whole result
-    first). On SQLite nothing: a transaction there takes the write lock at BEGIN."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    """Every pass of a verification sees the same moment: an append between the ledger's pass
+    and the events' would otherwise look like a cut chain.
+
+    On PostgreSQL, one read-only REPEATABLE READ transaction (a streaming cursor then need not
+    be held past a commit: outside a transaction it is declared WITH HOLD, which makes the
+    server copy the whole result first). On SQLite a deferred read transaction, begun by hand:
+    Django's would take the write lock (``BEGIN IMMEDIATE``), and in WAL mode a reader's
+    snapshot blocks no writer."""
+    if connection.in_atomic_block:
+        yield
+        return
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        if connection.connection.in_transaction:  # a snapshot already (nested)
+            yield
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("COMMIT")
+        return
+    if connection.vendor != "postgresql":
         yield
         return
     with transaction.atomic():
@@ -116,14 +139,11 @@ def snapshot() -> Iterator[None]:
         yield
 
 
-def _stream(sql: str) -> Iterator[tuple[Any, ...]]:
+def _stream(sql: str, params: Sequence[Any] | None = None) -> Iterator[tuple[Any, ...]]:
     """Rows of ``sql`` streamed: a server-side cursor on PostgreSQL, stepped on SQLite."""
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql)
-        while True:
-            rows = cursor.fetchmany(SCAN_CHUNK)
-            if not rows:
-                return
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(SCAN_CHUNK):
             yield from rows
 
 
@@ -134,7 +154,7 @@ def _scan_ledger(
 
     Fills ``last`` with each case's last recorded head and event count (from the bytes).
     """
-    sha256, loads = hashlib.sha256, json.loads
+    sha256, decode = hashlib.sha256, LEDGER_DECODER.decode
     prev = GENESIS
     broken_at: int | None = None
     reason = ""
@@ -146,18 +166,18 @@ def _scan_ledger(
     for index, (seq, coi, case_head, version, body, digest, prev_hash) in enumerate(_stream(sql)):
         data = stored_bytes(body)
         try:
-            entry = loads(data) if data is not None else {}
-        except ValueError:
-            entry = {}
+            entry = decode(data) if data is not None else NO_LEDGER_BODY
+        except NOT_AN_ENTRY:
+            entry = NO_LEDGER_BODY
         if broken_at is None:
             consistent = (
                 data is not None
                 and sha256(data).hexdigest() == digest
-                and entry.get(PREV_KEY) == prev_hash
-                and entry.get("seq") == seq == index + 1
-                and entry.get("case") == coi
-                and entry.get("head") == case_head
-                and entry.get("version") == version
+                and entry.prev == prev_hash
+                and entry.seq == seq == index + 1
+                and entry.case == coi
+                and entry.head == case_head
+                and entry.version == version
             )
             if not consistent:
                 broken_at, reason = (
@@ -171,11 +191,15 @@ def _scan_ledger(
                     "(an entry was edited, removed or moved)",
                 )
             prev = digest
-        last[str(entry.get("case"))] = (str(entry.get("head")), int(entry.get("version", 0)))
+        version_read = entry.version if type(entry.version) is int else 0
+        last[str(entry.case)] = (str(entry.head), version_read)
     entries = index + 1
     if broken_at is None:
         return _ledger_end(entries, prev)
     return entries, broken_at, reason
+
+
+NO_LEDGER_BODY = LedgerBody()
 
 
 def _ledger_end(entries: int, last_hash: str) -> tuple[int, int | None, str]:
@@ -240,27 +264,38 @@ def verify_ledger(
 
     One streamed pass over the ledger, then one over every event in (case, position) order:
     each row's bytes hashed once and parsed once, never a whole case list or the whole log in
-    memory. ``on_event`` and ``on_case`` let :mod:`verification` check more in the same pass.
+    memory. ``on_event`` and ``on_case`` let a caller check more in the same pass
+    (:mod:`verification` checks the shown columns through :func:`check_cases` instead).
 
-    The ledger passes :mod:`chain_screen`'s screen first, and is checked entry by entry
-    only when an entry is suspect. ``screened``: the events' pass is the screen's too, which
-    compares each row in the database and parses nothing; only the cases it finds suspect
-    are read and checked here row by row (and only their rows reach ``on_event``). The
-    verdicts are the same (``tests/trust/test_chain_screen.py``).
+    On PostgreSQL the ledger passes :mod:`chain_screen`'s screen first, and is checked entry
+    by entry only when an entry is suspect. ``screened``: the events' pass is the screen's
+    too, which compares each row in the database and parses nothing; only the cases it finds
+    suspect are read and checked here row by row (and only their rows reach ``on_event``).
+    The verdicts are the same (``tests/trust/test_chain_screen.py``).
     """
     with snapshot():
-        return _verify_ledger(on_event, on_case, screened)
+        return assemble(check_ledger(), check_cases(on_event, screened=screened), on_case)
 
 
 CaseRows: TypeAlias = tuple[int, str, "tuple[int, str] | None", "int | None"]
 """A case's rows checked: how many, the last one's hash, the first row that contradicts its
 own bytes (and why), the first row that does not link to the one before it."""
 
+CaseRange: TypeAlias = "tuple[int, int] | None"
+"""The cases a pass reads, by row id (first and last, both included); ``None`` for all."""
+
 
 def _check_rows(
-    coi: str, rows: Iterable[tuple[Any, ...]], on_event: EventVisitor | None
+    coi: str,
+    rows: Iterable[tuple[Any, ...]],
+    on_event: EventVisitor | None = None,
+    on_columns: EventVisitor | None = None,
 ) -> CaseRows:
-    """One case's stored rows (``_event_sql``'s columns), in position order, checked."""
+    """One case's stored rows (``_event_sql``'s columns), in position order, checked.
+
+    ``on_event`` sees every row whose bytes parse; ``on_columns`` only those whose shown
+    columns are not written exactly as their bytes write them (which it then compares
+    precisely): one tuple comparison a row instead of a call."""
     sha256, decode = hashlib.sha256, HEAD_DECODER.decode
     count = 0
     prev = GENESIS
@@ -268,7 +303,7 @@ def _check_rows(
     link_bad: int | None = None
     for row in rows:
         seq, body, digest, prev_hash = row[1], row[2], row[3], row[4]
-        data = stored_bytes(body)
+        data = body if type(body) is bytes else stored_bytes(body)
         count += 1
         try:
             entry = decode(data) if data is not None else None
@@ -288,63 +323,103 @@ def _check_rows(
             elif link_bad is None and prev_hash != prev:
                 link_bad = count - 1
             prev = digest
+        if on_columns is not None and row[5:] != (
+            entry.type,
+            entry.actor,
+            entry.site,
+            entry.occurred_at,
+            entry.recorded_at or entry.occurred_at,
+            entry.schema_version,
+        ):
+            on_columns(coi, row, entry)
         if on_event is not None:
             on_event(coi, row, entry)
     return count, prev, row_bad, link_bad
 
 
-def _event_sql(one_case: bool = False) -> str:
-    """Every event row (or one case's, ``%s`` its identifier) as the checks read it."""
+def _event_sql(where: str = "") -> str:
+    """Event rows as the checks read them, ``where`` chooses which."""
     columns = [f"e.{name.strip()}" for name in EVENT_SCAN_COLUMNS.split(",")]
     # The times as the text isoformat() writes, not the drivers' converters (Django's
     # PostgreSQL one parses in Python): verification compares it with the bytes' text and
     # parses only when the two are written differently.
     columns = [iso_text(c) if c.endswith("_at") else c for c in columns]
-    where = "WHERE c.coi = %s " if one_case else ""
     return (
-        f"SELECT c.coi, {', '.join(columns)} "
-        f"FROM {Event._meta.db_table} e JOIN {TherapyCase._meta.db_table} c "
-        f"ON c.id = e.case_id {where}ORDER BY e.case_id, e.seq"
+        f"SELECT {', '.join(columns)} FROM {Event._meta.db_table} e "
+        f"{where} ORDER BY e.case_id, e.seq"
     )
 
 
 def _case_rows(coi: str) -> list[tuple[Any, ...]]:
+    where = f"WHERE e.case_id = (SELECT id FROM {TherapyCase._meta.db_table} WHERE coi = %s)"
     with connection.cursor() as cursor:
-        cursor.execute(_event_sql(one_case=True), [coi])
+        cursor.execute(_event_sql(where), [coi])
         return list(cursor.fetchall())
 
 
-def _checked_cases(
-    on_event: EventVisitor | None, screened: bool
+def case_identifiers(cases: CaseRange = None) -> dict[int, str]:
+    """Each case's identifier by its row id (the events name their case by row id)."""
+    query = TherapyCase.objects.all()
+    if cases is not None:
+        query = query.filter(pk__gte=cases[0], pk__lte=cases[1])
+    return dict(query.values_list("pk", "coi").iterator(chunk_size=SCAN_CHUNK))
+
+
+def check_cases(
+    on_event: EventVisitor | None = None,
+    on_columns: EventVisitor | None = None,
+    *,
+    screened: bool = False,
+    cases: CaseRange = None,
 ) -> Iterator[tuple[str, CaseRows]]:
-    """Every case that has events, with its rows checked (or screened as sound)."""
+    """Every case that has events (of ``cases``), with its rows checked (or screened as
+    sound)."""
     if screened:
-        for screen in screen_cases():
+        for screen in screen_cases(cases):
             if screen.suspect:
-                yield screen.coi, _check_rows(screen.coi, _case_rows(screen.coi), on_event)
+                read = _case_rows(screen.coi)
+                yield screen.coi, _check_rows(screen.coi, read, on_event, on_columns)
             else:
                 yield screen.coi, (screen.events, screen.head, None, None)
         return
-    for coi, rows in groupby(_stream(_event_sql()), key=itemgetter(0)):
-        yield coi, _check_rows(coi, rows, on_event)
+    cois = case_identifiers(cases)
+    where = "" if cases is None else "WHERE e.case_id BETWEEN %s AND %s"
+    for case_id, rows in groupby(_stream(_event_sql(where), cases), key=itemgetter(0)):
+        coi = cois[case_id]
+        yield coi, _check_rows(coi, rows, on_event, on_columns)
 
 
-def _verify_ledger(
-    on_event: EventVisitor | None, on_case: CaseVisitor | None, screened: bool = False
-) -> NetworkReport:
+LedgerChecked: TypeAlias = tuple[int, "int | None", str, dict[str, tuple[str, int]]]
+"""The ledger checked: its entries, the first broken one and why, and each case's last
+recorded head and event count."""
+
+
+def check_ledger() -> LedgerChecked:
+    """The ledger's chain and its head row (:func:`verify_ledger`'s first pass)."""
     last: dict[str, tuple[str, int]] = {}
-    # The ledger's screen pays on both databases (its bytes hold nothing but its columns);
-    # a suspect entry sends the whole ledger to the entry-by-entry check, which names it.
-    screened_ledger = screen_ledger(last)
-    if screened_ledger is None:
+    # On PostgreSQL the ledger's screen pays (its bytes hold nothing but its columns, and the
+    # database hashes them); a suspect entry sends the whole ledger to the entry-by-entry
+    # check, which names it. On SQLite that check is the faster of the two: Python hashes
+    # each entry either way, and decoding its bytes costs less than SQLite's building the
+    # text of its columns.
+    screened = screen_ledger(last) if connection.vendor == "postgresql" else None
+    if screened is None:
         last.clear()
-        ledger_entries, broken_at, reason = _scan_ledger(last)
-    else:
-        ledger_entries, broken_at, reason = _ledger_end(*screened_ledger)
+        return (*_scan_ledger(last), last)
+    return (*_ledger_end(*screened), last)
 
+
+def assemble(
+    ledger: LedgerChecked,
+    cases: Iterable[tuple[str, CaseRows]],
+    on_case: CaseVisitor | None = None,
+) -> NetworkReport:
+    """The network's verdict: the ledger checked, and each case's rows against its last
+    ledger entry (a case the ledger records whose events are gone is named too)."""
+    ledger_entries, broken_at, reason, last = ledger
     broken_cases: list[CaseReport] = []
     seen: set[str] = set()
-    for coi, (count, head, row_bad, link_bad) in _checked_cases(on_event, screened):
+    for coi, (count, head, row_bad, link_bad) in cases:
         seen.add(coi)
         report = _case_report(coi, count, row_bad, link_bad, head, last.get(coi))
         if not report.ok:
@@ -362,9 +437,7 @@ def _verify_ledger(
         )
     broken_cases.sort(key=lambda report: report.coi)
     ok = broken_at is None and not broken_cases
-    return NetworkReport(
-        ok, ledger_entries, broken_at, reason, len(set(last) | seen), broken_cases
-    )
+    return NetworkReport(ok, ledger_entries, broken_at, reason, len(set(last) | seen), broken_cases)
 
 
 def replay(case: TherapyCase | str, machine: CaseMachine | None = None) -> Any:

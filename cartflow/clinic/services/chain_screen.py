@@ -78,10 +78,11 @@ def _bytes(vendor: str, text: str) -> str:
     return f"convert_to({text}, 'UTF8')" if vendor == "postgresql" else f"CAST({text} AS BLOB)"
 
 
-def screen_sql(vendor: str) -> str:
+def screen_sql(vendor: str, cases: bool = False) -> str:
     """The screen's query: per row, whether its bytes and columns agree (``shape``), and on a
     case's last row its identifier and position. On PostgreSQL the hash is compared too and
-    only the rows Python must see are sent: the suspect ones and each case's last."""
+    only the rows Python must see are sent: the suspect ones and each case's last. ``cases``:
+    only the cases whose row ids are between two parameters (both included)."""
     quoted = _quoted(vendor, "{}").format
     head = (
         "'{\"actor\":' || " + quoted("e.actor") + " || ',\"case\":' || "
@@ -111,7 +112,8 @@ def screen_sql(vendor: str) -> str:
         f"lead(e.id) OVER w IS NULL AS last, row_number() OVER w AS position, "
         f"{_bytes(vendor, head)} AS head, {_bytes(vendor, tail)} AS tail "
         f"FROM {Event._meta.db_table} e JOIN {TherapyCase._meta.db_table} c "
-        f"ON c.id = e.case_id WINDOW w AS (PARTITION BY e.case_id ORDER BY e.seq)"
+        f"ON c.id = e.case_id {'WHERE e.case_id BETWEEN %s AND %s ' if cases else ''}"
+        f"WINDOW w AS (PARTITION BY e.case_id ORDER BY e.seq)"
     )
     shape = f"(p.placed AND {starts} AND {ends}{hashed})"
     if vendor == "postgresql":
@@ -126,12 +128,12 @@ def screen_sql(vendor: str) -> str:
     )
 
 
-def screen_cases() -> Iterator[CaseScreen]:
-    """Every case that has events, screened (see the module's doc); run inside
-    :func:`audit.snapshot` so that the pass sees one moment."""
+def screen_cases(cases: tuple[int, int] | None = None) -> Iterator[CaseScreen]:
+    """Every case that has events (whose row id is within ``cases``), screened (see the
+    module's doc); run inside :func:`audit.snapshot` so that the pass sees one moment."""
     vendor = connection.vendor
     with connection.chunked_cursor() as cursor:
-        cursor.execute(screen_sql(vendor))
+        cursor.execute(screen_sql(vendor, cases is not None), cases)
         if vendor == "postgresql":
             yield from _screened_by_the_database(cursor)
         else:

@@ -27,6 +27,19 @@ class EntryHead(msgspec.Struct):
 
 HEAD_DECODER = msgspec.json.Decoder(EntryHead)
 
+
+class LedgerBody(msgspec.Struct):
+    """The fields of a ledger entry's stored bytes."""
+
+    case: Any = None
+    head: Any = None
+    prev: Any = None
+    seq: Any = None
+    version: Any = None
+
+
+LEDGER_DECODER = msgspec.json.Decoder(LedgerBody)
+
 NOT_AN_ENTRY = (msgspec.DecodeError, msgspec.ValidationError)
 """What decoding raises on bytes that are not JSON, or JSON that is not an object."""
 

@@ -23,13 +23,16 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
+import msgspec
 from django.db import connection
+from django.db.models import Max, Min
 
 from cartflow.clinic.models import (
     AuditRow,
     CaseProjection,
+    Event,
     LedgerHead,
     Patient,
     Signature,
@@ -38,12 +41,23 @@ from cartflow.clinic.models import (
 from cartflow.clinic.sealing import audit_bytes, audit_hash_quick, patient_identity_hash
 from cartflow.clinic.services.append import SIGNATURE_EVENT
 from cartflow.clinic.services.audit import (
+    CaseRange,
+    CaseRows,
+    LedgerChecked,
     _stream,
+    assemble,
+    check_cases,
+    check_ledger,
     snapshot,
-    verify_ledger,
 )
 from cartflow.clinic.services.chain_screen import iso_text
 from cartflow.clinic.services.entry_head import EntryHead
+from cartflow.clinic.services.forked_parts import (
+    MAX_WORKERS,
+    can_fork_readers,
+    default_workers,
+    run_parts,
+)
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.events import Event as DomainEvent
 from cartflow.domain.hashchain import GENESIS, PREV_KEY
@@ -133,22 +147,27 @@ def event_column_differences(row: dict[str, Any], entry: dict[str, Any]) -> list
 
 
 class _EventChecks:
-    """The per-event checks verification adds to the chains' streamed pass.
+    """The per-event checks verification adds to the chains' streamed pass over some cases.
 
     Each event's shown columns against its bytes, and (with a machine) the case folded again,
-    compared with its cached state when the case's chain turns out intact. One case's state
-    in memory at a time.
+    compared with its cached state when the case's rows are intact. One case's state in
+    memory at a time. Findings are kept with their case in the order they were found: a
+    case's cache finding counts only if its chain also ends where the ledger says, which the
+    ledger's own pass decides (:meth:`VerifyJob.report`).
     """
 
-    def __init__(self, report: TrustReport, machine: CaseMachine | None) -> None:
-        self.report = report
+    def __init__(self, machine: CaseMachine | None, cases: CaseRange) -> None:
         self.machine = machine
+        self.findings: list[tuple[str, Finding]] = []
         self.projections: dict[str, tuple[str, Any, int, str, bool]] = {}
         if machine is not None:
+            projections = CaseProjection.objects.all()
+            if cases is not None:
+                projections = projections.filter(case_id__gte=cases[0], case_id__lte=cases[1])
             self.projections = {
                 coi: (step, state, version, head, active)
                 for coi, step, state, version, head, active in (
-                    CaseProjection.objects.values_list(
+                    projections.values_list(
                         "case__coi", "step", "state", "version", "head", "active"
                     ).iterator(chunk_size=5000)
                 )
@@ -160,17 +179,20 @@ class _EventChecks:
         self.events = 0
         self.cases = 0
 
-    def event(self, coi: str, row: tuple[Any, ...], entry: EntryHead) -> None:
-        if coi != self.coi:
-            self.coi, self.fold_error = coi, None
-            self.state = self.machine.start(coi) if self.machine is not None else None
+    def columns(self, coi: str, row: tuple[Any, ...], entry: EntryHead) -> None:
         differ = _column_differences(row, entry)
         if differ:
-            self.report.add(
+            finding = Finding(
                 "event-column",
                 f"case {coi} event {row[1]}",
                 f"{', '.join(differ)} shown differ from the hashed bytes",
             )
+            self.findings.append((coi, finding))
+
+    def event(self, coi: str, row: tuple[Any, ...], entry: EntryHead) -> None:
+        if coi != self.coi:
+            self.coi, self.fold_error = coi, None
+            self.state = self.machine.start(coi) if self.machine is not None else None
         if self.machine is not None and self.fold_error is None:
             try:
                 body = json.loads(row[2])
@@ -181,17 +203,18 @@ class _EventChecks:
                 self.fold_error = exc
         self.last_body = row[2]
 
-    def case(self, coi: str, count: int, intact: bool) -> None:
+    def case(self, coi: str, rows: CaseRows) -> None:
+        count, _, row_bad, link_bad = rows
         self.cases += 1
         self.events += count
+        intact = row_bad is None and link_bad is None
         if self.machine is None or not intact or coi != self.coi:
             # A broken chain is named already; folding bytes that were tampered with would
             # only add noise (or fail on a body that is not an event at all).
             return
         if self.fold_error is not None:
             raise self.fold_error
-        _compare_cache(
-            self.report,
+        finding = _compare_cache(
             coi,
             self.machine,
             self.state,
@@ -199,53 +222,25 @@ class _EventChecks:
             bytes(self.last_body),
             self.projections.get(coi),
         )
+        if finding is not None:
+            self.findings.append((coi, finding))
 
 
 def _column_differences(row: tuple[Any, ...], entry: EntryHead) -> list[str]:
     """:func:`event_column_differences` for a streamed row (see ``EVENT_SCAN_COLUMNS``)."""
-    _, _, _, _, _, type_, actor, site, occurred, recorded, schema = row
-    recorded_text = entry.recorded_at or entry.occurred_at
-    # The times come as the text isoformat() writes (``chain_screen.iso_text``): equal text
-    # is the common case; any other spelling of the same moment is compared as a time.
-    if (
-        occurred == entry.occurred_at
-        and recorded == recorded_text
-        and type_ == entry.type
-        and actor == entry.actor
-        and site == entry.site
-        and schema == entry.schema_version
-    ):
-        return []
     names = ("type", "actor", "site", "occurred_at", "recorded_at", "schema_version")
     fields = {name: getattr(entry, name) for name in names}
     return event_column_differences(dict(zip(names, row[5:], strict=True)), fields)
 
 
-def _check_events(report: TrustReport, machine: CaseMachine | None, screened: bool) -> None:
-    """The chains, the ledger and every event's columns (and replay) in one streamed pass."""
-    checks = _EventChecks(report, machine)
-    network = verify_ledger(on_event=checks.event, on_case=checks.case, screened=screened)
-    if network.ledger_broken_at is not None:
-        report.add(
-            "ledger-chain", f"ledger entry {network.ledger_broken_at}", network.ledger_reason
-        )
-    for case in network.broken_cases:
-        report.add("event-chain", f"case {case.coi} event {case.broken_at}", case.reason)
-    report.checked["ledger_entries"] = network.ledger_entries
-    report.network = network.to_dict()
-    report.checked["events"] = checks.events
-    report.checked["cases"] = checks.cases
-
-
 def _compare_cache(
-    report: TrustReport,
     coi: str,
     machine: CaseMachine,
     state: Any,
     count: int,
     last_body: bytes,
     cached: tuple[str, Any, int, str, bool] | None,
-) -> None:
+) -> Finding | None:
     head = hashlib.sha256(last_body).hexdigest()
     folded = (
         machine.step(state),
@@ -255,8 +250,7 @@ def _compare_cache(
         machine.active(state),
     )
     if cached is None:
-        report.add("cache", f"case {coi}", "the case has events but no cached state")
-        return
+        return Finding("cache", f"case {coi}", "the case has events but no cached state")
     cached_state = cached[1] if not isinstance(cached[1], str) else json.loads(cached[1])
     names = ("step", "state", "version", "head", "active")
     differ = [
@@ -266,13 +260,14 @@ def _compare_cache(
         )
         if mine != theirs
     ]
-    if differ:
-        report.add(
-            "cache",
-            f"case {coi}",
-            f"the cached {', '.join(differ)} differ from the events folded again "
-            "(`cartflow audit rebuild` repairs it)",
-        )
+    if not differ:
+        return None
+    return Finding(
+        "cache",
+        f"case {coi}",
+        f"the cached {', '.join(differ)} differ from the events folded again "
+        "(`cartflow audit rebuild` repairs it)",
+    )
 
 
 AUDIT_COLUMNS = (
@@ -301,19 +296,34 @@ def _audit_sql() -> str:
     return f"SELECT {', '.join(selected)} FROM {AuditRow._meta.db_table} ORDER BY seq, id"
 
 
+_SUMMARY = msgspec.json.Decoder()
+
+
+def _summary(stored: Any, exact: bool = False) -> Any:
+    """An audit row's summary as stored (JSON text), decoded by msgspec (several times
+    faster), or by Python's decoder where msgspec refuses it or ``exact`` asks (the values
+    :func:`audit_bytes` was given when the row was written)."""
+    if not isinstance(stored, str | bytes):
+        return stored
+    if not exact:
+        try:
+            return _SUMMARY.decode(stored)
+        except msgspec.DecodeError:
+            pass
+    return json.loads(stored)
+
+
 def _check_audit_trail(report: TrustReport) -> dict[str, str]:
     """The audit chain; returns the identity hash each patient's last audit row recorded."""
     head = LedgerHead.objects.filter(pk=1).first()
     prev, expected_seq, rows = GENESIS, 1, 0
     broken = False
     identities: dict[str, str] = {}
-    loads = json.loads
     for values_row in _stream(_audit_sql()):
         seq, at_iso, user_id, username, operation, case_coi = values_row[:6]
-        request_id, ip, user_agent, summary, digest_recorded, prev_hash = values_row[6:]
+        request_id, ip, user_agent, stored_summary, digest_recorded, prev_hash = values_row[6:]
         rows += 1
-        if isinstance(summary, str | bytes):
-            summary = loads(summary)
+        summary = _summary(stored_summary)
         if isinstance(summary, dict) and summary.get("identity") and summary.get("patient"):
             identities[str(summary["patient"])] = str(summary["identity"])
         if broken:
@@ -344,6 +354,7 @@ def _check_audit_trail(report: TrustReport) -> dict[str, str]:
         except (TypeError, ValueError):
             digest = ""
         if digest != digest_recorded:  # the exact RFC 8785 bytes decide
+            values["summary"] = _summary(stored_summary, exact=True)
             _, digest = audit_bytes(at=text_time(at_iso), **values)
         if prev_hash != prev:
             report.add("audit-chain", where, "its previous-hash differs from the row before it")
@@ -435,8 +446,132 @@ def _check_registers(report: TrustReport) -> None:
     report.checked["register_entries"] = entries
 
 
+PARALLEL_FROM = 20_000
+"""Events from which a verification left to choose runs in several processes: below it,
+starting them costs more than they save."""
+
+PartKind: TypeAlias = str
+"""``"trail"`` (the audit trail and identities), ``"ledger"``, ``"events"`` (a range of
+cases), ``"rest"`` (signatures, registers, the cases' count)."""
+
+
+@dataclass
+class _PartResult:
+    moment: tuple[Any, ...] | None
+    """The ledger head as the part's snapshot saw it: every write moves it."""
+    report: TrustReport
+    ledger: LedgerChecked | None = None
+    cases: list[tuple[str, CaseRows]] = field(default_factory=list)
+    case_findings: list[tuple[str, Finding]] = field(default_factory=list)
+
+
+class VerifyJob:
+    """One verification split into parts that need nothing from one another until
+    :meth:`report` puts them together; each part reads in a snapshot of its own."""
+
+    def __init__(self, machine: CaseMachine | None, screened: bool, ranges: int) -> None:
+        self.machine = machine
+        self.screened = screened
+        # The longest parts first, so that the processes finish close together.
+        self.parts: list[tuple[PartKind, CaseRange]] = [
+            ("trail", None),
+            ("ledger", None),
+            *[("events", cases) for cases in _case_ranges(ranges)],
+            ("rest", None),
+        ]
+
+    def run_part(self, index: int) -> _PartResult:
+        kind, cases = self.parts[index]
+        with snapshot():
+            result = _PartResult(_moment(), TrustReport())
+            if kind == "ledger":
+                result.ledger = check_ledger()
+            elif kind == "events":
+                self._check_events(result, cases)
+            elif kind == "trail":
+                _check_identities(result.report, _check_audit_trail(result.report))
+            else:
+                _check_signatures(result.report)
+                _check_registers(result.report)
+                result.report.checked["cases_registered"] = TherapyCase.objects.count()
+        return result
+
+    def _check_events(self, result: _PartResult, cases: CaseRange) -> None:
+        """The cases' chains and every event's columns (and replay), in one streamed pass."""
+        checks = _EventChecks(self.machine, cases)
+        on_event = checks.event if self.machine is not None else None
+        for coi, rows in check_cases(on_event, checks.columns, screened=self.screened, cases=cases):
+            checks.case(coi, rows)
+            result.cases.append((coi, rows))
+        result.case_findings = checks.findings
+        result.report.checked.update(events=checks.events, cases=checks.cases)
+
+    def report(self, results: list[_PartResult]) -> TrustReport:
+        """The parts' findings in the order one pass would find them: each event's, the
+        chains', the audit trail's, the rest."""
+        by_kind: dict[PartKind, list[_PartResult]] = {}
+        for (kind, _), result in zip(self.parts, results, strict=True):
+            by_kind.setdefault(kind, []).append(result)
+        (ledger_part,) = by_kind["ledger"]
+        assert ledger_part.ledger is not None
+        events = by_kind["events"]
+        network = assemble(ledger_part.ledger, (case for part in events for case in part.cases))
+        broken = {case.coi for case in network.broken_cases}
+        report = TrustReport()
+        for part in events:
+            # a cache compared with a chain that turns out cut is only noise beside it
+            report.findings += [
+                finding
+                for coi, finding in part.case_findings
+                if finding.kind != "cache" or coi not in broken
+            ]
+        if network.ledger_broken_at is not None:
+            report.add(
+                "ledger-chain", f"ledger entry {network.ledger_broken_at}", network.ledger_reason
+            )
+        for case in network.broken_cases:
+            report.add("event-chain", f"case {case.coi} event {case.broken_at}", case.reason)
+        report.network = network.to_dict()
+        report.checked["ledger_entries"] = network.ledger_entries
+        report.checked["events"] = sum(part.report.checked["events"] for part in events)
+        report.checked["cases"] = sum(part.report.checked["cases"] for part in events)
+        for kind in ("trail", "rest"):
+            (part,) = by_kind[kind]
+            report.findings += part.report.findings
+            report.checked.update(part.report.checked)
+        return report
+
+
+def _moment() -> tuple[Any, ...] | None:
+    return (
+        LedgerHead.objects.filter(pk=1)
+        .values_list("seq", "hash", "audit_seq", "audit_hash")
+        .first()
+    )
+
+
+def _case_ranges(count: int) -> list[CaseRange]:
+    """The cases split into ``count`` ranges of row ids (one: all of them)."""
+    if count <= 1:
+        return [None]
+    bounds = TherapyCase.objects.aggregate(low=Min("pk"), high=Max("pk"))
+    low, high = bounds["low"], bounds["high"]
+    if low is None:
+        return [None]
+    step = -(-(high - low + 1) // count)
+    return [(first, min(high, first + step - 1)) for first in range(low, high + 1, step)]
+
+
+def _events_estimate() -> int:
+    return int(Event.objects.aggregate(last=Max("pk"))["last"] or 0)
+
+
 def verify_everything(
-    machine: CaseMachine | None = None, *, replay: bool = True, screened: bool | None = None
+    machine: CaseMachine | None = None,
+    *,
+    replay: bool = True,
+    screened: bool | None = None,
+    workers: int | None = None,
 ) -> TrustReport:
     """Every check of the module's doc; ``replay=False`` skips folding the cases again.
 
@@ -446,17 +581,32 @@ def verify_everything(
     findings are the same. On SQLite that screen is slower than the checks it replaces
     (measured: `benchmarks/audit_verify.py`; Python must still hash every row there), so it
     is used only when ``screened`` asks for it.
+
+    ``workers``: the processes the checks run in (:mod:`forked_parts`), each over a part of
+    the record (the audit trail, the ledger, ranges of cases); by default every core from
+    :data:`PARALLEL_FROM` events on. The parts must have seen the same ledger head (every
+    write moves it); if a write landed between their snapshots, the checks run again in this
+    process, in one snapshot. The findings are the same either way
+    (``tests/trust/test_verify_workers.py``).
     """
-    report = TrustReport()
     if screened is None:
         screened = not replay and connection.vendor == "postgresql"
     if screened and replay:
         # the screen reads no event of a sound case, and the replay must fold every one
         raise ValueError("verify_everything: the screen and the replay exclude each other")
-    with snapshot():  # every check sees the same moment (PostgreSQL)
-        _check_events(report, (machine or journey_machine()) if replay else None, screened)
-        _check_identities(report, _check_audit_trail(report))
-        _check_signatures(report)
-        _check_registers(report)
-        report.checked["cases_registered"] = TherapyCase.objects.count()
-    return report
+    if workers is None:
+        workers = default_workers()
+        if workers > 1 and _events_estimate() < PARALLEL_FROM:
+            workers = 1
+    elif not can_fork_readers():
+        workers = 1
+    workers = min(workers, MAX_WORKERS)
+    checks_machine = (machine or journey_machine()) if replay else None
+    if workers > 1:
+        job = VerifyJob(checks_machine, screened, ranges=2 * workers)
+        results = run_parts(job.run_part, len(job.parts), workers)
+        if len({result.moment for result in results}) == 1:
+            return job.report(results)
+    job = VerifyJob(checks_machine, screened, ranges=1)
+    with snapshot():  # every part sees the same moment
+        return job.report([job.run_part(index) for index in range(len(job.parts))])
