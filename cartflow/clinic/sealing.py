@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -55,22 +56,26 @@ def audit_bytes(
     return data, hashlib.sha256(data).hexdigest()
 
 
-def audit_hash_quick(
-    *,
-    seq: int,
-    at: str,
-    user_id: int | None,
-    username: str,
-    operation: str,
-    case_coi: str,
-    request_id: str,
-    ip: str,
-    user_agent: str,
-    summary: Any,
-    prev: str,
-) -> str:
-    """The hash :func:`audit_bytes` gives, for a row as the database gives it back, fast;
-    ``at`` is the text ``isoformat()`` writes of its time (which the database can write).
+AUDIT_KEYS = (
+    "seq",
+    "at",
+    "user_id",
+    "username",
+    "operation",
+    "case",
+    "request_id",
+    "ip",
+    "user_agent",
+    "summary",
+)
+"""The keys of an audit row's bytes (besides ``prev``), in the order of its columns."""
+
+
+def audit_hash_quick(values: Sequence[Any], prev: str) -> str:
+    """The hash :func:`audit_bytes` gives, for a row as the database gives it back, fast:
+    ``values`` are its columns in :data:`AUDIT_KEYS`' order, ``at`` the text
+    ``isoformat()`` writes of its time (which the database can write) and the summary
+    decoded.
 
     msgspec's encoder with sorted keys (Python's C JSON encoder where msgspec refuses a value,
     such as a lone surrogate) writes RFC 8785's bytes for everything an audit row holds except
@@ -79,19 +84,11 @@ def audit_hash_quick(
     to the same JSON values are the same row. On a mismatch it must ask :func:`audit_bytes`
     (the exact form) before calling the row edited.
     """
-    body = {
-        "seq": seq,
-        "at": at,
-        "user_id": user_id,
-        "username": username,
-        "operation": operation,
-        "case": case_coi,
-        "request_id": request_id,
-        "ip": ip,
-        "user_agent": user_agent,
-        "summary": summary if isinstance(summary, dict) else (summary or {}),
-        "prev": prev,
-    }
+    body = dict(zip(AUDIT_KEYS, values, strict=True))
+    summary = body["summary"]
+    if not isinstance(summary, dict):
+        body["summary"] = summary or {}
+    body["prev"] = prev
     try:
         data = _QUICK.encode(body)
     except msgspec.EncodeError:

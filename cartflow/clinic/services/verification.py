@@ -319,50 +319,39 @@ def _check_audit_trail(report: TrustReport) -> dict[str, str]:
     prev, expected_seq, rows = GENESIS, 1, 0
     broken = False
     identities: dict[str, str] = {}
-    for values_row in _stream(_audit_sql()):
-        seq, at_iso, user_id, username, operation, case_coi = values_row[:6]
-        request_id, ip, user_agent, stored_summary, digest_recorded, prev_hash = values_row[6:]
+    for row in _stream(_audit_sql()):
         rows += 1
-        summary = _summary(stored_summary)
+        summary = _summary(row[9])
         if isinstance(summary, dict) and summary.get("identity") and summary.get("patient"):
             identities[str(summary["patient"])] = str(summary["identity"])
         if broken:
             continue
-        where = f"audit row {seq if seq is not None else '(unnumbered)'}"
+        seq, digest_recorded, prev_hash = row[0], row[10], row[11]
         if seq != expected_seq:
             report.add(
                 "audit-chain",
-                where,
+                _audit_where(seq),
                 f"expected row {expected_seq} here: a row was removed or reordered",
             )
             broken = True
             continue
-        values = {
-            "seq": seq,
-            "user_id": user_id,
-            "username": username,
-            "operation": operation,
-            "case_coi": case_coi,
-            "request_id": request_id,
-            "ip": ip,
-            "user_agent": user_agent,
-            "summary": summary,
-            "prev": prev,
-        }
         try:
-            digest = audit_hash_quick(at=at_iso, **values)
+            digest = audit_hash_quick((*row[:9], summary), prev)
         except (TypeError, ValueError):
             digest = ""
         if digest != digest_recorded:  # the exact RFC 8785 bytes decide
-            values["summary"] = _summary(stored_summary, exact=True)
-            _, digest = audit_bytes(at=text_time(at_iso), **values)
+            digest = _audit_digest_exact(row, prev)
         if prev_hash != prev:
-            report.add("audit-chain", where, "its previous-hash differs from the row before it")
+            report.add(
+                "audit-chain",
+                _audit_where(seq),
+                "its previous-hash differs from the row before it",
+            )
             broken = True
         elif digest != digest_recorded:
             report.add(
                 "audit-chain",
-                where,
+                _audit_where(seq),
                 "its columns (user, time, address, operation, summary) do not hash to its "
                 "recorded hash (edited)",
             )
@@ -386,6 +375,29 @@ def _check_audit_trail(report: TrustReport) -> dict[str, str]:
         )
     report.checked["audit_rows"] = rows
     return identities
+
+
+def _audit_where(seq: Any) -> str:
+    return f"audit row {seq if seq is not None else '(unnumbered)'}"
+
+
+def _audit_digest_exact(row: tuple[Any, ...], prev: str) -> str:
+    """The hash of an audit row (``_audit_sql``'s columns) as :func:`audit_bytes` writes it."""
+    seq, at_iso, user_id, username, operation, case_coi, request_id, ip, user_agent = row[:9]
+    _, digest = audit_bytes(
+        seq=seq,
+        at=text_time(at_iso),
+        user_id=user_id,
+        username=username,
+        operation=operation,
+        case_coi=case_coi,
+        request_id=request_id,
+        ip=ip,
+        user_agent=user_agent,
+        summary=_summary(row[9], exact=True),
+        prev=prev,
+    )
+    return digest
 
 
 def _check_identities(report: TrustReport, recorded: dict[str, str]) -> None:
@@ -603,7 +615,7 @@ def verify_everything(
     workers = min(workers, MAX_WORKERS)
     checks_machine = (machine or journey_machine()) if replay else None
     if workers > 1:
-        job = VerifyJob(checks_machine, screened, ranges=2 * workers)
+        job = VerifyJob(checks_machine, screened, ranges=4 * workers)
         results = run_parts(job.run_part, len(job.parts), workers)
         if len({result.moment for result in results}) == 1:
             return job.report(results)
