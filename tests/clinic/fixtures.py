@@ -107,6 +107,39 @@ def case(db: None, patient: Patient, physician: Any) -> TherapyCase:
 
 
 @contextmanager
+def columns_made_plain(*names: str) -> Iterator[None]:
+    """Turn generated event columns into plain ones that an UPDATE may write, as someone
+    able to change the table's definition could (PostgreSQL: ``DROP EXPRESSION``; SQLite,
+    which cannot alter a column: the table copied into a plain one that takes its name), with
+    the triggers dropped. Inside the test's transaction, it is all rolled back."""
+    with triggers_dropped(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The test's own inserts leave deferred foreign-key checks pending on the table,
+            # which an ALTER TABLE may not overtake.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for name in names:
+                cursor.execute(f"ALTER TABLE clinic_event ALTER COLUMN {name} DROP EXPRESSION")
+        else:
+            columns = (
+                "case_id, body, hash, seq, prev_hash, type, schema_version, occurred_at, "
+                "recorded_at, actor, site"
+            )
+            cursor.execute(
+                "CREATE TABLE clinic_event_plain (id integer PRIMARY KEY, case_id bigint, "
+                "body BLOB, hash varchar(64) UNIQUE, seq integer, prev_hash varchar(64), "
+                "type varchar(64), schema_version integer, occurred_at datetime, "
+                "recorded_at datetime, actor varchar(150), site varchar(64))"
+            )
+            cursor.execute(
+                f"INSERT INTO clinic_event_plain (id, {columns}) "
+                f"SELECT id, {columns} FROM clinic_event"
+            )
+            cursor.execute("DROP TABLE clinic_event")
+            cursor.execute("ALTER TABLE clinic_event_plain RENAME TO clinic_event")
+        yield
+
+
+@contextmanager
 def triggers_dropped() -> Iterator[None]:
     """Drop the append-only triggers (to tamper as a database administrator could), then
     put them back. Inside the test's transaction, the drop is rolled back anyway."""

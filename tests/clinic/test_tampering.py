@@ -12,7 +12,7 @@ from django.db import connection
 from cartflow.clinic import services
 from cartflow.clinic.models import Event, Patient, TherapyCase
 from cartflow.clinic.services.audit import verify_case
-from tests.clinic.fixtures import open_toy_case, triggers_dropped
+from tests.clinic.fixtures import columns_made_plain, open_toy_case, triggers_dropped
 from tests.clinic.toy import TOY, AddNote
 
 pytestmark = pytest.mark.django_db
@@ -79,9 +79,11 @@ def test_a_deleted_event_is_found(three_events: TherapyCase) -> None:
 
 def test_reordered_events_are_found(three_events: TherapyCase) -> None:
     two, three = _event(three_events, 2), _event(three_events, 3)
-    _sql("UPDATE clinic_event SET seq = 99 WHERE id = %s", [two.pk])
-    _sql("UPDATE clinic_event SET seq = 2 WHERE id = %s", [three.pk])
-    _sql("UPDATE clinic_event SET seq = 3 WHERE id = %s", [two.pk])
+    # The position is generated from the bytes: only a changed table definition frees it.
+    with columns_made_plain("seq"), connection.cursor() as cursor:
+        cursor.execute("UPDATE clinic_event SET seq = 99 WHERE id = %s", [two.pk])
+        cursor.execute("UPDATE clinic_event SET seq = 2 WHERE id = %s", [three.pk])
+        cursor.execute("UPDATE clinic_event SET seq = 3 WHERE id = %s", [two.pk])
     report = verify_case(three_events)
     assert (report.ok, report.broken_at) == (False, 1)
 

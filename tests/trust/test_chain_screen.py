@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -22,9 +23,10 @@ from hypothesis import strategies as st
 
 from cartflow.clinic import services
 from cartflow.clinic.models import Event, LedgerEntry, TherapyCase
+from cartflow.clinic.services import audit
 from cartflow.clinic.services.chain_screen import screen_cases, screen_ledger
 from cartflow.clinic.services.verification import verify_everything
-from tests.clinic.fixtures import open_toy_case, triggers_dropped
+from tests.clinic.fixtures import columns_made_plain, open_toy_case, triggers_dropped
 from tests.clinic.toy import TOY, AddNote
 
 pytestmark = pytest.mark.django_db
@@ -96,10 +98,27 @@ def _tamper(sql: str, params: list[Any]) -> None:
         cursor.execute(sql, params)
 
 
-def _time_moved(column: str, pk: int) -> None:
-    event = Event.objects.get(pk=pk)
-    moved = getattr(event, column) - timedelta(seconds=1)
-    _tamper(f"UPDATE clinic_event SET {column} = %s WHERE id = %s", [moved, pk])
+def _event_tampered(edit: str, pk: int) -> None:
+    """An event column edited: one the database generates from the bytes only after its
+    generation was dropped (the table's definition changed)."""
+    if edit in ("hash", "removed"):
+        _tamper(EVENT_EDITS[edit], [pk])
+        return
+    moved: list[Any] = []
+    if edit in ("occurred_at", "recorded_at"):
+        moved = [getattr(Event.objects.get(pk=pk), edit) - timedelta(seconds=1)]
+        sql = f"UPDATE clinic_event SET {edit} = %s WHERE id = %s"
+    else:
+        sql = EVENT_EDITS[edit]
+    with columns_made_plain(edit), connection.cursor() as cursor:
+        cursor.execute(sql, [*moved, pk])
+
+
+def _thorough_findings() -> list[tuple[str, str, str]]:
+    """The findings when every row is decoded and its columns compared (as if the database
+    no longer vouched for its generated columns)."""
+    with mock.patch.object(audit, "columns_generated", lambda: False):
+        return _findings(screened=False)
 
 
 def _body_edited(table: str, pk: int, at: int) -> None:
@@ -134,20 +153,21 @@ def test_after_any_one_edit_the_screen_finds_what_the_checks_find(
     with transaction.atomic():
         if edit == "body":
             _body_edited(model._meta.db_table, pk, at)
-        elif table == "event" and edit in ("occurred_at", "recorded_at"):
-            _time_moved(edit, pk)
-        elif edit in (EVENT_EDITS if table == "event" else LEDGER_EDITS):
-            _tamper((EVENT_EDITS if table == "event" else LEDGER_EDITS)[edit], [pk])
+        elif table == "event" and edit in {*EVENT_EDITS, "occurred_at", "recorded_at"}:
+            _event_tampered(edit, pk)
+        elif table == "ledger" and edit in LEDGER_EDITS:
+            _tamper(LEDGER_EDITS[edit], [pk])
         else:
             transaction.set_rollback(True)
             return
         screened = _findings(screened=True)
         checked = _findings(screened=False)
+        thorough = _thorough_findings()
         # the ledger is always screened first: an edited entry must not pass the screen
         ledger_passed = screen_ledger({}) is not None
         transaction.set_rollback(True)
     if table == "ledger" and edit != "removed":
         # (a removed last entry leaves a sound, shorter chain: the head row names the cut)
         assert not ledger_passed
-    assert checked, f"the edit {table}.{edit} went unnoticed"
-    assert screened == checked
+    assert thorough, f"the edit {table}.{edit} went unnoticed"
+    assert screened == checked == thorough

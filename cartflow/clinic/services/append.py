@@ -315,7 +315,7 @@ def append_in_transaction(request: AppendRequest) -> AppendResult:
                 recorded.type,
                 recorded.schema_version,
                 recorded.occurred_at,
-                now,
+                recorded.recorded_at or now,
                 recorded.actor,
                 recorded.site,
                 data,

@@ -78,11 +78,13 @@ def _bytes(vendor: str, text: str) -> str:
     return f"convert_to({text}, 'UTF8')" if vendor == "postgresql" else f"CAST({text} AS BLOB)"
 
 
-def screen_sql(vendor: str, cases: bool = False) -> str:
+def screen_sql(vendor: str, cases: bool = False, generated: bool = False) -> str:
     """The screen's query: per row, whether its bytes and columns agree (``shape``), and on a
     case's last row its identifier and position. On PostgreSQL the hash is compared too and
     only the rows Python must see are sent: the suspect ones and each case's last. ``cases``:
-    only the cases whose row ids are between two parameters (both included)."""
+    only the cases whose row ids are between two parameters (both included). ``generated``:
+    the database generates the columns from the bytes (``generated_columns``), so only the
+    hash, position and link are compared."""
     quoted = _quoted(vendor, "{}").format
     head = (
         "'{\"actor\":' || " + quoted("e.actor") + " || ',\"case\":' || "
@@ -106,16 +108,17 @@ def screen_sql(vendor: str, cases: bool = False) -> str:
         starts = "substr(p.body, 1, length(p.head)) = p.head"
         ends = "substr(p.body, -length(p.tail)) = p.tail"
         hashed = ""
+    texts = "" if generated else f", {_bytes(vendor, head)} AS head, {_bytes(vendor, tail)} AS tail"
     rows = (
         f"SELECT e.case_id, e.seq, e.body, e.hash, c.coi, "
-        f"(e.seq = row_number() OVER w AND e.prev_hash = {before}) AS placed, "
-        f"lead(e.id) OVER w IS NULL AS last, row_number() OVER w AS position, "
-        f"{_bytes(vendor, head)} AS head, {_bytes(vendor, tail)} AS tail "
+        # (a body that is not JSON has NULL generated columns: not placed, never unknown)
+        f"coalesce(e.seq = row_number() OVER w AND e.prev_hash = {before}, false) AS placed, "
+        f"lead(e.id) OVER w IS NULL AS last, row_number() OVER w AS position{texts} "
         f"FROM {Event._meta.db_table} e JOIN {TherapyCase._meta.db_table} c "
         f"ON c.id = e.case_id {'WHERE e.case_id BETWEEN %s AND %s ' if cases else ''}"
         f"WINDOW w AS (PARTITION BY e.case_id ORDER BY e.seq)"
     )
-    shape = f"(p.placed AND {starts} AND {ends}{hashed})"
+    shape = f"(p.placed{hashed})" if generated else f"(p.placed AND {starts} AND {ends}{hashed})"
     if vendor == "postgresql":
         return (
             f"SELECT p.hash, p.coi, p.position, {shape} AS shape, p.last FROM ({rows}) p "
@@ -128,12 +131,14 @@ def screen_sql(vendor: str, cases: bool = False) -> str:
     )
 
 
-def screen_cases(cases: tuple[int, int] | None = None) -> Iterator[CaseScreen]:
+def screen_cases(
+    cases: tuple[int, int] | None = None, generated: bool = False
+) -> Iterator[CaseScreen]:
     """Every case that has events (whose row id is within ``cases``), screened (see the
     module's doc); run inside :func:`audit.snapshot` so that the pass sees one moment."""
     vendor = connection.vendor
     with connection.chunked_cursor() as cursor:
-        cursor.execute(screen_sql(vendor, cases is not None), cases)
+        cursor.execute(screen_sql(vendor, cases is not None, generated), cases)
         if vendor == "postgresql":
             yield from _screened_by_the_database(cursor)
         else:
