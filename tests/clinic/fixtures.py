@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from cartflow.clinic import services
-from cartflow.clinic.models import Patient, Site, TherapyCase
+from cartflow.clinic.models import Event, Patient, Site, TherapyCase
 from cartflow.clinic.services.append import AppendResult
 from cartflow.clinic.triggers import create_statements, drop_statements
 from tests.clinic.toy import TOY, AddNote
@@ -107,35 +107,30 @@ def case(db: None, patient: Patient, physician: Any) -> TherapyCase:
 
 
 @contextmanager
-def columns_made_plain(*names: str) -> Iterator[None]:
-    """Turn generated event columns into plain ones that an UPDATE may write, as someone
-    able to change the table's definition could (PostgreSQL: ``DROP EXPRESSION``; SQLite,
-    which cannot alter a column: the table copied into a plain one that takes its name), with
-    the triggers dropped. Inside the test's transaction, it is all rolled back."""
+def columns_made_plain(*names: str, model: Any = Event) -> Iterator[None]:
+    """Turn generated columns (of events, or of ``model``'s table) into plain ones that an
+    UPDATE may write, as someone able to change the table's definition could (PostgreSQL:
+    ``DROP EXPRESSION``; SQLite, which cannot alter a column: the table copied into a plain
+    one that takes its name), with the triggers dropped. Inside the test's transaction, it
+    is all rolled back."""
+    table = model._meta.db_table
     with triggers_dropped(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The test's own inserts leave deferred foreign-key checks pending on the table,
             # which an ALTER TABLE may not overtake.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for name in names:
-                cursor.execute(f"ALTER TABLE clinic_event ALTER COLUMN {name} DROP EXPRESSION")
+                cursor.execute(f"ALTER TABLE {table} ALTER COLUMN {name} DROP EXPRESSION")
         else:
-            columns = (
-                "case_id, body, hash, seq, prev_hash, type, schema_version, occurred_at, "
-                "recorded_at, actor, site"
-            )
+            fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+            columns = ", ".join(f.column for f in fields)
+            definitions = ", ".join(f"{f.column} {f.db_type(connection)}" for f in fields)
+            cursor.execute(f"CREATE TABLE {table}_plain (id integer PRIMARY KEY, {definitions})")
             cursor.execute(
-                "CREATE TABLE clinic_event_plain (id integer PRIMARY KEY, case_id bigint, "
-                "body BLOB, hash varchar(64) UNIQUE, seq integer, prev_hash varchar(64), "
-                "type varchar(64), schema_version integer, occurred_at datetime, "
-                "recorded_at datetime, actor varchar(150), site varchar(64))"
+                f"INSERT INTO {table}_plain (id, {columns}) SELECT id, {columns} FROM {table}"
             )
-            cursor.execute(
-                f"INSERT INTO clinic_event_plain (id, {columns}) "
-                f"SELECT id, {columns} FROM clinic_event"
-            )
-            cursor.execute("DROP TABLE clinic_event")
-            cursor.execute("ALTER TABLE clinic_event_plain RENAME TO clinic_event")
+            cursor.execute(f"DROP TABLE {table}")
+            cursor.execute(f"ALTER TABLE {table}_plain RENAME TO {table}")
         yield
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 STATEMENTS = {
     "clinic_event": ("UPDATE clinic_event SET body = body", "DELETE FROM clinic_event"),
     "clinic_ledgerentry": (
-        "UPDATE clinic_ledgerentry SET case_version = 99",
+        "UPDATE clinic_ledgerentry SET body = body",
         "DELETE FROM clinic_ledgerentry",
     ),
     "clinic_auditrow": (

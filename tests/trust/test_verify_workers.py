@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cartflow.clinic import services
-from cartflow.clinic.models import CaseProjection, TherapyCase
+from cartflow.clinic.models import CaseProjection, LedgerEntry, TherapyCase
 from cartflow.clinic.services import forked_parts, verification
 from cartflow.clinic.services.verification import VerifyJob, verify_everything
 from cartflow.clinic.triggers import drop_statements
@@ -60,8 +60,14 @@ def _network(cases: int, patient: Any, user: Any) -> list[TherapyCase]:
 def _tamper(name: str, case: TherapyCase) -> None:
     body = "X'7b7d'" if connection.vendor == "sqlite" else "'\\x7b7d'::bytea"
     sql = TAMPERING[name].format(pk=case.pk, body=body)
-    # The actor is generated from the bytes: its generation must be dropped first.
-    freed = columns_made_plain("actor") if name == "event actor" else triggers_dropped()
+    # Columns generated from the bytes: their generation must be dropped first.
+    freed = (
+        columns_made_plain("actor")
+        if name == "event actor"
+        else columns_made_plain("case_version", model=LedgerEntry)
+        if name == "ledger entry"
+        else triggers_dropped()
+    )
     with freed, connection.cursor() as cursor:
         cursor.execute(sql)
 

@@ -17,14 +17,20 @@ from cartflow.clinic.models.entry_columns import INTEGER, TEXT, TIME, EntryValue
 
 
 def _from_bytes(
-    key: str, kind: str, output: models.Field[Any, Any], **options: str
+    key: str,
+    kind: str,
+    output: models.Field[Any, Any],
+    *,
+    unique: bool = False,
+    **options: str,
 ) -> models.GeneratedField:
-    """A column the database generates from the event's bytes (stored, so queried as cheaply
+    """A column the database generates from the row's bytes (stored, so queried as cheaply
     as any other)."""
     return models.GeneratedField(
         expression=EntryValue(key, kind, output_field=output, **options),
         output_field=output,
         db_persist=True,
+        unique=unique,
     )
 
 
@@ -91,13 +97,14 @@ class LedgerEntry(models.Model):
     ledger entry.
     """
 
-    seq = models.PositiveBigIntegerField(unique=True)
-    case_coi = models.CharField(max_length=14)
-    case_head = models.CharField(max_length=64)
-    case_version = models.PositiveIntegerField()
     body = models.BinaryField()
     hash = models.CharField(max_length=64, unique=True)
-    prev_hash = models.CharField(max_length=64, unique=True)
+    # Generated from the body by the database, like an event's columns (entry_columns).
+    seq = _from_bytes("seq", INTEGER, models.BigIntegerField(), unique=True)
+    case_coi = _from_bytes("case", TEXT, models.CharField(max_length=14))
+    case_head = _from_bytes("head", TEXT, models.CharField(max_length=64))
+    case_version = _from_bytes("version", INTEGER, models.IntegerField())
+    prev_hash = _from_bytes("prev", TEXT, models.CharField(max_length=64), unique=True)
 
     class Meta:
         indexes = [models.Index(fields=["case_coi", "seq"], name="ledger_case")]

@@ -201,6 +201,30 @@ def _scan_ledger(
 NO_LEDGER_BODY = LedgerBody()
 
 
+def _linked_ledger(last: dict[str, tuple[str, int]]) -> tuple[int, str] | None:
+    """The ledger's entries and last hash when every entry's bytes hash to its hash, at its
+    position, after the entry before it, filling ``last`` from the columns the database
+    generated from the bytes; ``None`` at the first entry that does not."""
+    sha256 = hashlib.sha256
+    sql = (
+        f"SELECT seq, hash, prev_hash, body, case_coi, case_head, case_version "
+        f"FROM {LedgerEntry._meta.db_table} ORDER BY seq"
+    )
+    entries, prev = 0, GENESIS
+    for seq, digest, prev_hash, body, coi, head, version in _stream(sql):
+        entries += 1
+        if (
+            seq != entries
+            or prev_hash != prev
+            or type(body) is not bytes
+            or sha256(body).hexdigest() != digest
+        ):
+            return None
+        last[coi] = (head, version)
+        prev = digest
+    return entries, prev
+
+
 def _ledger_end(entries: int, last_hash: str) -> tuple[int, int | None, str]:
     """An intact ledger's entries and last hash against the head row (a cut ledger)."""
     head = LedgerHead.objects.filter(pk=1).first()
@@ -470,12 +494,16 @@ recorded head and event count."""
 def check_ledger() -> LedgerChecked:
     """The ledger's chain and its head row (:func:`verify_ledger`'s first pass)."""
     last: dict[str, tuple[str, int]] = {}
-    # On PostgreSQL the ledger's screen pays (its bytes hold nothing but its columns, and the
-    # database hashes them); a suspect entry sends the whole ledger to the entry-by-entry
-    # check, which names it. On SQLite that check is the faster of the two: Python hashes
-    # each entry either way, and decoding its bytes costs less than SQLite's building the
-    # text of its columns.
-    screened = screen_ledger(last) if connection.vendor == "postgresql" else None
+    # On PostgreSQL the ledger's screen pays (the database hashes the entries itself); on
+    # SQLite, while the database generates the columns from the bytes, each entry is checked
+    # by its hash, position and link alone. A suspect entry sends the whole ledger to the
+    # entry-by-entry check, which names it (and which, on SQLite, is faster than SQLite's
+    # building the text of each entry's columns for a screen).
+    generated = columns_generated(LedgerEntry)
+    if connection.vendor == "postgresql":
+        screened = screen_ledger(last, generated)
+    else:
+        screened = _linked_ledger(last) if generated else None
     if screened is None:
         last.clear()
         return (*_scan_ledger(last), last)

@@ -1,4 +1,5 @@
-"""Whether the database still generates an event's columns from its bytes, as defined.
+"""Whether the database still generates an event's (or ledger entry's) columns from its
+bytes, as defined.
 
 The columns beside an event's body are generated from it by the database
 (:mod:`cartflow.clinic.models.entry_columns`). While the table's definition is the one the
@@ -31,33 +32,36 @@ from django.db import connection, models
 from cartflow.clinic.models import Event
 from cartflow.clinic.models.entry_columns import PG_FUNCTIONS, pg_function_source
 
-
-def generated_fields() -> list[models.GeneratedField]:
-    return [f for f in Event._meta.concrete_fields if isinstance(f, models.GeneratedField)]
+Model = type[models.Model]
 
 
-def columns_generated() -> bool:
-    """Whether every generated column of the event table is generated as the model defines
-    it (and, on PostgreSQL, by the functions the migration created)."""
+def generated_fields(model: Model = Event) -> list[models.GeneratedField]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, models.GeneratedField)]
+
+
+def columns_generated(model: Model = Event) -> bool:
+    """Whether every generated column of the model's table (events, ledger entries) is
+    generated as the model defines it (and, on PostgreSQL, by the functions the migration
+    created)."""
     if connection.vendor == "sqlite":
-        return _sqlite_generated()
+        return _sqlite_generated(model)
     if connection.vendor == "postgresql":
-        return _postgres_generated()
+        return _postgres_generated(model)
     return False
 
 
-def _sqlite_generated() -> bool:
+def _sqlite_generated(model: Model) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s",
-            [Event._meta.db_table],
+            [model._meta.db_table],
         )
         found = cursor.fetchone()
     if found is None or not isinstance(found[0], str):
         return False
     table = found[0]
     quote = connection.ops.quote_name
-    for field in generated_fields():
+    for field in generated_fields(model):
         expression, _ = field.generated_sql(connection)
         definition = (
             f"{quote(field.column)} {field.db_type(connection)} "
@@ -75,7 +79,7 @@ def _printed(expression: str) -> str:
     return re.sub(r"[\s\"]", "", expression)
 
 
-def _postgres_generated() -> bool:
+def _postgres_generated(model: Model) -> bool:
     names = [name for name, _, _ in PG_FUNCTIONS.values()]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -83,7 +87,7 @@ def _postgres_generated() -> bool:
             "FROM pg_attribute a LEFT JOIN pg_attrdef d "
             "ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
             "WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped",
-            [Event._meta.db_table],
+            [model._meta.db_table],
         )
         columns: dict[str, tuple[Any, Any]] = {
             name: (generated, printed) for name, generated, printed in cursor.fetchall()
@@ -94,7 +98,7 @@ def _postgres_generated() -> bool:
             [names],
         )
         functions = cursor.fetchall()
-    for field in generated_fields():
+    for field in generated_fields(model):
         generated, printed = columns.get(field.column, (None, None))
         expression, _ = field.generated_sql(connection)
         if generated != "s" or not printed or _printed(printed) != _printed(expression):
