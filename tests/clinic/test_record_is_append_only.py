@@ -21,7 +21,7 @@ STATEMENTS = {
         "DELETE FROM clinic_ledgerentry",
     ),
     "clinic_auditrow": (
-        "UPDATE clinic_auditrow SET username = 'someone-else'",
+        "UPDATE clinic_auditrow SET body = body",
         "DELETE FROM clinic_auditrow",
     ),
     "clinic_signature": (
@@ -59,5 +59,5 @@ def test_a_raw_delete_of_the_record_is_refused_by_the_database(
 
 def test_the_refusal_holds_again_once_the_triggers_are_restored(signed_case: TherapyCase) -> None:
     with triggers_dropped(), connection.cursor() as cursor:
-        cursor.execute("UPDATE clinic_auditrow SET ip = '' WHERE 1 = 0")
+        cursor.execute("UPDATE clinic_auditrow SET body = body WHERE 1 = 0")
     assert "append-only" in _refused(STATEMENTS["clinic_event"][0])

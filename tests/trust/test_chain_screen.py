@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from cartflow.clinic import services
 from cartflow.clinic.models import Event, LedgerEntry, TherapyCase
-from cartflow.clinic.services import audit
+from cartflow.clinic.services import audit, verification
 from cartflow.clinic.services.chain_screen import screen_cases, screen_ledger
 from cartflow.clinic.services.verification import verify_everything
 from tests.clinic.fixtures import columns_made_plain, open_toy_case, triggers_dropped
@@ -117,7 +117,10 @@ def _event_tampered(edit: str, pk: int) -> None:
 def _thorough_findings() -> list[tuple[str, str, str]]:
     """The findings when every row is decoded and its columns compared (as if the database
     no longer vouched for its generated columns)."""
-    with mock.patch.object(audit, "columns_generated", lambda model=None: False):
+    with (
+        mock.patch.object(audit, "columns_generated", lambda model=None: False),
+        mock.patch.object(verification, "columns_generated", lambda model=None: False),
+    ):
         return _findings(screened=False)
 
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -22,8 +23,8 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from cartflow.clinic import services
-from cartflow.clinic.models import Event, LedgerEntry, TherapyCase
-from cartflow.clinic.services import audit
+from cartflow.clinic.models import AuditRow, Event, LedgerEntry, TherapyCase
+from cartflow.clinic.services import audit, verification
 from cartflow.clinic.services.generated_columns import columns_generated
 from cartflow.clinic.services.verification import verify_everything
 from cartflow.domain.events import Event as DomainEvent
@@ -97,6 +98,40 @@ def test_every_ledger_column_is_the_field_of_the_bytes_it_comes_from(
         cursor.execute("UPDATE clinic_ledgerentry SET case_version = case_version + 1")
 
 
+def test_every_audit_column_is_the_field_of_the_bytes_it_comes_from(
+    written: TherapyCase,
+) -> None:
+    rows = list(AuditRow.objects.order_by("seq"))
+    assert len(rows) >= 5
+    for position, row in enumerate(rows, start=1):
+        body = json.loads(bytes(row.body))
+        assert hashlib.sha256(bytes(row.body)).hexdigest() == row.hash
+        assert (row.seq, row.prev_hash, row.username, row.operation, row.case_coi) == (
+            body["seq"],
+            body["prev"],
+            body["username"],
+            body["operation"],
+            body["case"],
+        )
+        assert row.seq == position
+        assert (row.ip, row.user_agent, row.request_id) == (
+            body["ip"],
+            body["user_agent"],
+            body["request_id"],
+        )
+        assert row.summary == body["summary"]
+        assert row.at == datetime.fromisoformat(body["at"])
+        assert row.user_id == row.recorded_user_id == body["user_id"]
+    assert columns_generated(AuditRow)
+    with (
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        triggers_dropped(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE clinic_auditrow SET ip = '10.9.9.9'")
+
+
 def test_the_fast_path_is_taken_while_the_database_vouches_for_the_columns(
     written: TherapyCase,
 ) -> None:
@@ -105,7 +140,10 @@ def test_the_fast_path_is_taken_while_the_database_vouches_for_the_columns(
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a row was decoded although the database vouches for it")
 
-    with mock.patch.object(audit, "_check_chunks", refuse):
+    with (
+        mock.patch.object(audit, "_check_chunks", refuse),
+        mock.patch.object(verification, "_check_audit_columns", refuse),
+    ):
         for screened in (True, False):
             assert verify_everything(replay=False, screened=screened).ok
     # The replay reads every row anyway, and compares its columns whatever the schema says.
@@ -135,17 +173,24 @@ def test_a_replaced_column_function_stops_the_fast_path(written: TherapyCase) ->
 
 
 def _thorough(machine: Any = None) -> dict[str, Any]:
-    with mock.patch.object(audit, "columns_generated", lambda model=None: False):
+    with (
+        mock.patch.object(audit, "columns_generated", lambda model=None: False),
+        mock.patch.object(verification, "columns_generated", lambda model=None: False),
+    ):
         return verify_everything(machine, replay=machine is not None).to_dict()
 
 
-@pytest.mark.parametrize("table", ["clinic_event", "clinic_ledgerentry"])
+@pytest.mark.parametrize("table", ["clinic_event", "clinic_ledgerentry", "clinic_auditrow"])
 def test_bytes_edited_in_a_value_their_columns_follow_are_named_on_the_fast_path(
     written: TherapyCase, table: str
 ) -> None:
     # A digit of the case's head (a ledger entry) or of a note's text (an event) changed: the
     # generated columns follow the bytes and still link, so only the hash tells.
-    key = b'"head":"' if table == "clinic_ledgerentry" else b'"text":"'
+    key = {
+        "clinic_event": b'"text":"',
+        "clinic_ledgerentry": b'"head":"',
+        "clinic_auditrow": b'"operation":"',
+    }[table]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id, body FROM {table} ORDER BY id")
         pk, body = next((pk, bytes(b)) for pk, b in cursor.fetchall() if key in bytes(b))
@@ -153,9 +198,13 @@ def test_bytes_edited_in_a_value_their_columns_follow_are_named_on_the_fast_path
     edited = body[:at] + bytes([body[at] ^ 0x01]) + body[at + 1 :]
     with triggers_dropped(), connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET body = %s WHERE id = %s", [edited, pk])
-    assert columns_generated(Event) and columns_generated(LedgerEntry)
+    assert all(columns_generated(model) for model in (Event, LedgerEntry, AuditRow))
     fast = verify_everything(replay=False).to_dict()
-    kind = "ledger-chain" if table == "clinic_ledgerentry" else "event-chain"
+    kind = {
+        "clinic_event": "event-chain",
+        "clinic_ledgerentry": "ledger-chain",
+        "clinic_auditrow": "audit-chain",
+    }[table]
     assert kind in fast["kinds"], fast
     assert fast == _thorough()
 

@@ -1,4 +1,8 @@
-"""Columns the database generates from an event's hashed bytes, so that they cannot differ.
+"""Columns the database generates from a row's hashed bytes, so that they cannot differ.
+
+Events, ledger entries and audit rows are each stored as the bytes that were hashed; the
+columns beside them are generated from those bytes. What follows says it of events.
+
 
 An event's bytes (``Event.body``) are the record; its position, previous hash, type, actor,
 site, times and schema version are also columns, for the pages and the API to query and
@@ -20,7 +24,7 @@ from typing import Any
 from django.db import models
 from django.db.models.expressions import Func
 
-TEXT, INTEGER, TIME = "text", "integer", "time"
+TEXT, INTEGER, TIME, JSON = "text", "integer", "time", "json"
 
 PG_FUNCTIONS = {
     TEXT: ("cartflow_entry_text", "text", "convert_from(body, 'UTF8')::jsonb ->> key"),
@@ -34,6 +38,7 @@ PG_FUNCTIONS = {
         "timestamptz",
         "(convert_from(body, 'UTF8')::jsonb ->> key)::timestamptz",
     ),
+    JSON: ("cartflow_entry_json", "jsonb", "convert_from(body, 'UTF8')::jsonb -> key"),
 }
 """PostgreSQL: one function per kind of value, (name, type, expression of ``body`` and
 ``key``). Declared IMMUTABLE, which a generated column requires: the JSON read is, and the

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 
 from cartflow.clinic.models.cases import TherapyCase
-from cartflow.clinic.models.entry_columns import INTEGER, TEXT, TIME, EntryValue
+from cartflow.clinic.models.entry_columns import INTEGER, JSON, TEXT, TIME, EntryValue
 
 
 def _from_bytes(
@@ -116,22 +116,27 @@ class AuditRow(models.Model):
     Exactly one per write; written in the write's own transaction (21 CFR 11.10(e)).
     """
 
-    at = models.DateTimeField()
+    # The canonical bytes that were hashed (``cartflow.clinic.sealing.audit_bytes``), chained
+    # like the events: an edited, removed or reordered audit row no longer verifies. Every
+    # column but the user's key is generated from them by the database (entry_columns).
+    body = models.BinaryField(default=b"")
+    hash = models.CharField(max_length=64, default="")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
-    username = models.CharField(max_length=150)  # kept as written, whatever becomes of the user
-    operation = models.CharField(max_length=64)
-    case_coi = models.CharField(max_length=14, blank=True, default="")
-    request_id = models.CharField(max_length=64, blank=True, default="")
-    ip = models.CharField(max_length=64, blank=True, default="")
-    user_agent = models.CharField(max_length=300, blank=True, default="")
-    summary = models.JSONField(default=dict)
-    # Chained like the events (``cartflow.clinic.sealing.audit_bytes``): an edited, removed
-    # or reordered audit row no longer verifies.
-    seq = models.PositiveBigIntegerField(unique=True, null=True)
-    hash = models.CharField(max_length=64, default="")
-    prev_hash = models.CharField(max_length=64, default="")
+    at = _from_bytes("at", TIME, models.DateTimeField())
+    username = _from_bytes("username", TEXT, models.CharField(max_length=150))  # as written
+    operation = _from_bytes("operation", TEXT, models.CharField(max_length=64))
+    case_coi = _from_bytes("case", TEXT, models.CharField(max_length=14))
+    request_id = _from_bytes("request_id", TEXT, models.CharField(max_length=64))
+    ip = _from_bytes("ip", TEXT, models.CharField(max_length=64))
+    user_agent = _from_bytes("user_agent", TEXT, models.CharField(max_length=300))
+    summary = _from_bytes("summary", JSON, models.JSONField())
+    seq = _from_bytes("seq", INTEGER, models.BigIntegerField(), unique=True)
+    prev_hash = _from_bytes("prev", TEXT, models.CharField(max_length=64))
+    # The user's key as the bytes recorded it, beside the foreign key that links it: while
+    # the two agree, the link says what was hashed.
+    recorded_user_id = _from_bytes("user_id", INTEGER, models.IntegerField())
 
     class Meta:
         indexes = [models.Index(fields=["case_coi", "at"], name="audit_case")]

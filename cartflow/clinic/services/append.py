@@ -192,8 +192,8 @@ def replay_chain(
 
 def sealed_audit(seq: int, prev: str, **values: Any) -> store.AuditValues:
     """An audit row chained after ``prev`` at position ``seq`` of the audit trail."""
-    _, digest = audit_bytes(seq=seq, prev=prev, **values)
-    return store.AuditValues(**values, seq=seq, hash=digest, prev_hash=prev)
+    data, digest = audit_bytes(seq=seq, prev=prev, **values)
+    return store.AuditValues(**values, seq=seq, hash=digest, prev_hash=prev, body=data)
 
 
 def resolve_case(case: TherapyCase | str) -> TherapyCase:

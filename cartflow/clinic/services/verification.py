@@ -51,13 +51,14 @@ from cartflow.clinic.services.audit import (
     snapshot,
 )
 from cartflow.clinic.services.chain_screen import iso_text
-from cartflow.clinic.services.entry_head import EntryHead
+from cartflow.clinic.services.entry_head import EntryHead, stored_bytes
 from cartflow.clinic.services.forked_parts import (
     MAX_WORKERS,
     can_fork_readers,
     default_workers,
     run_parts,
 )
+from cartflow.clinic.services.generated_columns import columns_generated
 from cartflow.clinic.services.machine import CaseMachine, fold, journey_machine
 from cartflow.domain.events import Event as DomainEvent
 from cartflow.domain.hashchain import GENESIS, PREV_KEY
@@ -314,7 +315,91 @@ def _summary(stored: Any, exact: bool = False) -> Any:
 
 
 def _check_audit_trail(report: TrustReport) -> dict[str, str]:
-    """The audit chain; returns the identity hash each patient's last audit row recorded."""
+    """The audit chain; returns the identity hash each patient's last audit row recorded.
+
+    While the database generates the rows' columns from their bytes as defined
+    (``generated_columns``), each row is checked by its hash, position, link and user key
+    alone; at the first that fails, or a changed definition, every row is rebuilt from its
+    columns and checked (:func:`_check_audit_columns`), which names the break."""
+    if columns_generated(AuditRow) and _linked_trail(report):
+        return _recorded_identities()
+    return _check_audit_columns(report)
+
+
+def _linked_trail(report: TrustReport) -> bool:
+    """Whether every audit row's bytes hash to its hash, at its position, after the row
+    before it, with the user key the bytes recorded, to the end the ledger head recorded."""
+    head = LedgerHead.objects.filter(pk=1).first()
+    linked = _linked_by_the_database() if connection.vendor == "postgresql" else _linked_here()
+    if linked is None:
+        return False
+    rows, prev = linked
+    if head is not None and (head.audit_seq, head.audit_hash) != (rows, prev):
+        return False
+    report.checked["audit_rows"] = rows
+    return True
+
+
+def _linked_by_the_database() -> tuple[int, str] | None:
+    """PostgreSQL: the rows and last hash when the database finds every row linked (it
+    hashes them itself: one row comes back), ``None`` otherwise."""
+    table = AuditRow._meta.db_table
+    sql = (
+        f"SELECT count(*), count(*) FILTER (WHERE NOT ok), "
+        f"(SELECT hash FROM {table} ORDER BY seq DESC, id DESC LIMIT 1) FROM ("
+        f"SELECT coalesce(seq = row_number() OVER w "
+        f"AND prev_hash = coalesce(lag(hash) OVER w, '{GENESIS}') "
+        f"AND user_id IS NOT DISTINCT FROM recorded_user_id "
+        f"AND encode(sha256(body), 'hex') = hash, false) AS ok "
+        f"FROM {table} WINDOW w AS (ORDER BY seq, id)) checked"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows, bad, last = cursor.fetchone()
+    if bad:
+        return None
+    return int(rows), str(last) if rows else GENESIS
+
+
+def _linked_here() -> tuple[int, str] | None:
+    """SQLite: the same, each row hashed here."""
+    sha256 = hashlib.sha256
+    sql = (
+        f"SELECT seq, hash, prev_hash, body, user_id, recorded_user_id "
+        f"FROM {AuditRow._meta.db_table} ORDER BY seq, id"
+    )
+    rows, prev = 0, GENESIS
+    for seq, digest, prev_hash, body, user_id, recorded_user_id in _stream(sql):
+        rows += 1
+        data = body if type(body) is bytes else stored_bytes(body)
+        if (
+            seq != rows
+            or prev_hash != prev
+            or user_id != recorded_user_id
+            or data is None
+            or sha256(data).hexdigest() != digest
+        ):
+            return None
+        prev = digest
+    return rows, prev
+
+
+def _recorded_identities() -> dict[str, str]:
+    """The identity hash each patient's last audit row recorded (rows in order)."""
+    identities: dict[str, str] = {}
+    summaries = (
+        AuditRow.objects.filter(summary__has_key="identity")
+        .order_by("seq")
+        .values_list("summary", flat=True)
+    )
+    for summary in summaries.iterator(chunk_size=2000):
+        if isinstance(summary, dict) and summary.get("identity") and summary.get("patient"):
+            identities[str(summary["patient"])] = str(summary["identity"])
+    return identities
+
+
+def _check_audit_columns(report: TrustReport) -> dict[str, str]:
+    """The audit chain, each row rebuilt from its columns and hashed."""
     head = LedgerHead.objects.filter(pk=1).first()
     prev, expected_seq, rows = GENESIS, 1, 0
     broken = False
@@ -484,12 +569,13 @@ class VerifyJob:
     def __init__(self, machine: CaseMachine | None, screened: bool, ranges: int) -> None:
         self.machine = machine
         self.screened = screened
-        # The longest parts first, so that the processes finish close together.
+        # The parts that cannot be split first, the short ranges of cases last, so that the
+        # processes finish close together.
         self.parts: list[tuple[PartKind, CaseRange]] = [
             ("trail", None),
             ("ledger", None),
-            *[("events", cases) for cases in _case_ranges(ranges)],
             ("rest", None),
+            *[("events", cases) for cases in _case_ranges(ranges)],
         ]
 
     def run_part(self, index: int) -> _PartResult:
