@@ -6,6 +6,9 @@ here later means a new migration, not a changed old one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 MESSAGE = "cartflow: {table} is append-only: rows are never updated or deleted"
 PG_FUNCTION = "cartflow_refuse_change"
 
@@ -58,3 +61,24 @@ def drop_statements(
             for op in ("update", "delete")
         ]
     raise NotImplementedError(f"append-only triggers for {vendor} are not written")
+
+
+MigrationStep = Callable[[Any, Any], None]
+
+
+def lifted(tables: tuple[str, ...]) -> tuple[MigrationStep, MigrationStep]:
+    """A migration's pair of ``RunPython`` steps that drop the tables' append-only triggers
+    (never the trigger function, which other tables share) and put them back: around a
+    change of their rows or of their definition (SQLite drops the triggers with a table it
+    rebuilds)."""
+
+    def lift(apps: Any, schema_editor: Any) -> None:
+        for statement in drop_statements(schema_editor.connection.vendor, tables):
+            if not statement.startswith("DROP FUNCTION"):
+                schema_editor.execute(statement)
+
+    def restore(apps: Any, schema_editor: Any) -> None:
+        for statement in create_statements(schema_editor.connection.vendor, tables):
+            schema_editor.execute(statement)
+
+    return lift, restore

@@ -22,25 +22,16 @@ from cartflow.clinic.models.entry_columns import (
     INTEGER,
     TEXT,
     TIME,
-    EntryValue,
+    from_bytes,
     pg_create_functions,
     pg_drop_functions,
 )
-from cartflow.clinic.triggers import create_statements, drop_statements
+from cartflow.clinic.triggers import lifted
 
 EVENT_TABLE = ("clinic_event",)
 
 
-def lift_triggers(apps: Any, schema_editor: Any) -> None:
-    for statement in drop_statements(schema_editor.connection.vendor, EVENT_TABLE):
-        # The function is shared with the other tables' triggers: only the trigger goes.
-        if not statement.startswith("DROP FUNCTION"):
-            schema_editor.execute(statement)
-
-
-def restore_triggers(apps: Any, schema_editor: Any) -> None:
-    for statement in create_statements(schema_editor.connection.vendor, EVENT_TABLE):
-        schema_editor.execute(statement)
+lift_triggers, restore_triggers = lifted(EVENT_TABLE)
 
 
 def create_functions(apps: Any, schema_editor: Any) -> None:
@@ -55,27 +46,19 @@ def drop_functions(apps: Any, schema_editor: Any) -> None:
             schema_editor.execute(statement)
 
 
-def _generated(key: str, kind: str, output: Any, **options: str) -> models.GeneratedField:
-    return models.GeneratedField(
-        db_persist=True,
-        expression=EntryValue(key, kind, output_field=output, **options),
-        output_field=output,
-    )
-
-
 GENERATED = {
-    "seq": lambda: _generated("seq", INTEGER, models.IntegerField()),
-    "prev_hash": lambda: _generated("prev", TEXT, models.CharField(max_length=64)),
-    "type": lambda: _generated("type", TEXT, models.CharField(max_length=64)),
-    "schema_version": lambda: _generated(
+    "seq": lambda: from_bytes("seq", INTEGER, models.IntegerField()),
+    "prev_hash": lambda: from_bytes("prev", TEXT, models.CharField(max_length=64)),
+    "type": lambda: from_bytes("type", TEXT, models.CharField(max_length=64)),
+    "schema_version": lambda: from_bytes(
         "schema_version", INTEGER, models.IntegerField(), default="1"
     ),
-    "occurred_at": lambda: _generated("occurred_at", TIME, models.DateTimeField()),
-    "recorded_at": lambda: _generated(
+    "occurred_at": lambda: from_bytes("occurred_at", TIME, models.DateTimeField()),
+    "recorded_at": lambda: from_bytes(
         "recorded_at", TIME, models.DateTimeField(), fallback="occurred_at"
     ),
-    "actor": lambda: _generated("actor", TEXT, models.CharField(max_length=150)),
-    "site": lambda: _generated("site", TEXT, models.CharField(max_length=64), default="''"),
+    "actor": lambda: from_bytes("actor", TEXT, models.CharField(max_length=150)),
+    "site": lambda: from_bytes("site", TEXT, models.CharField(max_length=64), default="''"),
 }
 
 

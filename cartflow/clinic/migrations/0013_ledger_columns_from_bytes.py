@@ -9,43 +9,23 @@ triggers are lifted for the change and put back after.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import migrations, models
 
-from cartflow.clinic.models.entry_columns import INTEGER, TEXT, EntryValue
-from cartflow.clinic.triggers import create_statements, drop_statements
+from cartflow.clinic.models.entry_columns import INTEGER, TEXT, from_bytes
+from cartflow.clinic.triggers import lifted
 
 LEDGER_TABLE = ("clinic_ledgerentry",)
 
 
-def lift_triggers(apps: Any, schema_editor: Any) -> None:
-    for statement in drop_statements(schema_editor.connection.vendor, LEDGER_TABLE):
-        # The function is shared with the other tables' triggers: only the trigger goes.
-        if not statement.startswith("DROP FUNCTION"):
-            schema_editor.execute(statement)
-
-
-def restore_triggers(apps: Any, schema_editor: Any) -> None:
-    for statement in create_statements(schema_editor.connection.vendor, LEDGER_TABLE):
-        schema_editor.execute(statement)
-
-
-def _generated(key: str, kind: str, output: Any, unique: bool = False) -> models.GeneratedField:
-    return models.GeneratedField(
-        db_persist=True,
-        expression=EntryValue(key, kind, output_field=output),
-        output_field=output,
-        unique=unique,
-    )
+lift_triggers, restore_triggers = lifted(LEDGER_TABLE)
 
 
 GENERATED = {
-    "seq": lambda: _generated("seq", INTEGER, models.BigIntegerField(), unique=True),
-    "case_coi": lambda: _generated("case", TEXT, models.CharField(max_length=14)),
-    "case_head": lambda: _generated("head", TEXT, models.CharField(max_length=64)),
-    "case_version": lambda: _generated("version", INTEGER, models.IntegerField()),
-    "prev_hash": lambda: _generated("prev", TEXT, models.CharField(max_length=64), unique=True),
+    "seq": lambda: from_bytes("seq", INTEGER, models.BigIntegerField(), unique=True),
+    "case_coi": lambda: from_bytes("case", TEXT, models.CharField(max_length=14)),
+    "case_head": lambda: from_bytes("head", TEXT, models.CharField(max_length=64)),
+    "case_version": lambda: from_bytes("version", INTEGER, models.IntegerField()),
+    "prev_hash": lambda: from_bytes("prev", TEXT, models.CharField(max_length=64), unique=True),
 }
 
 

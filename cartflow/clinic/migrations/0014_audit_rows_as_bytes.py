@@ -22,25 +22,16 @@ from cartflow.clinic.models.entry_columns import (
     JSON,
     TEXT,
     TIME,
-    EntryValue,
+    from_bytes,
     pg_create_functions,
 )
 from cartflow.clinic.sealing import audit_bytes
-from cartflow.clinic.triggers import create_statements, drop_statements
+from cartflow.clinic.triggers import lifted
 
 AUDIT_TABLE = ("clinic_auditrow",)
 
 
-def lift_triggers(apps: Any, schema_editor: Any) -> None:
-    for statement in drop_statements(schema_editor.connection.vendor, AUDIT_TABLE):
-        # The function is shared with the other tables' triggers: only the trigger goes.
-        if not statement.startswith("DROP FUNCTION"):
-            schema_editor.execute(statement)
-
-
-def restore_triggers(apps: Any, schema_editor: Any) -> None:
-    for statement in create_statements(schema_editor.connection.vendor, AUDIT_TABLE):
-        schema_editor.execute(statement)
+lift_triggers, restore_triggers = lifted(AUDIT_TABLE)
 
 
 def create_functions(apps: Any, schema_editor: Any) -> None:
@@ -72,26 +63,17 @@ def store_bytes(apps: Any, schema_editor: Any) -> None:
         schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
-def _generated(key: str, kind: str, output: Any, unique: bool = False) -> models.GeneratedField:
-    return models.GeneratedField(
-        db_persist=True,
-        expression=EntryValue(key, kind, output_field=output),
-        output_field=output,
-        unique=unique,
-    )
-
-
 GENERATED = {
-    "at": lambda: _generated("at", TIME, models.DateTimeField()),
-    "username": lambda: _generated("username", TEXT, models.CharField(max_length=150)),
-    "operation": lambda: _generated("operation", TEXT, models.CharField(max_length=64)),
-    "case_coi": lambda: _generated("case", TEXT, models.CharField(max_length=14)),
-    "request_id": lambda: _generated("request_id", TEXT, models.CharField(max_length=64)),
-    "ip": lambda: _generated("ip", TEXT, models.CharField(max_length=64)),
-    "user_agent": lambda: _generated("user_agent", TEXT, models.CharField(max_length=300)),
-    "summary": lambda: _generated("summary", JSON, models.JSONField()),
-    "seq": lambda: _generated("seq", INTEGER, models.BigIntegerField(), unique=True),
-    "prev_hash": lambda: _generated("prev", TEXT, models.CharField(max_length=64)),
+    "at": lambda: from_bytes("at", TIME, models.DateTimeField()),
+    "username": lambda: from_bytes("username", TEXT, models.CharField(max_length=150)),
+    "operation": lambda: from_bytes("operation", TEXT, models.CharField(max_length=64)),
+    "case_coi": lambda: from_bytes("case", TEXT, models.CharField(max_length=14)),
+    "request_id": lambda: from_bytes("request_id", TEXT, models.CharField(max_length=64)),
+    "ip": lambda: from_bytes("ip", TEXT, models.CharField(max_length=64)),
+    "user_agent": lambda: from_bytes("user_agent", TEXT, models.CharField(max_length=300)),
+    "summary": lambda: from_bytes("summary", JSON, models.JSONField()),
+    "seq": lambda: from_bytes("seq", INTEGER, models.BigIntegerField(), unique=True),
+    "prev_hash": lambda: from_bytes("prev", TEXT, models.CharField(max_length=64)),
 }
 
 
@@ -114,7 +96,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="auditrow",
             name="recorded_user_id",
-            field=_generated("user_id", INTEGER, models.IntegerField()),
+            field=from_bytes("user_id", INTEGER, models.IntegerField()),
         ),
         migrations.AddIndex(
             model_name="auditrow",

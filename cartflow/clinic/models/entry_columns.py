@@ -117,3 +117,21 @@ class EntryValue(Func):
         if len(values) == 1:
             return values[0], []
         return f"coalesce({', '.join(values)})", []
+
+
+def from_bytes(
+    key: str,
+    kind: str,
+    output: models.Field[Any, Any],
+    *,
+    unique: bool = False,
+    **options: str,
+) -> models.GeneratedField:
+    """A column the database generates from the row's bytes: the field ``key`` read as
+    ``kind`` (stored, so queried as cheaply as any other column)."""
+    return models.GeneratedField(
+        expression=EntryValue(key, kind, output_field=output, **options),
+        output_field=output,
+        db_persist=True,
+        unique=unique,
+    )

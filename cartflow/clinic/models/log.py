@@ -7,31 +7,11 @@ event that says so.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
 from cartflow.clinic.models.cases import TherapyCase
-from cartflow.clinic.models.entry_columns import INTEGER, JSON, TEXT, TIME, EntryValue
-
-
-def _from_bytes(
-    key: str,
-    kind: str,
-    output: models.Field[Any, Any],
-    *,
-    unique: bool = False,
-    **options: str,
-) -> models.GeneratedField:
-    """A column the database generates from the row's bytes (stored, so queried as cheaply
-    as any other)."""
-    return models.GeneratedField(
-        expression=EntryValue(key, kind, output_field=output, **options),
-        output_field=output,
-        db_persist=True,
-        unique=unique,
-    )
+from cartflow.clinic.models.entry_columns import INTEGER, JSON, TEXT, TIME, from_bytes
 
 
 class Event(models.Model):
@@ -48,20 +28,20 @@ class Event(models.Model):
     case = models.ForeignKey(TherapyCase, on_delete=models.PROTECT, related_name="events")
     body = models.BinaryField()
     hash = models.CharField(max_length=64, unique=True)
-    seq = _from_bytes("seq", INTEGER, models.IntegerField())  # 1, 2, 3, ... within the case
-    prev_hash = _from_bytes("prev", TEXT, models.CharField(max_length=64))
-    type = _from_bytes("type", TEXT, models.CharField(max_length=64))
-    schema_version = _from_bytes(
+    seq = from_bytes("seq", INTEGER, models.IntegerField())  # 1, 2, 3, ... within the case
+    prev_hash = from_bytes("prev", TEXT, models.CharField(max_length=64))
+    type = from_bytes("type", TEXT, models.CharField(max_length=64))
+    schema_version = from_bytes(
         "schema_version", INTEGER, models.IntegerField(), default="1"
     )
-    occurred_at = _from_bytes("occurred_at", TIME, models.DateTimeField())
+    occurred_at = from_bytes("occurred_at", TIME, models.DateTimeField())
     # A signature written before its bytes carried a recording time was recorded at the
     # moment it names as its clinical time.
-    recorded_at = _from_bytes(
+    recorded_at = from_bytes(
         "recorded_at", TIME, models.DateTimeField(), fallback="occurred_at"
     )
-    actor = _from_bytes("actor", TEXT, models.CharField(max_length=150))
-    site = _from_bytes("site", TEXT, models.CharField(max_length=64), default="''")
+    actor = from_bytes("actor", TEXT, models.CharField(max_length=150))
+    site = from_bytes("site", TEXT, models.CharField(max_length=64), default="''")
 
     class Meta:
         constraints = [
@@ -100,11 +80,11 @@ class LedgerEntry(models.Model):
     body = models.BinaryField()
     hash = models.CharField(max_length=64, unique=True)
     # Generated from the body by the database, like an event's columns (entry_columns).
-    seq = _from_bytes("seq", INTEGER, models.BigIntegerField(), unique=True)
-    case_coi = _from_bytes("case", TEXT, models.CharField(max_length=14))
-    case_head = _from_bytes("head", TEXT, models.CharField(max_length=64))
-    case_version = _from_bytes("version", INTEGER, models.IntegerField())
-    prev_hash = _from_bytes("prev", TEXT, models.CharField(max_length=64), unique=True)
+    seq = from_bytes("seq", INTEGER, models.BigIntegerField(), unique=True)
+    case_coi = from_bytes("case", TEXT, models.CharField(max_length=14))
+    case_head = from_bytes("head", TEXT, models.CharField(max_length=64))
+    case_version = from_bytes("version", INTEGER, models.IntegerField())
+    prev_hash = from_bytes("prev", TEXT, models.CharField(max_length=64), unique=True)
 
     class Meta:
         indexes = [models.Index(fields=["case_coi", "seq"], name="ledger_case")]
@@ -124,19 +104,19 @@ class AuditRow(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
-    at = _from_bytes("at", TIME, models.DateTimeField())
-    username = _from_bytes("username", TEXT, models.CharField(max_length=150))  # as written
-    operation = _from_bytes("operation", TEXT, models.CharField(max_length=64))
-    case_coi = _from_bytes("case", TEXT, models.CharField(max_length=14))
-    request_id = _from_bytes("request_id", TEXT, models.CharField(max_length=64))
-    ip = _from_bytes("ip", TEXT, models.CharField(max_length=64))
-    user_agent = _from_bytes("user_agent", TEXT, models.CharField(max_length=300))
-    summary = _from_bytes("summary", JSON, models.JSONField())
-    seq = _from_bytes("seq", INTEGER, models.BigIntegerField(), unique=True)
-    prev_hash = _from_bytes("prev", TEXT, models.CharField(max_length=64))
+    at = from_bytes("at", TIME, models.DateTimeField())
+    username = from_bytes("username", TEXT, models.CharField(max_length=150))  # as written
+    operation = from_bytes("operation", TEXT, models.CharField(max_length=64))
+    case_coi = from_bytes("case", TEXT, models.CharField(max_length=14))
+    request_id = from_bytes("request_id", TEXT, models.CharField(max_length=64))
+    ip = from_bytes("ip", TEXT, models.CharField(max_length=64))
+    user_agent = from_bytes("user_agent", TEXT, models.CharField(max_length=300))
+    summary = from_bytes("summary", JSON, models.JSONField())
+    seq = from_bytes("seq", INTEGER, models.BigIntegerField(), unique=True)
+    prev_hash = from_bytes("prev", TEXT, models.CharField(max_length=64))
     # The user's key as the bytes recorded it, beside the foreign key that links it: while
     # the two agree, the link says what was hashed.
-    recorded_user_id = _from_bytes("user_id", INTEGER, models.IntegerField())
+    recorded_user_id = from_bytes("user_id", INTEGER, models.IntegerField())
 
     class Meta:
         indexes = [models.Index(fields=["case_coi", "at"], name="audit_case")]
