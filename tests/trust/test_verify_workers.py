@@ -17,6 +17,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,27 @@ def test_a_verification_inside_a_transaction_stays_in_this_process(
     assert forked_parts.default_workers() == 1
     assert verify_everything(TOY, workers=4).ok
     assert forked == []
+
+
+class _Committed:
+    """A connection outside any transaction, on a server (what forked readers need)."""
+
+    in_atomic_block = False
+    vendor = "postgresql"
+
+
+def test_no_reader_is_forked_beside_another_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forked_parts, "connection", _Committed())
+    assert forked_parts.can_fork_readers()
+    stop = threading.Event()
+    server = threading.Thread(target=stop.wait)
+    server.start()
+    try:
+        assert not forked_parts.can_fork_readers()
+        assert forked_parts.default_workers() == 1
+    finally:
+        stop.set()
+        server.join()
 
 
 @pytest.mark.skipif(DB != "postgres", reason="forked readers need committed rows on a server")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 from multiprocessing.util import Finalize
 from typing import Any, TypeVar
@@ -33,8 +34,12 @@ _PART: Callable[[int], Any] | None = None
 
 
 def can_fork_readers() -> bool:
-    """Whether another process sees what this one sees: not inside a transaction (its own
-    writes are not committed) nor on an in-memory SQLite database (this process's alone)."""
+    """Whether this process may fork readers that see what it sees: not inside a transaction
+    (its own writes are not committed) nor on an in-memory SQLite database (this process's
+    alone); and only where ``fork`` exists and no other thread runs (a forked child would
+    inherit the locks another thread holds, such as a server's)."""
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return False
     if connection.in_atomic_block:
         return False
     in_memory = getattr(connection, "is_in_memory_db", lambda: False)
