@@ -92,9 +92,6 @@ EventVisitor = Callable[[str, tuple[Any, ...], EntryHead], None]
 """Called with an event row (case row id, seq, body, hash, prev_hash, type, actor, site,
 occurred_at, recorded_at, schema_version: ``EVENT_SCAN_COLUMNS``) whose bytes parse, its
 case's identifier first and the bytes' top-level fields last."""
-CaseVisitor = Callable[[str, int, bool], None]
-"""Called at the end of each case's rows: its identifier, event count, and whether its chain
-is intact (links and the ledger's end)."""
 
 EVENT_SCAN_COLUMNS = (
     "case_id, seq, body, hash, prev_hash, type, actor, site, occurred_at, recorded_at, "
@@ -201,28 +198,46 @@ def _scan_ledger(
 NO_LEDGER_BODY = LedgerBody()
 
 
-def _linked_ledger(last: dict[str, tuple[str, int]]) -> tuple[int, str] | None:
-    """The ledger's entries and last hash when every entry's bytes hash to its hash, at its
-    position, after the entry before it, filling ``last`` from the columns the database
-    generated from the bytes; ``None`` at the first entry that does not."""
+def linked_in_order(
+    sql: str, accept: Callable[[tuple[Any, ...]], bool]
+) -> tuple[int, str] | None:
+    """Rows of ``sql`` (position, hash, previous hash, bytes, then anything ``accept`` reads),
+    in order: how many and the last hash when every row's bytes hash to its hash, at its
+    position, after the row before it, and ``accept`` takes the rest of it; ``None`` at the
+    first row that does not. The fast path of a chain whose columns the database generates
+    from the bytes (the ledger; the audit trail)."""
     sha256 = hashlib.sha256
+    rows, prev = 0, GENESIS
+    for row in _stream(sql):
+        seq, digest, prev_hash, body = row[:4]
+        rows += 1
+        data = body if type(body) is bytes else stored_bytes(body)
+        if (
+            seq != rows
+            or prev_hash != prev
+            or data is None
+            or sha256(data).hexdigest() != digest
+            or not accept(row[4:])
+        ):
+            return None
+        prev = digest
+    return rows, prev
+
+
+def _linked_ledger(last: dict[str, tuple[str, int]]) -> tuple[int, str] | None:
+    """:func:`linked_in_order` over the ledger, filling ``last`` from the columns the
+    database generated from the bytes."""
+
+    def recorded(rest: tuple[Any, ...]) -> bool:
+        coi, head, version = rest
+        last[coi] = (head, version)
+        return True
+
     sql = (
         f"SELECT seq, hash, prev_hash, body, case_coi, case_head, case_version "
         f"FROM {LedgerEntry._meta.db_table} ORDER BY seq"
     )
-    entries, prev = 0, GENESIS
-    for seq, digest, prev_hash, body, coi, head, version in _stream(sql):
-        entries += 1
-        if (
-            seq != entries
-            or prev_hash != prev
-            or type(body) is not bytes
-            or sha256(body).hexdigest() != digest
-        ):
-            return None
-        last[coi] = (head, version)
-        prev = digest
-    return entries, prev
+    return linked_in_order(sql, recorded)
 
 
 def _ledger_end(entries: int, last_hash: str) -> tuple[int, int | None, str]:
@@ -277,27 +292,22 @@ def _case_report(
     return CaseReport(True, count, head, coi=coi)
 
 
-def verify_ledger(
-    on_event: EventVisitor | None = None,
-    on_case: CaseVisitor | None = None,
-    *,
-    screened: bool = False,
-) -> NetworkReport:
+def verify_ledger(*, screened: bool = False) -> NetworkReport:
     """Check the ledger's own chain, its head row, and every case against its last entry.
 
     One streamed pass over the ledger, then one over every event in (case, position) order:
     each row's bytes hashed once and parsed once, never a whole case list or the whole log in
-    memory. ``on_event`` and ``on_case`` let a caller check more in the same pass
-    (:mod:`verification` checks the shown columns through :func:`check_cases` instead).
+    memory (:mod:`verification` runs the same passes, :func:`check_ledger` and
+    :func:`check_cases`, with its own checks beside them).
 
     On PostgreSQL the ledger passes :mod:`chain_screen`'s screen first, and is checked entry
     by entry only when an entry is suspect. ``screened``: the events' pass is the screen's
     too, which compares each row in the database and parses nothing; only the cases it finds
-    suspect are read and checked here row by row (and only their rows reach ``on_event``).
-    The verdicts are the same (``tests/trust/test_chain_screen.py``).
+    suspect are read and checked here row by row. The verdicts are the same
+    (``tests/trust/test_chain_screen.py``).
     """
     with snapshot():
-        return assemble(check_ledger(), check_cases(on_event, screened=screened), on_case)
+        return assemble(check_ledger(), check_cases(screened=screened))
 
 
 CaseRows: TypeAlias = tuple[int, str, "tuple[int, str] | None", "int | None"]
@@ -510,11 +520,7 @@ def check_ledger() -> LedgerChecked:
     return (*_ledger_end(*screened), last)
 
 
-def assemble(
-    ledger: LedgerChecked,
-    cases: Iterable[tuple[str, CaseRows]],
-    on_case: CaseVisitor | None = None,
-) -> NetworkReport:
+def assemble(ledger: LedgerChecked, cases: Iterable[tuple[str, CaseRows]]) -> NetworkReport:
     """The network's verdict: the ledger checked, and each case's rows against its last
     ledger entry (a case the ledger records whose events are gone is named too)."""
     ledger_entries, broken_at, reason, last = ledger
@@ -525,8 +531,6 @@ def assemble(
         report = _case_report(coi, count, row_bad, link_bad, head, last.get(coi))
         if not report.ok:
             broken_cases.append(report)
-        if on_case is not None:
-            on_case(coi, count, report.ok)
     for coi in sorted(set(last) - seen):
         broken_cases.append(
             CaseReport.broken(

@@ -48,10 +48,11 @@ from cartflow.clinic.services.audit import (
     assemble,
     check_cases,
     check_ledger,
+    linked_in_order,
     snapshot,
 )
 from cartflow.clinic.services.chain_screen import iso_text
-from cartflow.clinic.services.entry_head import EntryHead, stored_bytes
+from cartflow.clinic.services.entry_head import EntryHead
 from cartflow.clinic.services.forked_parts import (
     MAX_WORKERS,
     can_fork_readers,
@@ -362,26 +363,12 @@ def _linked_by_the_database() -> tuple[int, str] | None:
 
 
 def _linked_here() -> tuple[int, str] | None:
-    """SQLite: the same, each row hashed here."""
-    sha256 = hashlib.sha256
+    """SQLite: the same, each row hashed here, its user key the one its bytes recorded."""
     sql = (
         f"SELECT seq, hash, prev_hash, body, user_id, recorded_user_id "
         f"FROM {AuditRow._meta.db_table} ORDER BY seq, id"
     )
-    rows, prev = 0, GENESIS
-    for seq, digest, prev_hash, body, user_id, recorded_user_id in _stream(sql):
-        rows += 1
-        data = body if type(body) is bytes else stored_bytes(body)
-        if (
-            seq != rows
-            or prev_hash != prev
-            or user_id != recorded_user_id
-            or data is None
-            or sha256(data).hexdigest() != digest
-        ):
-            return None
-        prev = digest
-    return rows, prev
+    return linked_in_order(sql, lambda keys: keys[0] == keys[1])
 
 
 def _recorded_identities() -> dict[str, str]:
