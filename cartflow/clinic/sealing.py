@@ -100,6 +100,11 @@ _QUICK = msgspec.json.Encoder(order="sorted")
 _SLOW = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+IDENTITY_OPERATION = "register_patient"
+"""The audit operation whose row records a patient's identity hash (the only one: a patient's
+identity is never changed in place). Verification reads that operation's rows alone."""
+
+
 def identity_hash(
     *,
     public_id: Any,

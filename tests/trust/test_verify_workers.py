@@ -12,11 +12,14 @@ same report however the record is split and wherever the parts run:
 
 from __future__ import annotations
 
+import itertools
 import json
+import multiprocessing
 import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -198,8 +201,8 @@ def test_forked_workers_find_what_one_pass_finds(
 def test_parts_that_saw_different_moments_are_checked_again_in_one(
     patient: Any, physician: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A write between two parts' snapshots moves the ledger head; here each process "sees"
-    # its own, so the parts disagree and the check runs again here, in one snapshot.
+    # A write between two parts' snapshots moves the ledger head; here each part "sees" a
+    # head of its own, so the parts disagree and the check runs again here, in one snapshot.
     _network(3, patient, physician)
     _threads(monkeypatch, 1)
     expected = verify_everything(TOY, workers=1).to_dict()
@@ -211,7 +214,8 @@ def test_parts_that_saw_different_moments_are_checked_again_in_one(
         return forked(part, count, workers)
 
     monkeypatch.setattr(verification, "run_parts", counted)
-    monkeypatch.setattr(verification, "_moment", lambda: (os.getpid(),))
+    moments = itertools.count()
+    monkeypatch.setattr(verification, "_moment", lambda: (os.getpid(), next(moments)))
     report = verify_everything(TOY, workers=2)
     assert ran == [2]
     assert report.to_dict() == expected
@@ -255,3 +259,68 @@ def test_the_cli_in_two_processes_reports_what_one_reports(tmp_path: Path) -> No
     refused = _cli(data, "audit", "verify", "--workers", "none")
     assert refused.returncode == 2
     assert "expected a whole number of processes, 1 or more, got 'none'" in refused.stderr
+
+
+# --- the runner itself: no database, only processes ------------------------------------------
+
+_FORK = multiprocessing.get_context("fork")
+
+
+def _meeting(parties: int) -> Any:
+    """A barrier the parts that reach it wait at together: with two parts at it, the
+    parent cannot take both (it would wait for itself), so a child must take one."""
+    return _FORK.Barrier(parties, timeout=60)
+
+
+def test_the_parts_run_in_this_process_and_a_child_and_come_back_in_order() -> None:
+    meeting = _meeting(2)
+    parent = os.getpid()
+
+    def part(index: int) -> tuple[int, int]:
+        if index < 2:
+            meeting.wait()
+        return index * index, os.getpid()
+
+    results = forked_parts.run_parts(part, 7, workers=2)
+    assert [square for square, _ in results] == [index * index for index in range(7)]
+    pids = {pid for _, pid in results}
+    assert parent in pids and len(pids) == 2
+
+
+def test_a_childs_exception_is_raised_here() -> None:
+    meeting = _meeting(2)
+    parent = os.getpid()
+
+    def part(index: int) -> int:
+        if index < 2:
+            meeting.wait()
+            if os.getpid() != parent:
+                raise ValueError(f"part {index} refused in the child")
+        return index
+
+    with pytest.raises(ValueError, match="refused in the child"):
+        forked_parts.run_parts(part, 4, workers=2)
+
+
+def test_an_exception_here_leaves_no_child_running() -> None:
+    meeting = _meeting(2)
+    parent = os.getpid()
+    child = _FORK.Value("i", 0)
+
+    def part(index: int) -> int:
+        if index < 2:
+            meeting.wait()
+            if os.getpid() != parent:
+                child.value = os.getpid()
+                time.sleep(120)  # would hold the parent up if it waited for the child
+            while not child.value:
+                time.sleep(0.01)
+            raise ValueError("refused here")
+        return index
+
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="refused here"):
+        forked_parts.run_parts(part, 2, workers=2)
+    assert time.monotonic() - started < 100  # the child was stopped, not waited for
+    with pytest.raises(ProcessLookupError):  # and reaped, not left behind
+        os.kill(child.value, 0)

@@ -8,9 +8,11 @@ same moment of the record: each reads it first (``moment``) inside its own read 
 and the caller compares what they saw.
 
 Processes are forked, so each inherits the parent's code and settings and whatever the parent
-prepared for the parts (:func:`run_parts` keeps the callable in a module global for them); no
-database connection is inherited: the parent's are closed before the fork and each worker
-opens its own, closed again when the worker ends.
+prepared for the parts; the parent takes parts too, and each process takes the next part not
+yet taken (a counter they share). No database connection is inherited: the parent's are
+closed before the fork, and each process opens its own, a child's closed again when it ends.
+A child writes its results to a file of its own and ends at once; the parent reads them when
+its own parts are done.
 """
 
 from __future__ import annotations
@@ -18,10 +20,14 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
+import signal
+import tempfile
 import threading
-from collections.abc import Callable
-from multiprocessing.util import Finalize
-from typing import Any, TypeVar
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import IO, Any, TypeVar
 
 from django.db import connection, connections
 
@@ -29,8 +35,6 @@ T = TypeVar("T")
 
 MAX_WORKERS = 8
 """More processes than this only queue on the database's own cores."""
-
-_PART: Callable[[int], Any] | None = None
 
 
 def can_fork_readers() -> bool:
@@ -55,36 +59,89 @@ def default_workers() -> int:
 
 
 def run_parts(part: Callable[[int], T], count: int, workers: int) -> list[T]:
-    """``part(0)`` ... ``part(count - 1)``, in ``workers`` forked processes (here, in order,
-    when ``workers`` is 1); the results in the parts' order. An exception in a part is
-    raised here."""
+    """``part(0)`` ... ``part(count - 1)``, in this process and ``workers - 1`` forked ones
+    (here alone, in order, when ``workers`` is 1); the results in the parts' order. Each
+    process takes the next part not yet taken, so they finish close together. An exception in
+    a part is raised here."""
     if workers <= 1 or count <= 1:
         return [part(index) for index in range(count)]
-    global _PART
     connections.close_all()  # a forked child must not share the parent's sockets or files
-    _PART = part
     # The objects the parent holds (Django, the models, the code) are moved out of the
-    # garbage collector's sight before the fork: a worker's full collection would otherwise
+    # garbage collector's sight before the fork: a child's full collection would otherwise
     # walk all of them, tens of milliseconds each time, and copy every page it touched.
     gc.freeze()
+    taken = multiprocessing.get_context("fork").Value("i", 0)
+    children: list[tuple[int, IO[bytes]]] = []
     try:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(min(workers, count), initializer=_start_worker) as pool:
-            results = pool.map(_run_part, range(count), chunksize=1)
-            pool.close()
-            pool.join()
-        return results
+        with ExitStack() as files:
+            for _ in range(min(workers, count) - 1):
+                # A file, not a pipe: a child writes its results and ends without waiting
+                # for this process to read them.
+                results_file = files.enter_context(tempfile.TemporaryFile())
+                pid = os.fork()
+                if pid == 0:
+                    _child(part, count, taken, results_file)  # never returns
+                children.append((pid, results_file))
+            results = dict(_take_parts(part, count, taken))
+            for child, written in children:
+                results.update(_child_results(child, written))
+        return [results[index] for index in range(count)]
     finally:
+        for pid, _ in children:
+            _end(pid)
         gc.unfreeze()
-        _PART = None
 
 
-def _start_worker() -> None:
-    # Each worker opens its own connections as its parts need them; they are closed when it
-    # ends (a pool's worker exits without running atexit handlers, but runs these).
-    Finalize(None, connections.close_all, exitpriority=10)
+def _take_parts(part: Callable[[int], T], count: int, taken: Any) -> Iterator[tuple[int, T]]:
+    while True:
+        with taken.get_lock():
+            index = taken.value
+            taken.value = index + 1
+        if index >= count:
+            return
+        yield index, part(index)
 
 
-def _run_part(index: int) -> Any:
-    assert _PART is not None, "a worker runs only the parts run_parts was given"
-    return _PART(index)
+def _child(part: Callable[[int], Any], count: int, taken: Any, results_file: IO[bytes]) -> None:
+    """A forked child: parts until none is left, its results (or its exception) written to
+    ``results_file``; it ends without the parent's exit handlers or buffered output."""
+    status = 1
+    try:
+        try:
+            outcome: tuple[bool, Any] = (True, list(_take_parts(part, count, taken)))
+        except BaseException as exc:  # the parent raises it
+            outcome = (False, exc)
+        finally:
+            connections.close_all()
+        try:
+            data = pickle.dumps(outcome)
+        except Exception:  # an exception that cannot cross: its text does
+            data = pickle.dumps((False, RuntimeError(traceback.format_exc())))
+        results_file.write(data)
+        results_file.flush()
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _child_results(pid: int, results_file: IO[bytes]) -> list[tuple[int, Any]]:
+    _end(pid, wait=True)
+    results_file.seek(0)
+    data = results_file.read()
+    if not data:
+        raise RuntimeError(f"a verification process ({pid}) ended without its results")
+    done, value = pickle.loads(data)
+    if not done:
+        raise value
+    return list(value)
+
+
+def _end(pid: int, wait: bool = False) -> None:
+    """Reaps a child: waits for it (``wait``), or stops it first if it still runs (this
+    process is leaving on an exception)."""
+    try:
+        if not wait and os.waitpid(pid, os.WNOHANG) == (0, 0):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except ChildProcessError:  # reaped already
+        pass

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from cartflow.clinic.models import Membership, Patient, Site
-from cartflow.clinic.sealing import patient_identity_hash
+from cartflow.clinic.sealing import IDENTITY_OPERATION, patient_identity_hash
 from cartflow.clinic.services.context import NO_REQUEST, RequestMeta
 from cartflow.clinic.services.errors import Conflict
 from cartflow.clinic.services.records import write_audit
@@ -153,7 +153,7 @@ def register_patient(
             # The audit row names the patient by public id only: logs never carry names. The
             # identity's hash in the chained row makes an edited name or birth date show.
             write_audit(
-                "register_patient",
+                IDENTITY_OPERATION,
                 acting_user=acting_user,
                 request_meta=request_meta,
                 summary={

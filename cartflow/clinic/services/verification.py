@@ -38,7 +38,12 @@ from cartflow.clinic.models import (
     Signature,
     TherapyCase,
 )
-from cartflow.clinic.sealing import audit_bytes, audit_hash_quick, patient_identity_hash
+from cartflow.clinic.sealing import (
+    IDENTITY_OPERATION,
+    audit_bytes,
+    audit_hash_quick,
+    patient_identity_hash,
+)
 from cartflow.clinic.services.append import SIGNATURE_EVENT
 from cartflow.clinic.services.audit import (
     CaseRange,
@@ -372,10 +377,11 @@ def _linked_here() -> tuple[int, str] | None:
 
 
 def _recorded_identities() -> dict[str, str]:
-    """The identity hash each patient's last audit row recorded (rows in order)."""
+    """The identity hash each patient's last audit row recorded (rows in order), read from
+    the rows of the operation that records it (``audit_operation`` index)."""
     identities: dict[str, str] = {}
     summaries = (
-        AuditRow.objects.filter(summary__has_key="identity")
+        AuditRow.objects.filter(operation=IDENTITY_OPERATION, summary__has_key="identity")
         .order_by("seq")
         .values_list("summary", flat=True)
     )
