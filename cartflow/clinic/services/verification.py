@@ -357,7 +357,9 @@ def _linked_by_the_database() -> tuple[int, str] | None:
         f"AND prev_hash = coalesce(lag(hash) OVER w, '{GENESIS}') "
         f"AND user_id IS NOT DISTINCT FROM recorded_user_id "
         f"AND encode(sha256(body), 'hex') = hash, false) AS ok "
-        f"FROM {table} WINDOW w AS (ORDER BY seq, id)) checked"
+        # (by position alone, as the unique index holds them: two rows at one position
+        # cannot both pass, whichever comes first)
+        f"FROM {table} WINDOW w AS (ORDER BY seq)) checked"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -371,7 +373,7 @@ def _linked_here() -> tuple[int, str] | None:
     """SQLite: the same, each row hashed here, its user key the one its bytes recorded."""
     sql = (
         f"SELECT seq, hash, prev_hash, body, user_id, recorded_user_id "
-        f"FROM {AuditRow._meta.db_table} ORDER BY seq, id"
+        f"FROM {AuditRow._meta.db_table} ORDER BY seq"
     )
     return linked_in_order(sql, lambda keys: keys[0] == keys[1])
 
