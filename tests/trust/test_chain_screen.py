@@ -133,6 +133,26 @@ def _body_edited(table: str, pk: int, at: int) -> None:
     _tamper(f"UPDATE {table} SET body = %s WHERE id = %s", [edited, pk])
 
 
+@pytest.mark.parametrize("column", ["actor", "type", "site"])
+def test_a_column_emptied_in_the_middle_of_a_case_is_found_by_the_screen(
+    network: list[TherapyCase], column: str
+) -> None:
+    # NULL compares as unknown, neither equal nor different: the screen must count it failed
+    first = Event.objects.filter(case=network[0]).order_by("seq").first()
+    assert first is not None
+    with transaction.atomic():
+        with columns_made_plain(column), connection.cursor() as cursor:
+            cursor.execute(f"UPDATE clinic_event SET {column} = NULL WHERE id = %s", [first.pk])
+        suspects = [s.coi for s in screen_cases() if s.suspect]
+        screened = _findings(screened=True)
+        checked = _findings(screened=False)
+        thorough = _thorough_findings()
+        transaction.set_rollback(True)
+    assert suspects == [network[0].coi]
+    assert thorough, f"an emptied {column} went unnoticed"
+    assert screened == checked == thorough
+
+
 @settings(
     max_examples=60,
     deadline=None,

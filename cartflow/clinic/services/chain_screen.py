@@ -145,7 +145,10 @@ def _cases_by_the_database(placed: str, texts: str, within: str, window: str, sh
     )
     return (
         f"SELECT c.coi, s.events, h.hash, s.sound FROM ("
-        f"SELECT p.case_id, count(*) AS events, max(p.seq) AS last, bool_and({shape}) AS sound "
+        # (a row whose comparison is unknown, a column NULL, counts as failed: bool_and alone
+        # would pass over it)
+        f"SELECT p.case_id, count(*) AS events, max(p.seq) AS last, "
+        f"bool_and(coalesce({shape}, false)) AS sound "
         f"FROM ({rows}) p GROUP BY p.case_id) s "
         f"JOIN {cases} c ON c.id = s.case_id "
         # (a table whose (case, seq) is not unique has unsound cases: one row for each)

@@ -129,7 +129,7 @@ def _child_results(pid: int, results_file: IO[bytes]) -> list[tuple[int, Any]]:
     results_file.seek(0)
     data = results_file.read()
     if not data:
-        raise RuntimeError(f"a verification process ({pid}) ended without its results")
+        raise RuntimeError(f"a forked process ({pid}) ended without its results")
     done, value = pickle.loads(data)
     if not done:
         raise value
