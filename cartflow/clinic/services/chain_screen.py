@@ -79,10 +79,11 @@ def _bytes(vendor: str, text: str) -> str:
 
 
 def screen_sql(vendor: str, cases: bool = False, generated: bool = False) -> str:
-    """The screen's query: per row, whether its bytes and columns agree (``shape``), and on a
-    case's last row its identifier and position. On PostgreSQL the hash is compared too and
-    a row per case comes back (:func:`_cases_by_the_database`). ``cases``:
-    only the cases whose row ids are between two parameters (both included). ``generated``:
+    """The screen's query. On SQLite, per row: its bytes (for Python to hash), whether its
+    bytes and columns agree (``shape``), and on a case's last row its identifier and
+    position. On PostgreSQL the hash is compared too and a row per case comes back
+    (:func:`_cases_by_the_database`). ``cases``: only the cases whose row ids are between two
+    parameters (both included). ``generated``:
     the database generates the columns from the bytes (``generated_columns``), so only the
     hash, position and link are compared."""
     quoted = _quoted(vendor, "{}").format

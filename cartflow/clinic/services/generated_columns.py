@@ -1,5 +1,5 @@
-"""Whether the database still generates an event's (or ledger entry's) columns from its
-bytes, as defined.
+"""Whether the database still generates an event's (or ledger entry's, or audit row's) columns
+from its bytes, as defined.
 
 The columns beside an event's body are generated from it by the database
 (:mod:`cartflow.clinic.models.entry_columns`). While the table's definition is the one the
@@ -40,7 +40,7 @@ def generated_fields(model: Model = Event) -> list[models.GeneratedField]:
 
 
 def columns_generated(model: Model = Event) -> bool:
-    """Whether every generated column of the model's table (events, ledger entries) is
+    """Whether every generated column of the model's table (events, ledger entries, audit rows) is
     generated as the model defines it (and, on PostgreSQL, by the functions the migration
     created)."""
     if connection.vendor == "sqlite":

@@ -388,9 +388,17 @@ def _recorded_identities() -> dict[str, str]:
         .values_list("summary", flat=True)
     )
     for summary in summaries.iterator(chunk_size=2000):
-        if isinstance(summary, dict) and summary.get("identity") and summary.get("patient"):
-            identities[str(summary["patient"])] = str(summary["identity"])
+        _note_identity(identities, IDENTITY_OPERATION, summary)
     return identities
+
+
+def _note_identity(identities: dict[str, str], operation: Any, summary: Any) -> None:
+    """Keeps the identity hash an audit row recorded, if it is a row of the operation that
+    records one (later rows replace earlier ones)."""
+    if operation != IDENTITY_OPERATION or not isinstance(summary, dict):
+        return
+    if summary.get("identity") and summary.get("patient"):
+        identities[str(summary["patient"])] = str(summary["identity"])
 
 
 def _check_audit_columns(report: TrustReport) -> dict[str, str]:
@@ -402,8 +410,7 @@ def _check_audit_columns(report: TrustReport) -> dict[str, str]:
     for row in _stream(_audit_sql()):
         rows += 1
         summary = _summary(row[9])
-        if isinstance(summary, dict) and summary.get("identity") and summary.get("patient"):
-            identities[str(summary["patient"])] = str(summary["identity"])
+        _note_identity(identities, row[4], summary)
         if broken:
             continue
         seq, digest_recorded, prev_hash = row[0], row[10], row[11]
